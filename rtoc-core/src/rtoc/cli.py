@@ -1,0 +1,135 @@
+"""The ``rtoc`` command line: run the logger, list devices, edit the config."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import click
+
+from rtoc import __version__
+from rtoc.config_cli import config_command
+from rtoc.device import describe
+from rtoc.plugins import PluginRegistry
+
+DEFAULT_HOME = "~/.RTOC"
+DEMO_DEVICES = ("Generator", "System")
+
+log = logging.getLogger("rtoc")
+
+
+def _registry() -> PluginRegistry:
+    return click.get_current_context().obj["registry"]
+
+
+def _home() -> Path:
+    return click.get_current_context().obj["home"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="RTOC_HOME",
+    default=DEFAULT_HOME,
+    show_default=True,
+    help="Folder with config.json, devices/ and the embedded database (env RTOC_HOME).",
+)
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.version_option(__version__, prog_name="rtoc")
+@click.pass_context
+def cli(ctx: click.Context, home: Path, verbose: int) -> None:
+    """rtoc records measurement data from instruments and sensors, keeps it and acts on it."""
+    logging.basicConfig(
+        level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose + 1, 2)],
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    home = home.expanduser()
+    obj = ctx.ensure_object(dict)
+    obj["home"] = home
+    registry = obj.get("registry") or PluginRegistry.load()
+    registry.load_user_devices(home / "devices")
+    obj["registry"] = registry
+
+
+@cli.command()
+@click.option("--demo", is_flag=True, help=f"Also start the demo devices ({', '.join(DEMO_DEVICES)}).")
+@click.option("--device", "-d", "devices", multiple=True, metavar="NAME", help="Start this device (repeatable).")
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Stop by itself after this many seconds.",
+)
+def run(demo: bool, devices: tuple[str, ...], duration: float | None) -> None:
+    """Record until Ctrl-C or SIGTERM, then store everything and stop.
+
+    Starts the devices named in $RTOC_HOME/autorun_devices, those given with
+    --device, and with --demo a Generator and the System monitor.
+    """
+    from rtoc.runner import Runner, RunnerError
+
+    names = list(dict.fromkeys([*(DEMO_DEVICES if demo else ()), *devices]))
+    try:
+        runner = Runner(_home(), _registry(), names)
+    except RunnerError as error:
+        raise click.ClickException(str(error)) from None
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    runner.start(echo=click.echo)
+    click.echo("Press Ctrl-C to stop." if duration is None else f"Stopping after {duration:g} s.")
+    stop.wait(duration)
+    if not runner.stop(echo=click.echo):
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def devices(as_json: bool) -> None:
+    """List the devices every installed plugin provides, and plugins that failed."""
+    registry = _registry()
+    listing = []
+    for name, entry in sorted(registry.devices.items()):
+        description = describe(entry.cls)
+        listing.append(
+            {
+                "name": name,
+                "source": entry.plugin.source,
+                "doc": description.doc.split("\n\n")[0],
+                "parameters": {p.name: p.value for p in description.parameters},
+                "functions": {f.name: f.signature for f in description.functions},
+            }
+        )
+    failed = [{"plugin": p.name, "source": p.source, "error": p.error} for p in registry.failed]
+    if as_json:
+        click.echo(json.dumps({"devices": listing, "failed": failed}, indent=2, default=repr))
+        return
+    for item in listing:
+        click.secho(item["name"], bold=True, nl=False)
+        click.echo(f"  ({item['source']})")
+        if item["doc"]:
+            click.echo(f"    {item['doc']}")
+        if item["parameters"]:
+            params = ", ".join(f"{k}={v!r}" for k, v in item["parameters"].items())
+            click.echo(f"    parameters: {params}")
+        if item["functions"]:
+            funcs = ", ".join(f"{k}{sig}" for k, sig in item["functions"].items())
+            click.echo(f"    functions: {funcs}")
+    for item in failed:
+        click.secho(f"FAILED {item['plugin']}", fg="red", bold=True, nl=False)
+        click.echo(f"  ({item['source']}): {item['error']}")
+
+
+cli.add_command(config_command, "config")
+
+
+def main() -> None:
+    """Entry point of the ``rtoc`` script: plugins may add commands first."""
+    registry = PluginRegistry.load()
+    registry.add_commands(cli)
+    cli(obj={"registry": registry})

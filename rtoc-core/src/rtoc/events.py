@@ -1,0 +1,113 @@
+"""Events: things that happened, with a priority, kept in a bounded log."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable
+from enum import IntEnum
+
+import attrs
+
+
+class Priority(IntEnum):
+    """RTOC's three event levels."""
+
+    INFO = 0
+    WARNING = 1
+    ERROR = 2
+
+
+def _new_uid() -> str:
+    return uuid.uuid4().hex
+
+
+def _priority(value: object) -> Priority:
+    try:
+        return Priority(int(value))  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise ValueError(f"event priority must be 0, 1 or 2, got {value!r}") from None
+
+
+@attrs.frozen(kw_only=True)
+class Event:
+    """One event.
+
+    ``id`` is the user's event id that global actions listen for (RTOC's
+    ``id``, may be empty); ``uid`` identifies this one occurrence and makes
+    storing it idempotent.
+    """
+
+    text: str = attrs.field(converter=str)
+    device: str = ""
+    signal: str = ""
+    time: float = attrs.field(factory=time.time, converter=float)
+    priority: Priority = attrs.field(default=Priority.INFO, converter=_priority)
+    id: str = attrs.field(default="", converter=lambda v: "" if v is None else str(v))
+    value: float | None = attrs.field(
+        default=None, converter=lambda v: None if v is None else float(v)
+    )
+    uid: str = attrs.field(factory=_new_uid)
+
+
+EventListener = Callable[[Event], None]
+
+
+class EventLog:
+    """The newest ``capacity`` events, oldest first, with listeners for new ones.
+
+    Listeners run in the thread that raised the event; one that raises is
+    reported through ``on_listener_error`` and never stops the others.
+    """
+
+    def __init__(
+        self,
+        capacity: int = 100_000,
+        on_listener_error: Callable[[EventListener, Event, BaseException], None] | None = None,
+    ) -> None:
+        self._events: deque[Event] = deque(maxlen=capacity)
+        self._lock = threading.Lock()
+        self._listeners: list[EventListener] = []
+        self._on_listener_error = on_listener_error
+
+    def subscribe(self, listener: EventListener) -> None:
+        self._listeners = [*self._listeners, listener]
+
+    def unsubscribe(self, listener: EventListener) -> None:
+        self._listeners = [other for other in self._listeners if other is not listener]
+
+    def add(self, event: Event) -> Event:
+        with self._lock:
+            self._events.append(event)
+        for listener in self._listeners:
+            try:
+                listener(event)
+            except Exception as error:  # a broken listener must not lose the event
+                if self._on_listener_error is not None:
+                    self._on_listener_error(listener, event, error)
+        return event
+
+    def load(self, events: Iterable[Event]) -> None:
+        """Put already-stored events back without telling listeners."""
+        with self._lock:
+            self._events.extend(sorted(events, key=lambda event: event.time))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._events.clear()
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def __iter__(self):
+        with self._lock:
+            return iter(list(self._events))
+
+    def for_signal(self, device: str, signal: str) -> list[Event]:
+        return [e for e in self if e.device == device and e.signal == signal]
+
+    def latest(self, count: int) -> list[Event]:
+        with self._lock:
+            return list(self._events)[-count:] if count > 0 else []

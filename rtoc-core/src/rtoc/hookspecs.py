@@ -1,0 +1,115 @@
+"""The hooks through which distributions extend rtoc.
+
+A plugin is a module (or object) with functions decorated ``@rtoc.hookimpl``,
+named after the specs below, and found through the entry-point group ``rtoc``::
+
+    # pyproject.toml of rtoc-device-foo
+    [project.entry-points.rtoc]
+    foo = "rtoc_device_foo.plugin"
+
+    # rtoc_device_foo/plugin.py
+    import rtoc
+
+    @rtoc.hookimpl
+    def rtoc_devices():
+        return [FooMeter]
+
+Every hook is optional. The hot path (a sample arriving) never goes through
+these hooks: they are for discovery and for rare things.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+
+    from rtoc.device import Device
+    from rtoc.events import Event
+    from rtoc.frontend import Frontend
+    from rtoc.logger import Logger
+    from rtoc.storage.base import StorageFactory
+
+hookspec = pluggy.HookspecMarker("rtoc")
+hookimpl = pluggy.HookimplMarker("rtoc")
+
+
+@hookspec
+def rtoc_devices() -> list[type[Device]]:
+    """Return the device classes this plugin provides.
+
+    Example::
+
+        @hookimpl
+        def rtoc_devices():
+            return [DPS5020]
+    """
+
+
+@hookspec
+def rtoc_storage_backends() -> dict[str, StorageFactory]:
+    """Return storage backends by name; ``backup.backend`` in config.json picks one.
+
+    A factory is called as ``factory(config, home)`` and returns an open
+    :class:`rtoc.storage.base.Storage`. Example::
+
+        @hookimpl
+        def rtoc_storage_backends():
+            return {"postgresql": open_postgres}
+    """
+
+
+@hookspec
+def rtoc_frontends() -> list[Frontend]:
+    """Return frontends that ``rtoc run`` starts beside the logger.
+
+    A frontend has a ``name``, ``start(logger, config)`` and ``stop()``; it
+    decides from the config whether it has anything to do. Example::
+
+        @hookimpl
+        def rtoc_frontends():
+            return [TelegramBot()]
+    """
+
+
+@hookspec
+def rtoc_script_namespace(logger: Logger) -> dict[str, Any]:
+    """Return names that scripts and event conditions may use.
+
+    Example::
+
+        @hookimpl
+        def rtoc_script_namespace(logger):
+            return {"celsius_to_kelvin": lambda c: c + 273.15}
+    """
+
+
+@hookspec
+def rtoc_cli(cli: click.Group) -> None:
+    """Add commands to the ``rtoc`` command line.
+
+    Example::
+
+        @hookimpl
+        def rtoc_cli(cli):
+            @cli.command()
+            def web():
+                "Serve the web dashboard."
+    """
+
+
+@hookspec
+def rtoc_event(logger: Logger, event: Event) -> None:
+    """Called for every event the logger records (notifications, forwarding).
+
+    Runs in the thread that raised the event: hand slow work to your own thread.
+    Example::
+
+        @hookimpl
+        def rtoc_event(logger, event):
+            if event.priority >= 2:
+                send_mail(f"{event.device}: {event.text}")
+    """

@@ -1,0 +1,304 @@
+"""The ``Logger``: the one object devices, scripts and frontends talk to.
+
+It owns the signals (ring buffers in memory), the event log, the running
+devices and the write-behind writer that keeps everything in storage.
+``stream`` is the hot path: a dictionary lookup, a ring-buffer append and,
+only where somebody listens to that signal, the listeners.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from rtoc.device import Device, DeviceError
+from rtoc.events import Event, EventLog, Priority
+from rtoc.signals import Signal, SignalKey, SignalStore, as_samples
+from rtoc.storage.base import Storage
+from rtoc.storage.writer import WriteBehind
+
+if TYPE_CHECKING:
+    from rtoc.config import Config
+    from rtoc.plugins import PluginRegistry
+
+log = logging.getLogger("rtoc")
+
+#: Called as ``listener(signal)`` after new samples reached ``signal``.
+SampleListener = Callable[[Signal], None]
+
+#: How often the same device failure is reported again while it repeats.
+FAILURE_REPEAT_SECONDS = 60.0
+
+
+class Logger:
+    """Records signals and events; runs devices; persists through a storage backend."""
+
+    def __init__(
+        self,
+        config: Config | None = None,
+        *,
+        storage: Storage | None = None,
+        plugins: PluginRegistry | None = None,
+        home: Path | None = None,
+    ) -> None:
+        from rtoc.config import Config  # config imports nothing of ours; keep startup light
+
+        self.config = config or Config()
+        self.home = home
+        self.plugins = plugins
+        self.store = SignalStore(capacity=self.config.global_.recordLength)
+        self.events = EventLog(on_listener_error=self._listener_failed)
+        self.devices: dict[str, Device] = {}
+        self.storage = storage
+        self.writer: WriteBehind | None = None
+        if storage is not None:
+            self.writer = WriteBehind(
+                self.store, storage, self.config.backup.intervall, report=self._writer_report
+            )
+            self.events.subscribe(self.writer.add_event)
+        self._sample_listeners: dict[SignalKey, list[SampleListener]] = {}
+        self._failures: dict[tuple[str, str], list[float]] = {}  # (device, error) -> [last, count]
+        self._lock = threading.Lock()
+        self._closed = False
+
+    # -- samples: the hot path ---------------------------------------------------
+
+    def stream(
+        self,
+        y: float,
+        sname: str,
+        dname: str,
+        unit: str | None = None,
+        x: float | None = None,
+    ) -> None:
+        """Append one sample; ``x`` (unix seconds) defaults to now."""
+        signal = self.store._signals.get((dname, sname))
+        if signal is None:
+            signal = self.store.signal(dname, sname, unit)
+        elif unit and unit != signal.unit:
+            signal.unit = unit
+        try:
+            signal.append(time.time() if x is None else x, y)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{dname}.{sname}: a sample is a number, got y={y!r}, x={x!r}"
+            ) from None
+        if self._sample_listeners:
+            self._notify(signal)
+
+    def stream_many(
+        self,
+        x: Sequence[float] | np.ndarray | None,
+        y: Sequence[float] | np.ndarray,
+        sname: str,
+        dname: str,
+        unit: str | None = None,
+    ) -> None:
+        """Append a block of samples to one signal; ``x=None`` stamps them all now."""
+        ys = self._samples(y, dname, sname, "y")
+        xs = np.full(len(ys), time.time()) if x is None else self._samples(x, dname, sname, "x")
+        signal = self.store.signal(dname, sname, unit)
+        if unit and unit != signal.unit:
+            signal.unit = unit
+        signal.extend(xs, ys)
+        if self._sample_listeners:
+            self._notify(signal)
+
+    def plot(
+        self,
+        x: Sequence[float] | np.ndarray | None,
+        y: Sequence[float] | np.ndarray,
+        sname: str,
+        dname: str,
+        unit: str | None = None,
+        hold: bool = False,
+    ) -> None:
+        """Replace a signal with ``x, y`` (``x=None``: 0, 1, 2, ...); ``hold`` appends."""
+        ys = self._samples(y, dname, sname, "y")
+        xs = np.arange(len(ys), dtype=np.float64) if x is None else self._samples(x, dname, sname, "x")
+        if hold:
+            self.stream_many(xs, ys, sname, dname, unit)
+            return
+        signal = self.store.signal(dname, sname, unit)
+        if unit and unit != signal.unit:
+            signal.unit = unit
+        signal.replace(xs, ys)
+        if self._sample_listeners:
+            self._notify(signal)
+
+    @staticmethod
+    def _samples(values: object, dname: str, sname: str, axis: str) -> np.ndarray:
+        try:
+            return as_samples(values)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{dname}.{sname}: {axis} must be numbers: {error}") from None
+
+    def subscribe_samples(self, key: SignalKey, listener: SampleListener) -> None:
+        """Call ``listener(signal)`` after every write to the signal ``key``."""
+        with self._lock:
+            listeners = {k: list(v) for k, v in self._sample_listeners.items()}
+            listeners.setdefault(key, []).append(listener)
+            self._sample_listeners = listeners
+
+    def unsubscribe_samples(self, key: SignalKey, listener: SampleListener) -> None:
+        with self._lock:
+            listeners = {k: [f for f in v if f is not listener] for k, v in self._sample_listeners.items()}
+            self._sample_listeners = {k: v for k, v in listeners.items() if v}
+
+    def _notify(self, signal: Signal) -> None:
+        for listener in self._sample_listeners.get((signal.device, signal.name), ()):
+            try:
+                listener(signal)
+            except Exception as error:
+                self._listener_failed(listener, signal, error)
+
+    # -- events ------------------------------------------------------------------
+
+    def event(
+        self,
+        text: str,
+        device: str = "",
+        signal: str = "",
+        priority: int | Priority = Priority.INFO,
+        id: str = "",
+        value: float | None = None,
+        time: float | None = None,
+    ) -> Event:
+        """Record an event and tell everybody who listens (storage, ``rtoc_event``)."""
+        fields: dict[str, Any] = {} if time is None else {"time": time}
+        event = Event(
+            text=text, device=device, signal=signal, priority=priority, id=id, value=value, **fields
+        )
+        return self.add_event(event)
+
+    def add_event(self, event: Event) -> Event:
+        self.events.add(event)
+        if self.plugins is not None:
+            self.plugins.call_event_hooks(self, event)
+        return event
+
+    # -- devices -----------------------------------------------------------------
+
+    def add_device(self, device: Device | type[Device], name: str | None = None) -> Device:
+        """Attach a device (an instance, or a class to construct with this logger)."""
+        if isinstance(device, type):
+            device = device(self, name) if name else device(self)
+        else:
+            device._logger = self
+        with self._lock:
+            if device.name in self.devices and self.devices[device.name] is not device:
+                raise DeviceError(f"a device named {device.name!r} is already attached")
+            self.devices[device.name] = device
+        return device
+
+    def start_device(self, name: str) -> Device:
+        """Start an attached device, or attach and start one the plugins provide."""
+        device = self.devices.get(name)
+        if device is None:
+            if self.plugins is None or name not in self.plugins.devices:
+                known = sorted(set(self.devices) | set(self.plugins.devices if self.plugins else {}))
+                raise DeviceError(f"no device named {name!r}; known devices: {', '.join(known)}")
+            device = self.add_device(self.plugins.devices[name].cls)
+        device.start()
+        return device
+
+    def stop_device(self, name: str) -> None:
+        device = self.devices.get(name)
+        if device is None:
+            raise DeviceError(f"no device named {name!r} is attached")
+        device.stop()
+
+    def report_device_failure(self, device: Device, error: BaseException) -> None:
+        """A device's sampling raised: log the traceback, raise an error event.
+
+        The same failure repeating is reported again at most once a minute, with
+        the count, so a failing 1 kHz device does not flood the event log.
+        """
+        message = f"{type(error).__name__}: {error}"
+        now = time.monotonic()
+        key = (device.name, message)
+        last = self._failures.get(key)
+        if last is not None and now - last[0] < FAILURE_REPEAT_SECONDS:
+            last[1] += 1
+            return
+        repeated = f" (repeated {int(last[1])} times)" if last and last[1] else ""
+        self._failures[key] = [now, 0]
+        log.error(
+            "device %s failed while sampling%s:\n%s",
+            device.name,
+            repeated,
+            "".join(traceback.format_exception(error)),
+        )
+        self.event(f"{device.name} failed: {message}{repeated}", device=device.name, priority=2)
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def load(self) -> None:
+        """Put signals and events from storage back into memory (``backup.loadOnOpen``)."""
+        if self.storage is None:
+            return
+        for info in self.storage.signals():
+            signal = self.store.signal(info.device, info.name, info.unit)
+            x, y = self.storage.read_last(info.device, info.name, signal.capacity)
+            signal.extend(x, y)
+            signal.mark_collected()
+        self.events.load(self.storage.events(limit=self.events._events.maxlen))
+
+    def start(self) -> None:
+        """Load from storage (when configured) and start writing behind."""
+        if self.storage is not None and self.config.backup.loadOnOpen:
+            self.load()
+        if self.writer is not None:
+            self.writer.start()
+
+    def close(self) -> bool:
+        """Stop every device, then flush storage; True when everything was stored."""
+        if self._closed:
+            return True
+        self._closed = True
+        for device in list(self.devices.values()):
+            try:
+                device.stop()
+            except Exception as error:
+                log.error("device %s failed to stop: %s", device.name, error)
+        stored = True
+        if self.writer is not None:
+            stored = self.writer.stop()
+            if not stored:
+                log.error(
+                    "could not store %d samples in %s before closing: %s",
+                    self.writer.backlog,
+                    self.storage.location if self.storage else "storage",
+                    self.writer.stats.last_error,
+                )
+        if self.storage is not None:
+            self.storage.close()
+        return stored
+
+    def __enter__(self) -> Logger:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- reporting ---------------------------------------------------------------
+
+    def _writer_report(self, priority: int, message: str) -> None:
+        log.log(logging.ERROR if priority >= 2 else logging.INFO, message)
+        self.event(message, device="rtoc", signal="storage", priority=priority)
+
+    def _listener_failed(self, listener: object, subject: object, error: BaseException) -> None:
+        log.error(
+            "listener %r failed on %r:\n%s",
+            listener,
+            subject,
+            "".join(traceback.format_exception(error)),
+        )

@@ -1,0 +1,211 @@
+"""Finding and calling plugins: built-ins, entry points, and ``$RTOC_HOME/devices``.
+
+Plugins come from three places, in this order:
+
+1. rtoc-core's own :mod:`rtoc.builtin` (Generator, System, sqlite, memory);
+2. every installed distribution with an entry point in the group ``rtoc``;
+3. RTOC-style device files and folders in ``$RTOC_HOME/devices/``.
+
+One broken plugin never takes the others down: a plugin that fails to import,
+to register, or inside one of its hooks is logged and listed as failed with
+its error, and everything else keeps working. Hooks are therefore called one
+implementation at a time (:meth:`PluginRegistry.call_each`) instead of through
+pluggy's all-or-nothing hook call.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import traceback
+from collections.abc import Iterator
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import pluggy
+
+from rtoc import hookspecs
+from rtoc.device import Device
+
+if TYPE_CHECKING:
+    import click
+
+    from rtoc.events import Event
+    from rtoc.frontend import Frontend
+    from rtoc.logger import Logger
+    from rtoc.storage.base import StorageFactory
+
+log = logging.getLogger("rtoc.plugins")
+
+ENTRY_POINT_GROUP = "rtoc"
+
+
+@attrs.frozen
+class PluginInfo:
+    """Where a plugin came from and whether it loaded."""
+
+    name: str
+    source: str  # "rtoc-core 0.1.0", "rtoc-device-foo 1.2" or a path
+    error: str | None = None
+    traceback: str | None = attrs.field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@attrs.frozen
+class DeviceEntry:
+    """A device class some plugin provides, under the name it is started by."""
+
+    name: str
+    cls: type[Device]
+    plugin: PluginInfo
+
+
+def device_name(cls: type[Device]) -> str:
+    return getattr(cls, "name", "") or cls.__name__
+
+
+def _describe_failure(error: BaseException) -> tuple[str, str]:
+    return f"{type(error).__name__}: {error}", "".join(traceback.format_exception(error))
+
+
+class PluginRegistry:
+    """The pluggy manager plus what was loaded from where."""
+
+    def __init__(self) -> None:
+        self.manager = pluggy.PluginManager("rtoc")
+        self.manager.add_hookspecs(hookspecs)
+        self.plugins: dict[str, PluginInfo] = {}
+        self.devices: dict[str, DeviceEntry] = {}
+
+    @classmethod
+    def load(cls, home: Path | None = None, *, entry_points: bool = True) -> PluginRegistry:
+        """Load built-ins, then entry points (optional), then ``home/devices``."""
+        registry = cls()
+        from rtoc import __version__, builtin
+
+        registry.register(builtin, PluginInfo("builtin", f"rtoc-core {__version__}"))
+        if entry_points:
+            registry.load_entry_points()
+        if home is not None:
+            registry.load_user_devices(home / "devices")
+        registry.collect_devices()
+        return registry
+
+    # -- loading -------------------------------------------------------------
+
+    def register(self, plugin: object, info: PluginInfo) -> None:
+        try:
+            self.manager.register(plugin, name=info.name)
+        except Exception as error:
+            self._failed(info, error)
+        else:
+            self.plugins[info.name] = info
+
+    def load_entry_points(self) -> None:
+        seen: set[tuple[str, str]] = set()
+        for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+            dist = entry_point.dist
+            source = f"{dist.name} {dist.version}" if dist else entry_point.value
+            if (source, entry_point.name) in seen:  # editable installs may list twice
+                continue
+            seen.add((source, entry_point.name))
+            info = PluginInfo(entry_point.name, source)
+            try:
+                module = self._import(entry_point)
+            except Exception as error:
+                self._failed(info, error)
+                continue
+            self.register(module, info)
+
+    @staticmethod
+    def _import(entry_point: EntryPoint) -> object:
+        if entry_point.attr:
+            return entry_point.load()
+        return importlib.import_module(entry_point.module)
+
+    def load_user_devices(self, directory: Path) -> None:
+        from rtoc.userdir import FailedDevice, load_user_devices
+
+        if not directory.is_dir():
+            return
+        for loaded in load_user_devices(directory):
+            info = PluginInfo(Path(loaded.source).stem, loaded.source)
+            if isinstance(loaded, FailedDevice):
+                self.plugins[info.name] = attrs.evolve(
+                    info, error=loaded.error, traceback=loaded.traceback
+                )
+                log.error("plugin %s failed to load: %s", loaded.source, loaded.error)
+                continue
+            self.plugins.setdefault(info.name, info)
+            self._add_device(loaded.cls, info)
+
+    def collect_devices(self) -> None:
+        """Ask every registered plugin for its devices."""
+        for info, classes in self.call_each("rtoc_devices"):
+            for cls in classes or ():
+                self._add_device(cls, info)
+
+    def _add_device(self, cls: type[Device], info: PluginInfo) -> None:
+        name = device_name(cls)
+        if not (isinstance(cls, type) and issubclass(cls, Device)):
+            self._failed(info, TypeError(f"{cls!r} is not a subclass of rtoc.Device"))
+        elif name in self.devices and self.devices[name].cls is not cls:
+            other = self.devices[name].plugin.source
+            self._failed(info, ValueError(f"device name {name!r} is already provided by {other}"))
+        else:
+            self.devices[name] = DeviceEntry(name, cls, info)
+
+    def _failed(self, info: PluginInfo, error: BaseException) -> None:
+        message, details = _describe_failure(error)
+        log.error("plugin %s (%s) failed: %s", info.name, info.source, message)
+        self.plugins[info.name] = attrs.evolve(info, error=message, traceback=details)
+
+    # -- calling -------------------------------------------------------------
+
+    def call_each(self, hook_name: str, **kwargs: Any) -> Iterator[tuple[PluginInfo, Any]]:
+        """Call one hook on every plugin separately; a plugin that raises is marked failed."""
+        hook = getattr(self.manager.hook, hook_name)
+        for implementation in reversed(hook.get_hookimpls()):  # registration order
+            info = self.plugins.get(implementation.plugin_name) or PluginInfo(
+                implementation.plugin_name, "?"
+            )
+            try:
+                result = implementation.function(
+                    *[kwargs[name] for name in implementation.argnames]
+                )
+            except Exception as error:
+                self._failed(info, error)
+                continue
+            yield info, result
+
+    def storage_backends(self) -> dict[str, StorageFactory]:
+        backends: dict[str, StorageFactory] = {}
+        for _, provided in self.call_each("rtoc_storage_backends"):
+            backends.update(provided or {})
+        return backends
+
+    def frontends(self) -> list[Frontend]:
+        return [frontend for _, found in self.call_each("rtoc_frontends") for frontend in found or ()]
+
+    def script_namespace(self, logger: Logger) -> dict[str, Any]:
+        namespace: dict[str, Any] = {}
+        for _, names in self.call_each("rtoc_script_namespace", logger=logger):
+            namespace.update(names or {})
+        return namespace
+
+    def add_commands(self, cli: click.Group) -> None:
+        for _ in self.call_each("rtoc_cli", cli=cli):
+            pass
+
+    def call_event_hooks(self, logger: Logger, event: Event) -> None:
+        for _ in self.call_each("rtoc_event", logger=logger, event=event):
+            pass
+
+    @property
+    def failed(self) -> list[PluginInfo]:
+        return [info for info in self.plugins.values() if not info.ok]

@@ -1,0 +1,113 @@
+"""What ``rtoc run`` does between start and stop, separate from the command line.
+
+:class:`Runner` reads the config, opens the storage backend, builds the
+logger, starts devices and frontends, and on stop takes it all down in the
+reverse order so that every accepted sample reaches storage.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from rtoc.config import ConfigError, load_config, read_autorun_devices
+from rtoc.frontend import Frontend
+from rtoc.logger import Logger
+from rtoc.plugins import PluginRegistry
+from rtoc.storage.base import Storage, StorageError
+
+log = logging.getLogger("rtoc")
+
+Echo = Callable[[str], None]
+
+
+class RunnerError(Exception):
+    """rtoc cannot start: bad config, unknown device or storage backend, storage failure."""
+
+
+class Runner:
+    """One ``rtoc run``: config → storage → logger → devices → frontends."""
+
+    def __init__(self, home: Path, registry: PluginRegistry, devices: Sequence[str] = ()) -> None:
+        try:
+            home.mkdir(parents=True, exist_ok=True)
+            self.config = load_config(home)
+        except (ConfigError, OSError) as error:
+            raise RunnerError(str(error)) from None
+        self.home = home
+        self.registry = registry
+        self.device_names = list(dict.fromkeys([*read_autorun_devices(home), *devices]))
+        unknown = [name for name in self.device_names if name not in registry.devices]
+        if unknown:
+            known = ", ".join(sorted(registry.devices)) or "none"
+            raise RunnerError(f"unknown device {', '.join(unknown)}; installed devices: {known}")
+        storage = self._open_storage()
+        self.logger = Logger(self.config, storage=storage, plugins=registry, home=home)
+        self.frontends: list[Frontend] = []
+
+    def _open_storage(self) -> Storage | None:
+        backup = self.config.backup
+        if not backup.active:
+            return None
+        backends = self.registry.storage_backends()
+        factory = backends.get(backup.backend)
+        if factory is None:
+            raise RunnerError(
+                f"config.json: backup.backend: no storage backend {backup.backend!r}; "
+                f"installed: {', '.join(sorted(backends))}"
+            )
+        try:
+            return factory(self.config, self.home)
+        except StorageError as error:
+            raise RunnerError(str(error)) from None
+
+    def start(self, echo: Echo = print) -> None:
+        logger = self.logger
+        try:
+            logger.start()
+        except StorageError as error:
+            raise RunnerError(f"cannot load stored data: {error}") from None
+        if logger.storage is None:
+            echo("Storage is off (backup.active is false): data stays in memory only.")
+        else:
+            echo(f"Recording to {logger.storage.location} ({self.config.backup.backend}).")
+            if len(logger.store):
+                echo(f"Loaded {len(logger.store)} signals and {len(logger.events)} events.")
+        for name in self.device_names:
+            try:
+                logger.start_device(name)
+            except Exception as error:  # one device that cannot start must not stop the rest
+                logger.event(f"{name} could not start: {error}", device=name, priority=2)
+                echo(f"Device {name} could not start: {error}")
+            else:
+                echo(f"Started {name}.")
+        for failed in self.registry.failed:
+            echo(f"Plugin {failed.name} ({failed.source}) failed to load: {failed.error}")
+        for frontend in self.registry.frontends():
+            try:
+                frontend.start(logger, self.config)
+            except Exception as error:
+                log.exception("frontend %s failed to start", getattr(frontend, "name", frontend))
+                echo(f"Frontend {getattr(frontend, 'name', frontend)} failed to start: {error}")
+            else:
+                self.frontends.append(frontend)
+
+    def stop(self, echo: Echo = print) -> bool:
+        """Stop frontends, devices and storage; True when every sample was stored."""
+        for frontend in reversed(self.frontends):
+            try:
+                frontend.stop()
+            except Exception:
+                log.exception("frontend %s failed to stop", getattr(frontend, "name", frontend))
+        stored = self.logger.close()
+        writer = self.logger.writer
+        if writer is not None:
+            stats = writer.stats
+            verdict = "everything stored" if stored else f"{writer.backlog} samples NOT stored"
+            echo(
+                f"Stopped: {stats.samples_written} samples and {stats.events_written} events "
+                f"written this run, {verdict}."
+            )
+        return stored
+

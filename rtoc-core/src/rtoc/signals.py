@@ -1,0 +1,394 @@
+"""Signals: fixed-capacity numpy ring buffers of (x, y) samples.
+
+A :class:`Signal` keeps the newest ``capacity`` samples of one measured quantity
+as two float64 arrays (``x`` in unix seconds, ``y`` the value), so a stored
+sample costs 16 bytes. Appending never allocates and never blocks for longer
+than one copy; when the buffer is full the oldest samples roll off.
+
+Persistence is pull-based so that the hot path stays cheap: a write-behind
+writer calls :meth:`Signal.collect` to take everything appended since its last
+call. Samples that would roll off before the writer has taken them are first
+copied aside ("spilled"), so a slow writer never loses data; it only costs a
+copy of the samples it had not yet taken.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import NamedTuple
+
+import attrs
+import numpy as np
+
+#: ``(device name, signal name)``: how signals are addressed everywhere.
+SignalKey = tuple[str, str]
+
+_NEVER = 1 << 62  # a total sample count no signal reaches
+
+
+def as_samples(values: object) -> np.ndarray:
+    """Return ``values`` as a 1-d float64 array (no copy when it already is one)."""
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim == 0:
+        return array.reshape(1)
+    if array.ndim != 1:
+        raise ValueError(f"samples must be one-dimensional, got shape {array.shape}")
+    return array
+
+
+class Samples(NamedTuple):
+    """A pair of equally long float64 arrays."""
+
+    x: np.ndarray
+    y: np.ndarray
+
+
+@attrs.frozen
+class Collected:
+    """What a write-behind writer takes from a signal in one :meth:`Signal.collect`.
+
+    ``replaced`` is true when :meth:`Signal.replace` ran since the previous
+    collect: the stored samples of the signal must be dropped before ``chunks``
+    are written.
+    """
+
+    chunks: tuple[Samples, ...]
+    replaced: bool
+
+    @property
+    def count(self) -> int:
+        return sum(len(chunk.x) for chunk in self.chunks)
+
+
+class Signal:
+    """One measured quantity: a ring buffer of the newest ``capacity`` samples.
+
+    All methods are thread-safe. Reads return copies in insertion order.
+    """
+
+    __slots__ = (
+        "_armed",
+        "_cursor",
+        "_guard",
+        "_head",
+        "_lock",
+        "_replaced",
+        "_size",
+        "_spilled",
+        "_x",
+        "_y",
+        "capacity",
+        "device",
+        "name",
+        "total",
+        "unit",
+    )
+
+    def __init__(self, device: str, name: str, capacity: int, unit: str = "") -> None:
+        if capacity < 1:
+            raise ValueError(f"capacity of {device}.{name} must be at least 1, got {capacity}")
+        self.device = device
+        self.name = name
+        self.unit = unit
+        self.capacity = capacity
+        self._x = np.empty(capacity, dtype=np.float64)
+        self._y = np.empty(capacity, dtype=np.float64)
+        self._head = 0  # index the next sample is written to
+        self._size = 0
+        self.total = 0  # samples ever appended: positions count from here
+        self._lock = threading.Lock()
+        # write-behind bookkeeping (see collect())
+        self._cursor = 0  # first position the writer has not taken yet
+        self._armed = False  # True once a writer collects from this signal
+        self._guard = _NEVER  # spill when total reaches this
+        self._spilled: list[Samples] = []
+        self._replaced = False
+
+    @property
+    def key(self) -> SignalKey:
+        return (self.device, self.name)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __repr__(self) -> str:
+        return f"<Signal {self.device}.{self.name} [{self.unit}] {self._size}/{self.capacity}>"
+
+    # -- writing ---------------------------------------------------------------
+
+    def append(self, x: float, y: float) -> None:
+        """Append one sample: the hot path, kept to a few attribute operations."""
+        with self._lock:
+            if self.total >= self._guard:
+                self._spill(1)
+            head = self._head
+            self._x[head] = x
+            self._y[head] = y
+            head += 1
+            self._head = 0 if head == self.capacity else head
+            if self._size < self.capacity:
+                self._size += 1
+            self.total += 1
+
+    def extend(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Append many samples given as equally long float64 arrays."""
+        if len(x) != len(y):
+            raise ValueError(
+                f"{self.device}.{self.name}: x has {len(x)} samples but y has {len(y)}"
+            )
+        if len(x):
+            with self._lock:
+                self._extend(x, y)
+
+    def replace(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Drop every sample and hold only the given ones (RTOC's ``plot``)."""
+        if len(x) != len(y):
+            raise ValueError(
+                f"{self.device}.{self.name}: x has {len(x)} samples but y has {len(y)}"
+            )
+        with self._lock:
+            self._head = self._size = 0
+            self._spilled.clear()
+            self._replaced = True
+            self._cursor = self.total
+            self._rearm()
+            if len(x):
+                self._extend(x, y)
+
+    def clear(self) -> None:
+        """Drop every sample held in memory; storage is not touched."""
+        with self._lock:
+            self._head = self._size = 0
+            self._cursor = self.total
+            self._spilled.clear()
+            self._rearm()
+
+    def resize(self, capacity: int) -> None:
+        """Change the capacity, keeping the newest samples that fit."""
+        if capacity < 1:
+            raise ValueError(f"capacity of {self.device}.{self.name} must be at least 1")
+        with self._lock:
+            x, y = self._ordered()
+            # samples dropped here that the writer has not taken yet go aside first
+            dropped = max(0, len(x) - capacity)
+            oldest = self.total - self._size
+            if self._armed and dropped and self._cursor < oldest + dropped:
+                self._spill_range(self._cursor, oldest + dropped)
+            self.capacity = capacity
+            self._x = np.empty(capacity, dtype=np.float64)
+            self._y = np.empty(capacity, dtype=np.float64)
+            keep = min(len(x), capacity)
+            self._x[:keep] = x[len(x) - keep :]
+            self._y[:keep] = y[len(y) - keep :]
+            self._size = keep
+            self._head = keep % capacity
+            self._rearm()
+
+    # -- reading ---------------------------------------------------------------
+
+    @property
+    def latest(self) -> tuple[float, float] | None:
+        """The newest ``(x, y)``, or None for an empty signal."""
+        with self._lock:
+            if not self._size:
+                return None
+            index = self._head - 1
+            return float(self._x[index]), float(self._y[index])
+
+    def samples(self) -> Samples:
+        """Copies of every held sample, oldest first."""
+        with self._lock:
+            return self._ordered()
+
+    @property
+    def x(self) -> np.ndarray:
+        return self.samples().x
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.samples().y
+
+    def last(self, count: int) -> Samples:
+        """Copies of the newest ``count`` samples, oldest first."""
+        with self._lock:
+            count = max(0, min(count, self._size))
+            return self._slice(self._size - count, self._size)
+
+    def between(self, start: float | None = None, end: float | None = None) -> Samples:
+        """Copies of the samples with ``start <= x <= end``, in insertion order."""
+        x, y = self.samples()
+        if start is None and end is None:
+            return Samples(x, y)
+        mask = np.ones(len(x), dtype=bool)
+        if start is not None:
+            mask &= x >= start
+        if end is not None:
+            mask &= x <= end
+        return Samples(x[mask], y[mask])
+
+    # -- write-behind ----------------------------------------------------------
+
+    def collect(self) -> Collected:
+        """Take every sample appended since the previous collect.
+
+        The first call arms spilling: from then on samples about to roll off
+        untaken are kept aside for the next collect.
+        """
+        with self._lock:
+            chunks = self._spilled
+            self._spilled = []
+            # samples that rolled off before any writer collected are gone
+            pending = min(self.total - self._cursor, self._size)
+            if pending:
+                chunks.append(self._slice(self._size - pending, self._size))
+            self._cursor = self.total
+            replaced, self._replaced = self._replaced, False
+            self._armed = True
+            self._rearm()
+            return Collected(tuple(chunks), replaced)
+
+    def mark_collected(self) -> None:
+        """Treat everything held now as already persisted (e.g. loaded from storage)."""
+        with self._lock:
+            self._cursor = self.total
+            self._spilled.clear()
+            self._replaced = False
+            self._armed = True
+            self._rearm()
+
+    @property
+    def pending(self) -> int:
+        """Samples appended that no writer has collected yet."""
+        with self._lock:
+            untaken = min(self.total - self._cursor, self._size)
+            return untaken + sum(len(chunk.x) for chunk in self._spilled)
+
+    # -- internals (call with the lock held) -------------------------------------
+
+    def _extend(self, x: np.ndarray, y: np.ndarray) -> None:
+        count = len(x)
+        capacity = self.capacity
+        if self.total + count > self._guard:
+            self._spill(count)
+        if count >= capacity:  # only the newest `capacity` samples stay in memory
+            overflow = count - capacity
+            if overflow and self._armed:  # the writer still gets the others
+                self._spilled.append(Samples(x[:overflow].copy(), y[:overflow].copy()))
+                self._cursor = self.total + overflow
+                self._guard = self._cursor + capacity
+            self._x[:] = x[overflow:]
+            self._y[:] = y[overflow:]
+            self._head = 0
+            self._size = capacity
+        else:
+            head = self._head
+            first = min(count, capacity - head)
+            self._x[head : head + first] = x[:first]
+            self._y[head : head + first] = y[:first]
+            rest = count - first
+            if rest:
+                self._x[:rest] = x[first:]
+                self._y[:rest] = y[first:]
+            self._head = (head + count) % capacity
+            self._size = min(capacity, self._size + count)
+        self.total += count
+
+    def _rearm(self) -> None:
+        # A sample at position p is overwritten once total reaches p + capacity;
+        # the first untaken one is at _cursor.
+        self._guard = self._cursor + self.capacity if self._armed else _NEVER
+
+    def _spill(self, incoming: int) -> None:
+        """Copy aside untaken samples that the next ``incoming`` appends overwrite."""
+        oldest = self.total - self._size
+        overwritten_end = oldest + max(0, self._size + incoming - self.capacity)
+        # spill a block at least an eighth of the buffer long, so single appends
+        # pay for one copy every capacity/8 samples rather than one each
+        end = min(self.total, max(overwritten_end, self._cursor + max(1, self.capacity // 8)))
+        if end > self._cursor:
+            self._spill_range(self._cursor, end)
+
+    def _spill_range(self, start: int, end: int) -> None:
+        oldest = self.total - self._size
+        self._spilled.append(self._slice(start - oldest, end - oldest))
+        self._cursor = end
+        self._rearm()
+
+    def _ordered(self) -> Samples:
+        return self._slice(0, self._size)
+
+    def _slice(self, first: int, stop: int) -> Samples:
+        """Copy held samples ``first:stop``, counted from the oldest held sample."""
+        count = stop - first
+        if count <= 0:
+            empty = np.empty(0, dtype=np.float64)
+            return Samples(empty, empty.copy())
+        start = (self._head - self._size + first) % self.capacity
+        end = start + count
+        if end <= self.capacity:
+            return Samples(self._x[start:end].copy(), self._y[start:end].copy())
+        split = self.capacity - start
+        x = np.concatenate((self._x[start:], self._x[: count - split]))
+        y = np.concatenate((self._y[start:], self._y[: count - split]))
+        return Samples(x, y)
+
+
+class SignalStore:
+    """All signals of a logger, addressed by ``(device, name)``."""
+
+    def __init__(self, capacity: int = 500_000) -> None:
+        self.capacity = capacity
+        self._signals: dict[SignalKey, Signal] = {}
+        self._lock = threading.Lock()
+
+    def get(self, device: str, name: str) -> Signal | None:
+        return self._signals.get((device, name))
+
+    def signal(
+        self, device: str, name: str, unit: str | None = None, capacity: int | None = None
+    ) -> Signal:
+        """Return the signal, creating it (with ``unit`` and ``capacity``) when new."""
+        found = self._signals.get((device, name))
+        if found is not None:
+            if unit and found.unit != unit:
+                found.unit = unit
+            return found
+        with self._lock:
+            found = self._signals.get((device, name))
+            if found is None:
+                found = Signal(device, name, capacity or self.capacity, unit or "")
+                # copy-on-write: readers iterate a dict that is never mutated
+                self._signals = {**self._signals, (device, name): found}
+            return found
+
+    def remove(self, device: str, name: str) -> Signal | None:
+        with self._lock:
+            signals = dict(self._signals)
+            removed = signals.pop((device, name), None)
+            self._signals = signals
+            return removed
+
+    def keys(self) -> list[SignalKey]:
+        return list(self._signals)
+
+    def __iter__(self) -> Iterator[Signal]:
+        return iter(list(self._signals.values()))
+
+    def __len__(self) -> int:
+        return len(self._signals)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._signals
+
+    def __getitem__(self, key: SignalKey) -> Signal:
+        return self._signals[key]
+
+    def devices(self) -> list[str]:
+        return sorted({device for device, _ in self._signals})
+
+    def set_capacity(self, capacity: int) -> None:
+        """Change the default capacity and resize every signal to it."""
+        self.capacity = capacity
+        for signal in self:
+            signal.resize(capacity)

@@ -1,0 +1,107 @@
+"""The storage protocol every backend implements.
+
+A backend keeps samples and events for the long term. The logger never calls
+it on the hot path: a :class:`~rtoc.storage.writer.WriteBehind` writer hands it
+batches from a background thread. Backends need not be thread-safe beyond that
+one writer thread plus readers that call in from frontends; they are opened by
+their factory and closed with :meth:`Storage.close`.
+
+Contract (checked by :mod:`rtoc.testing.storage_contract`):
+
+- ``append_samples`` stores every sample of every batch; reads return samples
+  in the order they were appended (timestamps need not be monotonic), NaN and
+  inf kept as they are.
+- ``append_events`` is idempotent per ``Event.uid``.
+- ``read`` filters ``start <= x <= end`` (either bound may be None).
+- ``delete`` removes a signal's samples and its entry in ``signals()``.
+- A failing write raises :class:`StorageError` (or a subclass) and leaves
+  what was stored before intact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import attrs
+import numpy as np
+
+from rtoc.events import Event
+from rtoc.signals import Samples, SignalKey
+
+if TYPE_CHECKING:
+    from rtoc.config import Config
+
+
+class StorageError(Exception):
+    """A backend could not store or read; the message says what and why."""
+
+
+@attrs.frozen
+class SampleBatch:
+    """Samples of one signal to store, as equally long float64 arrays."""
+
+    device: str
+    name: str
+    x: np.ndarray = attrs.field(eq=False)
+    y: np.ndarray = attrs.field(eq=False)
+    unit: str = ""
+
+    @property
+    def key(self) -> SignalKey:
+        return (self.device, self.name)
+
+
+@attrs.frozen
+class SignalInfo:
+    """What a backend knows of one stored signal."""
+
+    device: str
+    name: str
+    unit: str
+    count: int
+    first: float | None
+    last: float | None
+
+    @property
+    def key(self) -> SignalKey:
+        return (self.device, self.name)
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """Long-term storage of samples and events."""
+
+    #: Human-readable location, printed by ``rtoc run`` ("/home/u/.RTOC/rtoc.sqlite").
+    location: str
+
+    def append_samples(self, batches: Sequence[SampleBatch]) -> None: ...
+
+    def append_events(self, events: Sequence[Event]) -> None: ...
+
+    def read(
+        self, device: str, name: str, start: float | None = None, end: float | None = None
+    ) -> Samples: ...
+
+    def read_last(self, device: str, name: str, count: int) -> Samples: ...
+
+    def signals(self) -> list[SignalInfo]: ...
+
+    def events(
+        self, start: float | None = None, end: float | None = None, limit: int | None = None
+    ) -> list[Event]:
+        """Events with ``start <= time <= end``, oldest first; ``limit`` keeps the newest."""
+        ...
+
+    def delete(self, device: str, name: str) -> None: ...
+
+    def clear_events(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class StorageFactory(Protocol):
+    """What ``rtoc_storage_backends`` maps a backend name to."""
+
+    def __call__(self, config: Config, home: Path) -> Storage: ...

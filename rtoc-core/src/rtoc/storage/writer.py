@@ -1,0 +1,233 @@
+"""The write-behind writer: moves samples and events from memory to storage.
+
+It runs in its own thread and, every ``interval`` seconds, collects from each
+signal what arrived since its last visit (see :meth:`rtoc.signals.Signal.collect`)
+and hands it to the backend in one call. Ingest never waits for the database.
+
+When the backend fails (locked file, full disk, server gone) nothing is dropped:
+the operations stay queued in order and are retried with back-off; the
+failure is reported once, and again when it is over. Only if the queue grows
+past ``max_backlog`` samples are the oldest queued samples given up, and that
+is reported as an error with the count.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+import attrs
+import numpy as np
+
+from rtoc.events import Event
+from rtoc.signals import SignalKey, SignalStore
+from rtoc.storage.base import SampleBatch, Storage
+
+log = logging.getLogger("rtoc.storage")
+
+#: What the writer tells its owner: (priority 0..2, message).
+Report = Callable[[int, str], None]
+
+
+@attrs.frozen
+class _Delete:
+    """Drop a signal's stored samples (it was replaced by ``plot``)."""
+
+    key: SignalKey
+
+
+_Operation = SampleBatch | _Delete
+
+
+@attrs.define
+class WriterStats:
+    samples_written: int = 0
+    events_written: int = 0
+    flushes: int = 0
+    failures: int = 0
+    samples_dropped: int = 0
+    last_error: str | None = None
+
+
+class WriteBehind:
+    """Batches samples and events into a :class:`Storage` from a background thread."""
+
+    def __init__(
+        self,
+        store: SignalStore,
+        storage: Storage,
+        interval: float = 1.0,
+        report: Report | None = None,
+        max_backlog: int = 20_000_000,
+        max_retry_delay: float = 30.0,
+    ) -> None:
+        self.store = store
+        self.storage = storage
+        self.interval = interval
+        self.max_backlog = max_backlog
+        self.max_retry_delay = max_retry_delay
+        self.stats = WriterStats()
+        self._report = report or (lambda priority, message: log.log(10 + 10 * priority, message))
+        self._operations: list[_Operation] = []  # queued, oldest first
+        self._events: list[Event] = []
+        self._lock = threading.Lock()  # guards _operations and _events
+        self._flush_lock = threading.Lock()  # one flush at a time
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._failing = False
+
+    # -- feeding ---------------------------------------------------------------
+
+    def add_event(self, event: Event) -> None:
+        with self._lock:
+            self._events.append(event)
+
+    @property
+    def backlog(self) -> int:
+        """Samples taken from signals but not yet in storage."""
+        with self._lock:
+            return sum(len(op.x) for op in self._operations if isinstance(op, SampleBatch))
+
+    # -- running ---------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="rtoc-write-behind", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> bool:
+        """Stop the thread and flush what is left; True when everything was stored."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        return self.flush()
+
+    def _run(self) -> None:
+        delay = self.interval
+        while not self._stop.wait(delay):
+            if self.flush():
+                delay = self.interval
+            else:  # back off while the backend is failing
+                delay = min(max(delay * 2, self.interval), self.max_retry_delay)
+
+    # -- flushing --------------------------------------------------------------
+
+    def flush(self) -> bool:
+        """Collect from every signal and write; True when nothing is left queued."""
+        with self._flush_lock:
+            self._collect()
+            with self._lock:
+                operations, self._operations = self._operations, []
+                events, self._events = self._events, []
+            done, error = self._write(operations)
+            if error is None and events:
+                try:
+                    self.storage.append_events(events)
+                except Exception as failure:
+                    error = failure
+                else:
+                    self.stats.events_written += len(events)
+                    events = []
+            if error is None:
+                self._on_success()
+            else:
+                self._on_failure(error)
+            with self._lock:
+                self._operations[:0] = operations[done:]
+                self._events[:0] = events
+            self._limit_backlog()
+            self.stats.flushes += 1
+            with self._lock:
+                return not self._operations and not self._events
+
+    def _collect(self) -> None:
+        operations: list[_Operation] = []
+        for signal in self.store:
+            collected = signal.collect()
+            if collected.replaced:
+                operations.append(_Delete(signal.key))
+            if not collected.chunks:
+                continue
+            if len(collected.chunks) == 1:
+                x, y = collected.chunks[0]
+            else:
+                x = np.concatenate([chunk.x for chunk in collected.chunks])
+                y = np.concatenate([chunk.y for chunk in collected.chunks])
+            operations.append(SampleBatch(signal.device, signal.name, x, y, signal.unit))
+        with self._lock:
+            for operation in operations:
+                if isinstance(operation, _Delete):  # queued samples of it are moot now
+                    self._operations = [
+                        op
+                        for op in self._operations
+                        if not (isinstance(op, SampleBatch) and op.key == operation.key)
+                    ]
+                self._operations.append(operation)
+
+    def _write(self, operations: list[_Operation]) -> tuple[int, Exception | None]:
+        """Write operations in order; return how many succeeded, and the failure if any.
+
+        Any exception counts as a backend failure: the data stays queued.
+        """
+        done = 0
+        try:
+            while done < len(operations):
+                operation = operations[done]
+                if isinstance(operation, _Delete):
+                    self.storage.delete(*operation.key)
+                    done += 1
+                    continue
+                end = done
+                while end < len(operations) and isinstance(operations[end], SampleBatch):
+                    end += 1
+                batches: list[SampleBatch] = operations[done:end]  # type: ignore[assignment]
+                self.storage.append_samples(batches)
+                self.stats.samples_written += sum(len(batch.x) for batch in batches)
+                done = end
+        except Exception as error:
+            return done, error
+        return done, None
+
+    def _on_failure(self, error: Exception) -> None:
+        self.stats.failures += 1
+        self.stats.last_error = f"{type(error).__name__}: {error}"
+        if not self._failing:
+            self._failing = True
+            self._report(
+                2,
+                f"storage {self.storage.location} failed, keeping data in memory "
+                f"and retrying: {self.stats.last_error}",
+            )
+
+    def _on_success(self) -> None:
+        if self._failing:
+            self._failing = False
+            self._report(0, f"storage {self.storage.location} works again, backlog written")
+
+    def _limit_backlog(self) -> None:
+        with self._lock:
+            excess = (
+                sum(len(op.x) for op in self._operations if isinstance(op, SampleBatch))
+                - self.max_backlog
+            )
+            if excess <= 0:
+                return
+            dropped = 0
+            kept: list[_Operation] = []
+            for operation in self._operations:
+                if isinstance(operation, SampleBatch) and dropped < excess:
+                    dropped += len(operation.x)
+                    continue
+                kept.append(operation)
+            self._operations = kept
+        self.stats.samples_dropped += dropped
+        self._report(
+            2,
+            f"storage backlog over {self.max_backlog} samples: gave up the oldest "
+            f"{dropped} samples ({self.stats.samples_dropped} in all)",
+        )
