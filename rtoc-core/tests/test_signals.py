@@ -198,3 +198,12 @@ def test_store_set_capacity_resizes_all():
 def test_memory_per_sample_is_sixteen_bytes():
     signal = Signal("D", "S", capacity=100_000)
     assert signal._x.nbytes + signal._y.nbytes == 16 * 100_000
+
+
+def test_collected_signal_keeps_samples_from_the_first_one():
+    signal = Signal("D", "S", capacity=4, collected=True)
+    signal.extend(np.arange(10.0), np.arange(10.0))
+    for i in range(10, 20):
+        signal.append(float(i), 0.0)
+    np.testing.assert_array_equal(collect_all(signal), np.arange(20.0))
+    assert SignalStore(capacity=4, collected=True).signal("D", "S").pending == 0

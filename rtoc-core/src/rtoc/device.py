@@ -288,7 +288,10 @@ def describe(device: Device | type[Device]) -> DeviceDescription:
 
 
 def _signature(function: Any, bound: bool) -> str:
-    signature = inspect.signature(function)
+    try:  # show `int`, not `'int'`, for modules using postponed annotations
+        signature = inspect.signature(function, eval_str=True)
+    except Exception:  # an annotation that does not evaluate here
+        signature = inspect.signature(function)
     if not bound:  # a plain function taken from the class: hide ``self``
         parameters = list(signature.parameters.values())[1:]
         signature = signature.replace(parameters=parameters)

@@ -53,7 +53,9 @@ class Logger:
         self.config = config or Config()
         self.home = home
         self.plugins = plugins
-        self.store = SignalStore(capacity=self.config.global_.recordLength)
+        self.store = SignalStore(
+            capacity=self.config.global_.recordLength, collected=storage is not None
+        )
         self.events = EventLog(on_listener_error=self._listener_failed)
         self.devices: dict[str, Device] = {}
         self.storage = storage

@@ -85,7 +85,11 @@ class Signal:
         "unit",
     )
 
-    def __init__(self, device: str, name: str, capacity: int, unit: str = "") -> None:
+    def __init__(
+        self, device: str, name: str, capacity: int, unit: str = "", *, collected: bool = False
+    ) -> None:
+        """``collected=True``: a writer will collect from this signal, so keep every
+        sample for it from the first one on (see :meth:`collect`)."""
         if capacity < 1:
             raise ValueError(f"capacity of {device}.{name} must be at least 1, got {capacity}")
         self.device = device
@@ -100,8 +104,8 @@ class Signal:
         self._lock = threading.Lock()
         # write-behind bookkeeping (see collect())
         self._cursor = 0  # first position the writer has not taken yet
-        self._armed = False  # True once a writer collects from this signal
-        self._guard = _NEVER  # spill when total reaches this
+        self._armed = collected  # a writer collects from this signal
+        self._guard = capacity if collected else _NEVER  # spill when total reaches this
         self._spilled: list[Samples] = []
         self._replaced = False
 
@@ -335,10 +339,15 @@ class Signal:
 
 
 class SignalStore:
-    """All signals of a logger, addressed by ``(device, name)``."""
+    """All signals of a logger, addressed by ``(device, name)``.
 
-    def __init__(self, capacity: int = 500_000) -> None:
+    ``collected=True`` when a write-behind writer persists the store: new
+    signals then keep every sample for it from the start.
+    """
+
+    def __init__(self, capacity: int = 500_000, *, collected: bool = False) -> None:
         self.capacity = capacity
+        self.collected = collected
         self._signals: dict[SignalKey, Signal] = {}
         self._lock = threading.Lock()
 
@@ -357,7 +366,9 @@ class SignalStore:
         with self._lock:
             found = self._signals.get((device, name))
             if found is None:
-                found = Signal(device, name, capacity or self.capacity, unit or "")
+                found = Signal(
+                    device, name, capacity or self.capacity, unit or "", collected=self.collected
+                )
                 # copy-on-write: readers iterate a dict that is never mutated
                 self._signals = {**self._signals, (device, name): found}
             return found

@@ -1,0 +1,250 @@
+import logging
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from rtoc import Device, Priority
+from rtoc.device import DeviceError, describe
+from rtoc.logger import Logger
+
+
+@pytest.fixture
+def logger():
+    logger = Logger()
+    yield logger
+    logger.close()
+
+
+def test_stream_creates_signal_with_unit_and_time(logger):
+    before = time.time()
+    logger.stream(1.5, "U", "PSU", unit="V")
+    signal = logger.store.get("PSU", "U")
+    assert signal.unit == "V"
+    x, y = signal.latest
+    assert y == 1.5 and before <= x <= time.time()
+    logger.stream(2.0, "U", "PSU", x=123.0)
+    assert signal.latest == (123.0, 2.0)
+
+
+def test_stream_rejects_non_numbers_and_keeps_running(logger):
+    logger.stream(1.0, "S", "D", x=1.0)
+    with pytest.raises(ValueError, match=r"D\.S: a sample is a number, got y='abc'"):
+        logger.stream("abc", "S", "D")
+    logger.stream(2.0, "S", "D", x=2.0)
+    np.testing.assert_array_equal(logger.store.get("D", "S").y, [1.0, 2.0])
+
+
+def test_stream_many_accepts_lists_and_arrays(logger):
+    logger.stream_many([1, 2, 3], [10, 20, 30], "S", "D", "A")
+    logger.stream_many(np.array([4.0]), np.array([40.0]), "S", "D")
+    signal = logger.store.get("D", "S")
+    np.testing.assert_array_equal(signal.x, [1, 2, 3, 4])
+    assert signal.unit == "A"
+    logger.stream_many(None, [5, 6], "T", "D")
+    assert len(logger.store.get("D", "T")) == 2
+
+
+def test_stream_many_rejects_bad_input(logger):
+    with pytest.raises(ValueError, match=r"D\.S: y must be numbers"):
+        logger.stream_many([1], ["x"], "S", "D")
+    with pytest.raises(ValueError, match="x has 1 samples but y has 2"):
+        logger.stream_many([1], [1, 2], "S", "D")
+
+
+def test_plot_replaces_and_hold_appends(logger):
+    logger.plot([0, 1, 2], [5, 6, 7], "Spectrum", "FFT")
+    logger.plot(None, [8, 9], "Spectrum", "FFT")
+    signal = logger.store.get("FFT", "Spectrum")
+    np.testing.assert_array_equal(signal.x, [0, 1])
+    np.testing.assert_array_equal(signal.y, [8, 9])
+    logger.plot([5], [1], "Spectrum", "FFT", hold=True)
+    np.testing.assert_array_equal(signal.y, [8, 9, 1])
+
+
+def test_events_are_recorded_and_validated(logger):
+    event = logger.event("too hot", device="Oven", signal="T", priority=2, id="hot", value=250)
+    assert list(logger.events) == [event]
+    assert event.priority is Priority.ERROR and event.value == 250.0 and event.id == "hot"
+    with pytest.raises(ValueError, match="priority must be 0, 1 or 2, got 7"):
+        logger.event("bad", priority=7)
+
+
+def test_sample_listeners_only_for_their_signal(logger):
+    seen = []
+    logger.subscribe_samples(("D", "A"), lambda s: seen.append(s.latest[1]))
+    logger.stream(1.0, "A", "D")
+    logger.stream(2.0, "B", "D")
+    logger.stream_many([1, 2], [3, 4], "A", "D")
+    assert seen == [1.0, 4.0]
+
+
+def test_failing_listener_is_logged_and_data_kept(logger, caplog):
+    def broken(signal):
+        raise RuntimeError("listener bug")
+
+    logger.subscribe_samples(("D", "A"), broken)
+    with caplog.at_level(logging.ERROR):
+        logger.stream(1.0, "A", "D")
+    assert "listener bug" in caplog.text
+    assert logger.store.get("D", "A").latest[1] == 1.0
+    logger.unsubscribe_samples(("D", "A"), broken)
+    assert not logger._sample_listeners
+
+
+class Counter(Device):
+    """Counts up."""
+
+    samplerate = 50.0
+    step = 1
+    _hidden = "no"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.value = 0
+        self.started = self.stopped = 0
+
+    def on_start(self):
+        self.started += 1
+
+    def on_stop(self):
+        self.stopped += 1
+
+    def sample(self):
+        self.value += self.step
+        self.stream(self.value, "count", unit="n")
+
+    def reset(self, to: int = 0) -> None:
+        """Start counting from ``to``."""
+        self.value = to
+
+    def _secret(self):
+        pass
+
+
+class Broken(Device):
+    samplerate = 100.0
+
+    def sample(self):
+        raise ZeroDivisionError("sensor returned nonsense")
+
+
+def test_device_streams_under_its_name_and_stops(logger):
+    device = logger.add_device(Counter)
+    device.start()
+    time.sleep(0.3)
+    device.stop()
+    assert not device.running
+    assert device.started == 1 and device.stopped == 1
+    signal = logger.store.get("Counter", "count")
+    assert 5 <= len(signal) <= 20
+    assert signal.unit == "n"
+    count = len(signal)
+    time.sleep(0.1)
+    assert len(signal) == count  # nothing after stop
+
+
+def test_sampling_is_drift_free(logger):
+    device = logger.add_device(Counter)
+    device.samplerate = 20.0
+    device.start()
+    time.sleep(1.0)
+    device.stop()
+    x = logger.store.get("Counter", "count").x
+    # each tick sits on a fixed grid: the n-th sample is at start + n/20 s
+    grid = x[0] + np.arange(len(x)) / 20.0
+    assert np.max(np.abs(x - grid)) < 0.04 + device._missed_ticks / 20.0
+    assert 17 <= len(x) + device._missed_ticks <= 22
+
+
+def test_failing_device_raises_error_event_others_keep_running(logger, caplog):
+    good = logger.add_device(Counter)
+    bad = logger.add_device(Broken)
+    with caplog.at_level(logging.ERROR):
+        good.start()
+        bad.start()
+        time.sleep(0.3)
+        assert bad.running and good.running
+        good.stop()
+        bad.stop()
+    errors = [e for e in logger.events if e.priority == Priority.ERROR]
+    assert len(errors) == 1  # repeats are folded into one report a minute
+    assert errors[0].device == "Broken"
+    assert "ZeroDivisionError: sensor returned nonsense" in errors[0].text
+    assert "Traceback" in caplog.text and "in sample" in caplog.text
+    assert len(logger.store.get("Counter", "count")) >= 5
+
+
+def test_device_description_hides_private_names():
+    description = describe(Counter)
+    params = {p.name: p.value for p in description.parameters}
+    assert params == {"samplerate": 50.0, "step": 1}
+    functions = {f.name: f for f in description.functions}
+    assert list(functions) == ["reset"]
+    assert functions["reset"].signature == "(to: int = 0) -> None"
+    assert functions["reset"].doc == "Start counting from ``to``."
+    instance = Counter()
+    assert {p.name for p in instance.describe().parameters} == {"samplerate", "step", "value", "started", "stopped"}
+
+
+def test_set_parameter_and_call(logger):
+    device = logger.add_device(Counter)
+    device.set_parameter("step", "5")
+    assert device.step == 5
+    with pytest.raises(DeviceError, match=r"Counter.step takes a int, got 'five'"):
+        device.set_parameter("step", "five")
+    with pytest.raises(DeviceError, match="Counter has no parameter '_hidden'"):
+        device.set_parameter("_hidden", 1)
+    device.call("reset", 7)
+    assert device.value == 7
+    with pytest.raises(DeviceError, match="Counter has no function '_secret'"):
+        device.call("_secret")
+
+
+def test_device_names_are_unique(logger):
+    logger.add_device(Counter)
+    with pytest.raises(DeviceError, match="already attached"):
+        logger.add_device(Counter)
+    assert logger.add_device(Counter, name="Counter2").name == "Counter2"
+
+
+def test_start_unknown_device_lists_known(logger):
+    logger.add_device(Counter)
+    with pytest.raises(DeviceError, match="no device named 'Nope'; known devices: Counter"):
+        logger.start_device("Nope")
+
+
+def test_device_without_logger_says_so():
+    with pytest.raises(DeviceError, match="not attached to a logger"):
+        Counter().stream(1.0, "x")
+
+
+def test_stream_several_signals_at_once(logger):
+    device = logger.add_device(Counter)
+    device.stream([1.0, 2.0], ["U", "I"], unit=["V", "A"])
+    assert logger.store.get("Counter", "I").unit == "A"
+    assert logger.store.get("Counter", "U").latest[0] == logger.store.get("Counter", "I").latest[0]
+    with pytest.raises(DeviceError, match="2 values for 1 signal names"):
+        device.stream([1.0, 2.0], ["U"])
+
+
+def test_close_stops_devices():
+    logger = Logger()
+    device = logger.add_device(Counter)
+    device.start()
+    logger.close()
+    assert not device.running and device.stopped == 1
+
+
+def test_stream_is_thread_safe_across_devices(logger):
+    def pump(name):
+        for i in range(5000):
+            logger.stream(float(i), "S", name, x=float(i))
+
+    threads = [threading.Thread(target=pump, args=(f"D{k}",)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(len(logger.store.get(f"D{k}", "S")) == 5000 for k in range(4))
