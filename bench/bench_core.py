@@ -17,7 +17,12 @@ from rtoc.signals import SignalStore
 
 
 def emit(figure: str, value: float, unit: str, target: str, **extra: object) -> None:
-    print(json.dumps({"figure": figure, "value": round(value, 3), "unit": unit, "target": target, **extra}), flush=True)
+    print(
+        json.dumps(
+            {"figure": figure, "value": round(value, 3), "unit": unit, "target": target, **extra}
+        ),
+        flush=True,
+    )
 
 
 def memory_per_sample(signals: int = 10, capacity: int = 500_000) -> float:
@@ -78,7 +83,9 @@ def main() -> None:
         "within 20% of one signal",
         relative=round(many / one, 3),
     )
-    spread = max(single_stream_rate(2_000_000, extra_signals=1000, round_robin=True) for _ in range(3))
+    spread = max(
+        single_stream_rate(2_000_000, extra_signals=1000, round_robin=True) for _ in range(3)
+    )
     emit(
         "single-sample stream(), round-robin over 1000 signals",
         spread,
@@ -86,7 +93,12 @@ def main() -> None:
         "(extra)",
         relative=round(spread / one, 3),
     )
-    emit("1000-sample batch stream_many()", max(batch_stream_rate() for _ in range(3)), "samples/s", ">= 50000000")
+    emit(
+        "1000-sample batch stream_many()",
+        max(batch_stream_rate() for _ in range(3)),
+        "samples/s",
+        ">= 50000000",
+    )
 
 
 if __name__ == "__main__":

@@ -154,8 +154,8 @@ def test_sampling_is_drift_free(logger):
     x = logger.store.get("Counter", "count").x
     # each tick sits on a fixed grid: the n-th sample is at start + n/20 s
     grid = x[0] + np.arange(len(x)) / 20.0
-    assert np.max(np.abs(x - grid)) < 0.04 + device._missed_ticks / 20.0
-    assert 17 <= len(x) + device._missed_ticks <= 22
+    assert np.max(np.abs(x - grid)) < 0.04 + device.missed_ticks / 20.0
+    assert 17 <= len(x) + device.missed_ticks <= 22
 
 
 def test_failing_device_raises_error_event_others_keep_running(logger, caplog):
@@ -185,14 +185,20 @@ def test_device_description_hides_private_names():
     assert functions["reset"].signature == "(to: int = 0) -> None"
     assert functions["reset"].doc == "Start counting from ``to``."
     instance = Counter()
-    assert {p.name for p in instance.describe().parameters} == {"samplerate", "step", "value", "started", "stopped"}
+    assert {p.name for p in instance.describe().parameters} == {
+        "samplerate",
+        "step",
+        "value",
+        "started",
+        "stopped",
+    }
 
 
 def test_set_parameter_and_call(logger):
     device = logger.add_device(Counter)
     device.set_parameter("step", "5")
     assert device.step == 5
-    with pytest.raises(DeviceError, match=r"Counter.step takes a int, got 'five'"):
+    with pytest.raises(DeviceError, match=r"Counter.step takes a number, got 'five'"):
         device.set_parameter("step", "five")
     with pytest.raises(DeviceError, match="Counter has no parameter '_hidden'"):
         device.set_parameter("_hidden", 1)
@@ -248,3 +254,23 @@ def test_stream_is_thread_safe_across_devices(logger):
     for t in threads:
         t.join()
     assert all(len(logger.store.get(f"D{k}", "S")) == 5000 for k in range(4))
+
+
+class Switch(Device):
+    enabled = False
+    label = "a"
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("true", True), ("OFF", False), (True, True)])
+def test_set_bool_parameter_from_text(raw, expected):
+    device = Switch()
+    device.set_parameter("enabled", raw)
+    assert device.enabled is expected
+
+
+def test_set_parameter_rejects_nonsense_bool_and_converts_text():
+    device = Switch()
+    with pytest.raises(DeviceError, match=r"Switch.enabled takes a bool, got 'maybe'"):
+        device.set_parameter("enabled", "maybe")
+    device.set_parameter("label", 5)
+    assert device.label == "5"

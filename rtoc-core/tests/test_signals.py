@@ -41,7 +41,7 @@ def test_extend_wraps_and_keeps_newest():
 
 def test_extend_rejects_unequal_lengths():
     signal = Signal("D", "S", capacity=5)
-    with pytest.raises(ValueError, match="D.S: x has 2 samples but y has 3"):
+    with pytest.raises(ValueError, match=r"D\.S: x has 2 samples but y has 3"):
         signal.extend(np.zeros(2), np.zeros(3))
 
 
@@ -105,9 +105,7 @@ def test_collect_loses_nothing_when_writer_is_slow(batch):
     position = 0
     for round_ in range(20):
         for _ in range(7):
-            signal.extend(
-                np.arange(position, position + batch, dtype=float), np.zeros(batch)
-            )
+            signal.extend(np.arange(position, position + batch, dtype=float), np.zeros(batch))
             position += batch
         if round_ % 3 == 0:
             taken.append(collect_all(signal))
@@ -168,7 +166,7 @@ def test_concurrent_appends_and_collects_lose_nothing():
 
 
 def test_capacity_must_be_positive():
-    with pytest.raises(ValueError, match="capacity of D.S must be at least 1"):
+    with pytest.raises(ValueError, match=r"capacity of D\.S must be at least 1"):
         Signal("D", "S", capacity=0)
 
 

@@ -58,8 +58,17 @@ def cli(ctx: click.Context, home: Path, verbose: int) -> None:
 
 
 @cli.command()
-@click.option("--demo", is_flag=True, help=f"Also start the demo devices ({', '.join(DEMO_DEVICES)}).")
-@click.option("--device", "-d", "devices", multiple=True, metavar="NAME", help="Start this device (repeatable).")
+@click.option(
+    "--demo", is_flag=True, help=f"Also start the demo devices ({', '.join(DEMO_DEVICES)})."
+)
+@click.option(
+    "--device",
+    "-d",
+    "devices",
+    multiple=True,
+    metavar="NAME",
+    help="Start this device (repeatable).",
+)
 @click.option(
     "--duration",
     type=click.FloatRange(min=0, min_open=True),

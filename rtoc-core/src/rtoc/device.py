@@ -24,6 +24,7 @@ with ``_`` are hidden. Example::
 from __future__ import annotations
 
 import inspect
+import sys
 import threading
 import time
 import traceback
@@ -75,13 +76,30 @@ class Device:
     #: Samples per second of the sampling loop; 0 means "sample() is not periodic".
     samplerate: float = 1.0
 
+    #: Sampling ticks skipped because ``sample()`` took longer than the interval.
+    missed_ticks: int = 0
+    #: Names a subclass adds to the framework's own (hidden from parameters/functions).
+    framework_names: ClassVar[frozenset[str]] = frozenset()
+
+    # The base class keeps its state in name-mangled attributes (self.__thread is
+    # self._Device__thread) so that a plugin's own self.__thread or self.__lock,
+    # common in RTOC plugins, never replaces it.
     def __init__(self, logger: Logger | None = None, name: str | None = None) -> None:
-        self._logger = logger
+        self.__logger = logger
         self.name = name or type(self).name or type(self).__name__  # type: ignore[misc]
-        self._stop_requested = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self._missed_ticks = 0
+        self.__stop_requested = threading.Event()
+        self.__thread: threading.Thread | None = None
+        self.__lock = threading.Lock()
+        self.missed_ticks = 0
+
+    @property
+    def rtoc_logger(self) -> Logger | None:
+        """The logger this device sends to (None until attached)."""
+        return self.__logger
+
+    def attach(self, logger: Logger) -> None:
+        """Send to ``logger`` from now on (``Logger.add_device`` calls this)."""
+        self.__logger = logger
 
     # -- what an author overrides ------------------------------------------------
 
@@ -98,7 +116,7 @@ class Device:
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self.__thread is not None and self.__thread.is_alive()
 
     @property
     def interval(self) -> float:
@@ -107,64 +125,64 @@ class Device:
 
     def start(self) -> None:
         """Start the sampling loop in a background thread (no-op when running)."""
-        with self._lock:
+        with self.__lock:
             if self.running:
                 return
             self.on_start()
-            self._stop_requested.clear()
-            self._thread = threading.Thread(
+            self.__stop_requested.clear()
+            self.__thread = threading.Thread(
                 target=self._sampling_loop, name=f"rtoc-device-{self.name}", daemon=True
             )
-            self._thread.start()
+            self.__thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         """End the sampling loop, wait for the current sample to finish, then ``on_stop``."""
-        with self._lock:
-            thread = self._thread
+        with self.__lock:
+            thread = self.__thread
             if thread is None:
                 return
-            self._stop_requested.set()
+            self.__stop_requested.set()
             if thread is not threading.current_thread():
                 thread.join(timeout)
-            self._thread = None
+            self.__thread = None
             self.on_stop()
 
     def _sampling_loop(self) -> None:
         """Call sample() on a fixed grid of ticks so that timing errors never add up.
 
         A tick that is missed because sample() overran is skipped, not caught up
-        in a burst, and counted in ``_missed_ticks``.
+        in a burst, and counted in ``missed_ticks``.
         """
         next_tick = time.monotonic()
-        while not self._stop_requested.is_set():
+        while not self.__stop_requested.is_set():
             try:
                 self.sample()
             except Exception as error:
                 self._report_failure(error)
             interval = self.interval
             if interval == float("inf"):
-                self._stop_requested.wait()
+                self.__stop_requested.wait()
                 break
             next_tick += interval
             now = time.monotonic()
             if now > next_tick:
                 missed = int((now - next_tick) // interval) + 1
-                self._missed_ticks += missed
+                self.missed_ticks += missed
                 next_tick += missed * interval
-            self._stop_requested.wait(next_tick - now)
+            self.__stop_requested.wait(next_tick - now)
 
     def _report_failure(self, error: BaseException) -> None:
-        if self._logger is not None:
-            self._logger.report_device_failure(self, error)
+        if self.__logger is not None:
+            self.__logger.report_device_failure(self, error)
         else:  # standalone use: nowhere else to say it
             traceback.print_exception(error)
 
     # -- sending data ------------------------------------------------------------
 
     def _attached(self) -> Logger:
-        if self._logger is None:
+        if self.__logger is None:
             raise DeviceError(f"device {self.name} is not attached to a logger")
-        return self._logger
+        return self.__logger
 
     def stream(
         self,
@@ -187,8 +205,10 @@ class Device:
         if len(values) != len(names):
             raise DeviceError(f"{self.name}: {len(values)} values for {len(names)} signal names")
         units = [unit] * len(names) if unit is None or isinstance(unit, str) else list(unit)
+        if len(units) != len(names):
+            raise DeviceError(f"{self.name}: {len(units)} units for {len(names)} signal names")
         now = time.time() if x is None else x
-        for value, name, one_unit in zip(values, names, units):
+        for value, name, one_unit in zip(values, names, units, strict=True):
             logger.stream(value, name, self.name, one_unit, now)
 
     def stream_many(
@@ -238,14 +258,11 @@ class Device:
         current = parameters_of(self)
         if name not in current:
             raise DeviceError(f"{self.name} has no parameter {name!r}")
-        old = current[name]
-        if old is not None and not isinstance(value, type(old)):
-            try:
-                value = type(old)(value)
-            except (TypeError, ValueError):
-                raise DeviceError(
-                    f"{self.name}.{name} takes a {type(old).__name__}, got {value!r}"
-                ) from None
+        try:
+            value = _converted(current[name], value)
+        except (TypeError, ValueError):
+            kind = "number" if _is_number(current[name]) else type(current[name]).__name__
+            raise DeviceError(f"{self.name}.{name} takes a {kind}, got {value!r}") from None
         setattr(self, name, value)
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
@@ -261,8 +278,12 @@ _FRAMEWORK_NAMES = frozenset(name for name in dir(Device) if not name.startswith
 }
 
 
-def _is_public(name: str) -> bool:
-    return not name.startswith("_") and name not in _FRAMEWORK_NAMES
+def _is_public(name: str, cls: type[Device]) -> bool:
+    return (
+        not name.startswith("_")
+        and name not in _FRAMEWORK_NAMES
+        and name not in cls.framework_names
+    )
 
 
 def describe(device: Device | type[Device]) -> DeviceDescription:
@@ -274,17 +295,54 @@ def describe(device: Device | type[Device]) -> DeviceDescription:
     cls = device if isinstance(device, type) else type(device)
     return DeviceDescription(
         name=device.name if not isinstance(device, type) else (cls.name or cls.__name__),
-        doc=inspect.getdoc(cls) or "",
+        doc=_own_doc(cls),
         running=False if isinstance(device, type) else device.running,
         parameters=tuple(
             Parameter(name, value, type(value).__name__)
             for name, value in sorted(parameters_of(device).items())
         ),
         functions=tuple(
-            Function(name, _signature(method, bound=cls is not device), inspect.getdoc(method) or "")
+            Function(
+                name, _signature(method, bound=cls is not device), inspect.getdoc(method) or ""
+            )
             for name, method in sorted(functions_of(device).items())
         ),
     )
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _converted(old: Any, value: Any) -> Any:
+    """``value`` as the type of the parameter's current value ``old``.
+
+    Numbers stay numbers either way (2.5 Hz must not become 2); text that
+    spells a number ("25.5") becomes one.
+    """
+    if _is_number(old):
+        if isinstance(value, str):
+            value = float(value)
+        if not _is_number(value):
+            raise TypeError(value)
+        return int(value) if isinstance(old, int) and float(value).is_integer() else value
+    if isinstance(old, bool) and isinstance(value, str):  # bool("false") would be True
+        word = value.strip().lower()
+        if word not in _BOOL_WORDS:
+            raise ValueError(value)
+        return _BOOL_WORDS[word]
+    if old is None or isinstance(value, type(old)):
+        return value
+    return type(old)(value)
+
+
+_BOOL_WORDS = {"true": True, "1": True, "on": True, "false": False, "0": False, "off": False}
+
+
+def _own_doc(cls: type) -> str:
+    """The class's own docstring (not an inherited one), else its module's."""
+    module = sys.modules.get(cls.__module__)
+    return inspect.cleandoc(vars(cls).get("__doc__") or getattr(module, "__doc__", None) or "")
 
 
 def _signature(function: Any, bound: bool) -> str:
@@ -306,11 +364,13 @@ def parameters_of(device: Device | type[Device]) -> dict[str, Any]:
         names.update(
             name
             for name, value in vars(klass).items()
-            if _is_public(name) and not _is_code(value)
+            if _is_public(name, cls) and not _is_code(value)
         )
     if not isinstance(device, type):
         names.update(
-            name for name, value in vars(device).items() if _is_public(name) and not callable(value)
+            name
+            for name, value in vars(device).items()
+            if _is_public(name, cls) and not callable(value)
         )
     return {name: getattr(device, name) for name in names}
 
@@ -327,6 +387,6 @@ def functions_of(device: Device | type[Device]) -> dict[str, Any]:
         if klass is Device or klass is object:
             continue
         for name, value in vars(klass).items():
-            if _is_public(name) and name not in found and inspect.isfunction(value):
+            if _is_public(name, cls) and name not in found and inspect.isfunction(value):
                 found[name] = getattr(device, name)
     return found

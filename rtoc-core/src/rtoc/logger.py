@@ -124,7 +124,11 @@ class Logger:
     ) -> None:
         """Replace a signal with ``x, y`` (``x=None``: 0, 1, 2, ...); ``hold`` appends."""
         ys = self._samples(y, dname, sname, "y")
-        xs = np.arange(len(ys), dtype=np.float64) if x is None else self._samples(x, dname, sname, "x")
+        xs = (
+            np.arange(len(ys), dtype=np.float64)
+            if x is None
+            else self._samples(x, dname, sname, "x")
+        )
         if hold:
             self.stream_many(xs, ys, sname, dname, unit)
             return
@@ -151,7 +155,9 @@ class Logger:
 
     def unsubscribe_samples(self, key: SignalKey, listener: SampleListener) -> None:
         with self._lock:
-            listeners = {k: [f for f in v if f is not listener] for k, v in self._sample_listeners.items()}
+            listeners = {
+                k: [f for f in v if f is not listener] for k, v in self._sample_listeners.items()
+            }
             self._sample_listeners = {k: v for k, v in listeners.items() if v}
 
     def _notify(self, signal: Signal) -> None:
@@ -192,12 +198,15 @@ class Logger:
         """Attach a device (an instance, or a class to construct with this logger)."""
         if isinstance(device, type):
             device = device(self, name) if name else device(self)
-        else:
-            device._logger = self
+        if device.rtoc_logger is not self:
+            device.attach(self)
         with self._lock:
-            if device.name in self.devices and self.devices[device.name] is not device:
-                raise DeviceError(f"a device named {device.name!r} is already attached")
-            self.devices[device.name] = device
+            taken = device.name in self.devices and self.devices[device.name] is not device
+            if not taken:
+                self.devices[device.name] = device
+        if taken:
+            device.stop()  # RTOC plugins may have started themselves in __init__
+            raise DeviceError(f"a device named {device.name!r} is already attached")
         return device
 
     def start_device(self, name: str) -> Device:
@@ -205,7 +214,9 @@ class Logger:
         device = self.devices.get(name)
         if device is None:
             if self.plugins is None or name not in self.plugins.devices:
-                known = sorted(set(self.devices) | set(self.plugins.devices if self.plugins else {}))
+                known = sorted(
+                    set(self.devices) | set(self.plugins.devices if self.plugins else {})
+                )
                 raise DeviceError(f"no device named {name!r}; known devices: {', '.join(known)}")
             device = self.add_device(self.plugins.devices[name].cls)
         device.start()

@@ -129,10 +129,10 @@ class PluginRegistry:
         return importlib.import_module(entry_point.module)
 
     def load_user_devices(self, directory: Path) -> None:
-        from rtoc.userdir import FailedDevice, load_user_devices
-
         if not directory.is_dir():
             return
+        from rtoc.userdir import FailedDevice, load_user_devices
+
         for loaded in load_user_devices(directory):
             info = PluginInfo(Path(loaded.source).stem, loaded.source)
             if isinstance(loaded, FailedDevice):
@@ -190,7 +190,9 @@ class PluginRegistry:
         return backends
 
     def frontends(self) -> list[Frontend]:
-        return [frontend for _, found in self.call_each("rtoc_frontends") for frontend in found or ()]
+        return [
+            frontend for _, found in self.call_each("rtoc_frontends") for frontend in found or ()
+        ]
 
     def script_namespace(self, logger: Logger) -> dict[str, Any]:
         namespace: dict[str, Any] = {}

@@ -110,4 +110,3 @@ class Runner:
                 f"written this run, {verdict}."
             )
         return stored
-

@@ -10,7 +10,8 @@ Contract (checked by :mod:`rtoc.testing.storage_contract`):
 
 - ``append_samples`` stores every sample of every batch; reads return samples
   in the order they were appended (timestamps need not be monotonic), NaN and
-  inf kept as they are.
+  inf kept as they are. A batch whose ``x`` and ``y`` differ in length raises
+  ``ValueError`` before anything of that call is stored.
 - ``append_events`` is idempotent per ``Event.uid``.
 - ``read`` filters ``start <= x <= end`` (either bound may be None).
 - ``delete`` removes a signal's samples and its entry in ``signals()``.
@@ -55,7 +56,11 @@ class SampleBatch:
 
 @attrs.frozen
 class SignalInfo:
-    """What a backend knows of one stored signal."""
+    """What a backend knows of one stored signal.
+
+    ``first`` and ``last`` are its smallest and largest timestamp (NaN
+    ignored; None when it has none), not the first and last appended.
+    """
 
     device: str
     name: str

@@ -1,0 +1,190 @@
+"""A backend that keeps everything in process: for tests and when backup is off."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import attrs
+import numpy as np
+
+from rtoc.events import Event
+from rtoc.signals import Samples, SignalKey
+from rtoc.storage.base import SampleBatch, SignalInfo
+
+if TYPE_CHECKING:
+    from rtoc.config import Config
+
+
+def batch_arrays(batch: SampleBatch) -> Samples:
+    """``batch``'s x and y as float64 arrays; ValueError when their lengths differ.
+
+    Backends call this for every batch before storing any, so a bad batch
+    leaves the store untouched.
+    """
+    x = np.asarray(batch.x, dtype=np.float64).reshape(-1)
+    y = np.asarray(batch.y, dtype=np.float64).reshape(-1)
+    if len(x) != len(y):
+        raise ValueError(
+            f"batch {batch.device}.{batch.name}: x has {len(x)} samples but y has {len(y)}"
+        )
+    return Samples(x, y)
+
+
+def time_bounds(x: np.ndarray) -> tuple[float | None, float | None]:
+    """Smallest and largest timestamp in ``x``, NaN ignored; None when there is none."""
+    if not len(x):
+        return None, None
+    low, high = x.min(), x.max()
+    if np.isnan(low):  # min and max propagate NaN: look at the other values
+        numbers = x[~np.isnan(x)]
+        if not len(numbers):
+            return None, None
+        low, high = numbers.min(), numbers.max()
+    return float(low), float(high)
+
+
+def empty_samples() -> Samples:
+    return Samples(np.empty(0, dtype=np.float64), np.empty(0, dtype=np.float64))
+
+
+def between(x: np.ndarray, y: np.ndarray, start: float | None, end: float | None) -> Samples:
+    """The samples with ``start <= x <= end`` (a None bound does not filter)."""
+    if start is None and end is None:
+        return Samples(x, y)
+    mask = np.ones(len(x), dtype=bool)
+    if start is not None:
+        mask &= x >= start
+    if end is not None:
+        mask &= x <= end
+    return Samples(x[mask], y[mask])
+
+
+def newest_events(events: list[Event], limit: int | None) -> list[Event]:
+    """The newest ``limit`` of ``events`` (sorted oldest first), all when None."""
+    if limit is None:
+        return events
+    return events[len(events) - limit :] if limit > 0 else []
+
+
+@attrs.define
+class _Chunk:
+    x: np.ndarray
+    y: np.ndarray
+    first: float | None
+    last: float | None
+
+
+@attrs.define
+class _Stored:
+    unit: str
+    chunks: list[_Chunk] = attrs.Factory(list)
+
+
+class MemoryStorage:
+    """Samples as lists of numpy chunks per signal, events in a dict by uid.
+
+    Nothing survives the process. Every method takes one lock, so a writer
+    thread and reader threads may share it.
+    """
+
+    location = "memory"
+
+    def __init__(self) -> None:
+        self._signals: dict[SignalKey, _Stored] = {}
+        self._events: dict[str, Event] = {}
+        self._lock = threading.Lock()
+
+    def append_samples(self, batches: Sequence[SampleBatch]) -> None:
+        arrays = [batch_arrays(batch) for batch in batches]
+        with self._lock:
+            for batch, (x, y) in zip(batches, arrays, strict=True):
+                if not len(x):
+                    continue
+                stored = self._signals.setdefault(batch.key, _Stored(batch.unit))
+                if batch.unit:
+                    stored.unit = batch.unit
+                # copies: the caller may reuse its buffers
+                stored.chunks.append(_Chunk(x.copy(), y.copy(), *time_bounds(x)))
+
+    def append_events(self, events: Sequence[Event]) -> None:
+        with self._lock:
+            for event in events:
+                self._events.setdefault(event.uid, event)
+
+    def read(
+        self, device: str, name: str, start: float | None = None, end: float | None = None
+    ) -> Samples:
+        with self._lock:
+            stored = self._signals.get((device, name))
+            if stored is None:
+                return empty_samples()
+            x = np.concatenate([chunk.x for chunk in stored.chunks])
+            y = np.concatenate([chunk.y for chunk in stored.chunks])
+        return between(x, y, start, end)
+
+    def read_last(self, device: str, name: str, count: int) -> Samples:
+        with self._lock:
+            stored = self._signals.get((device, name))
+            if stored is None or count <= 0:
+                return empty_samples()
+            taken: list[_Chunk] = []
+            found = 0
+            for chunk in reversed(stored.chunks):
+                taken.append(chunk)
+                found += len(chunk.x)
+                if found >= count:
+                    break
+            taken.reverse()
+            x = np.concatenate([chunk.x for chunk in taken])
+            y = np.concatenate([chunk.y for chunk in taken])
+        skip = max(0, len(x) - count)
+        return Samples(x[skip:], y[skip:])
+
+    def signals(self) -> list[SignalInfo]:
+        with self._lock:
+            return [self._info(key, stored) for key, stored in sorted(self._signals.items())]
+
+    @staticmethod
+    def _info(key: SignalKey, stored: _Stored) -> SignalInfo:
+        firsts = [chunk.first for chunk in stored.chunks if chunk.first is not None]
+        lasts = [chunk.last for chunk in stored.chunks if chunk.last is not None]
+        return SignalInfo(
+            device=key[0],
+            name=key[1],
+            unit=stored.unit,
+            count=sum(len(chunk.x) for chunk in stored.chunks),
+            first=min(firsts, default=None),
+            last=max(lasts, default=None),
+        )
+
+    def events(
+        self, start: float | None = None, end: float | None = None, limit: int | None = None
+    ) -> list[Event]:
+        with self._lock:
+            events = list(self._events.values())
+        chosen = [
+            event
+            for event in events
+            if (start is None or event.time >= start) and (end is None or event.time <= end)
+        ]
+        chosen.sort(key=lambda event: event.time)  # stable: ties stay in insertion order
+        return newest_events(chosen, limit)
+
+    def delete(self, device: str, name: str) -> None:
+        with self._lock:
+            self._signals.pop((device, name), None)
+
+    def clear_events(self) -> None:
+        with self._lock:
+            self._events.clear()
+
+    def close(self) -> None:
+        """Nothing to release: the data lives as long as this object."""
+
+
+def open_memory(config: Config, home: Path) -> MemoryStorage:
+    """The ``memory`` backend factory: ``config`` and ``home`` are not needed."""
+    return MemoryStorage()

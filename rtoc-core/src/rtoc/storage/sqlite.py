@@ -1,0 +1,428 @@
+"""The embedded default backend: one SQLite file in WAL mode.
+
+Samples are stored in chunks, one row per appended batch per signal, with
+``x`` and ``y`` as float64 little-endian blobs. A row costs a few B-tree
+inserts however many samples it holds, which is what lets Python write
+millions of samples a second. Each chunk row keeps its smallest and largest
+timestamp, indexed, so a time range reads only the chunks that overlap it, and
+"the last N" reads chunks newest-first until it has N. Batches longer than
+:data:`MAX_CHUNK` samples are split, so that reading a short range out of a
+huge import does not load all of it. Each signal row keeps its sample count
+and time span up to date, so listing signals never scans chunks.
+
+Schema (``meta.schema_version`` = 1)::
+
+    meta(key, value)
+    signals(id, device, name, unit, count, x_min, x_max)    unique (device, name)
+    chunks(seq, signal_id, count, x_min, x_max, x, y)
+    events(uid, time, text, device, signal, priority, id, value)
+
+``x_min``/``x_max`` ignore NaN timestamps and are NULL when there are only
+NaN ones (SQLite has no NaN), so such chunks match no bounded range, just as
+NaN fails ``start <= x``. For the same reason an event value of NaN reads
+back as None.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from rtoc.events import Event
+from rtoc.signals import Samples, SignalKey
+from rtoc.storage.base import SampleBatch, SignalInfo, StorageError
+from rtoc.storage.memory import batch_arrays, between, empty_samples, time_bounds
+
+if TYPE_CHECKING:
+    from rtoc.config import Config
+
+SCHEMA_VERSION = 1
+
+#: The most samples one chunk row holds (1 MiB per blob).
+MAX_CHUNK = 1 << 17
+
+FILE_NAME = "rtoc.sqlite"
+
+_BLOB = np.dtype("<f8")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS signals (
+    id INTEGER PRIMARY KEY,
+    device TEXT NOT NULL,
+    name TEXT NOT NULL,
+    unit TEXT NOT NULL DEFAULT '',
+    count INTEGER NOT NULL DEFAULT 0,
+    x_min REAL,
+    x_max REAL,
+    UNIQUE (device, name)
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    signal_id INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    x_min REAL,
+    x_max REAL,
+    x BLOB NOT NULL,
+    y BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_signal ON chunks (signal_id);
+CREATE INDEX IF NOT EXISTS chunks_by_end ON chunks (signal_id, x_max, x_min);
+CREATE INDEX IF NOT EXISTS chunks_by_start ON chunks (signal_id, x_min, x_max);
+CREATE TABLE IF NOT EXISTS events (
+    uid TEXT PRIMARY KEY,
+    time REAL NOT NULL,
+    text TEXT NOT NULL,
+    device TEXT NOT NULL,
+    signal TEXT NOT NULL,
+    priority INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    value REAL
+);
+CREATE INDEX IF NOT EXISTS events_by_time ON events (time);
+"""
+
+# A batch adds to its signal's count and time span; a non-empty unit replaces
+# the stored one. (SQLite's two-argument min/max return NULL if either is NULL.)
+_UPDATE_SIGNAL = """
+UPDATE signals SET
+    count = count + :count,
+    x_min = coalesce(min(x_min, :low), x_min, :low),
+    x_max = coalesce(max(x_max, :high), x_max, :high),
+    unit = coalesce(nullif(:unit, ''), unit)
+WHERE id = :id
+"""
+
+_EVENT_COLUMNS = "uid, time, text, device, signal, priority, id, value"
+
+
+class SQLiteStorage:
+    """Samples and events in one SQLite file.
+
+    One connection serves a writer thread and reader threads; a lock
+    serialises every use of it. ``timeout`` is how long a write waits for a
+    lock held by another connection before it fails. ``max_pages`` caps the
+    file at that many pages (``PRAGMA max_page_count``): writes past it fail
+    as on a full disk.
+    """
+
+    def __init__(
+        self, path: Path | str, *, timeout: float = 5.0, max_pages: int | None = None
+    ) -> None:
+        self.path = Path(path)
+        self.location = str(self.path)
+        self._lock = threading.Lock()
+        #: (device, name) -> id in the signals table
+        self._ids: dict[SignalKey, int] = {}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StorageError(
+                f"cannot create {self.path.parent}: {error.strerror or error}"
+            ) from error
+        try:
+            self._db = sqlite3.connect(
+                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as error:
+            raise StorageError(f"cannot open {self.location}: {error}") from error
+        try:
+            self._prepare(max_pages)
+        except sqlite3.Error as error:
+            self._db.close()
+            raise StorageError(f"cannot open {self.location}: {error}") from error
+        except StorageError:
+            self._db.close()
+            raise
+
+    def _prepare(self, max_pages: int | None) -> None:
+        db = self._db
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        if max_pages is not None:
+            db.execute(f"PRAGMA max_page_count={int(max_pages)}")
+        db.execute("BEGIN IMMEDIATE")
+        try:  # executescript() would commit: run the statements one by one
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+            (version,) = db.execute(
+                "SELECT value FROM meta WHERE key = 'schema_version'"
+            ).fetchone()
+            if version != str(SCHEMA_VERSION):
+                raise StorageError(
+                    f"cannot open {self.location}: it has schema version {version}, "
+                    f"this rtoc reads version {SCHEMA_VERSION}"
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
+
+    # -- transactions ----------------------------------------------------------
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed whole, or rolled back and StorageError."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._rollback()
+                    raise
+            except sqlite3.Error as error:
+                raise StorageError(f"cannot write to {self.location}: {error}") from error
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                yield self._db
+            except sqlite3.Error as error:
+                raise StorageError(f"cannot read from {self.location}: {error}") from error
+
+    def _rollback(self) -> None:
+        # signal rows inserted in the failed transaction are gone again
+        self._ids.clear()
+        # SQLite rolls back by itself on some errors (a full disk, for one)
+        if self._db.in_transaction:
+            with suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
+
+    # -- samples ---------------------------------------------------------------
+
+    def append_samples(self, batches: Sequence[SampleBatch]) -> None:
+        arrays = [batch_arrays(batch) for batch in batches]
+        pending = [(batch, x, y) for batch, (x, y) in zip(batches, arrays, strict=True) if len(x)]
+        if not pending:
+            return
+        with self._writing() as db:
+            for batch, x, y in pending:
+                signal_id = self._signal_id(db, batch.key)
+                for start in range(0, len(x), MAX_CHUNK):
+                    stop = start + MAX_CHUNK
+                    _insert_chunk(db, signal_id, x[start:stop], y[start:stop])
+                low, high = time_bounds(x)
+                db.execute(
+                    _UPDATE_SIGNAL,
+                    {
+                        "count": len(x),
+                        "low": low,
+                        "high": high,
+                        "unit": batch.unit,
+                        "id": signal_id,
+                    },
+                )
+
+    def _signal_id(self, db: sqlite3.Connection, key: SignalKey) -> int:
+        """The id of the signal ``key``, inserting its row when it is new.
+
+        The id is cached at once: if the transaction fails, the rollback
+        empties the cache.
+        """
+        signal_id = self._ids.get(key)
+        if signal_id is None:
+            row = db.execute("SELECT id FROM signals WHERE device = ? AND name = ?", key).fetchone()
+            if row is None:  # (no RETURNING: Raspberry Pi OS 11 ships SQLite 3.34)
+                signal_id = db.execute(
+                    "INSERT INTO signals (device, name) VALUES (?, ?)", key
+                ).lastrowid
+            else:
+                signal_id = row[0]
+            self._ids[key] = signal_id
+        return signal_id
+
+    def read(
+        self, device: str, name: str, start: float | None = None, end: float | None = None
+    ) -> Samples:
+        with self._reading() as db:
+            signal = db.execute(
+                "SELECT id, x_min, x_max FROM signals WHERE device = ? AND name = ?",
+                (device, name),
+            ).fetchone()
+            if signal is None:
+                return empty_samples()
+            query = _range_query(*signal, start, end)
+            rows = [] if query is None else db.execute(*query).fetchall()
+        rows.sort(key=lambda row: row[0])  # insertion order
+        x, y = _join([(x, y) for _, x, y in rows])
+        return between(x, y, start, end)
+
+    def read_last(self, device: str, name: str, count: int) -> Samples:
+        if count <= 0:
+            return empty_samples()
+        rows: list[tuple[bytes, bytes]] = []
+        found = 0
+        with self._reading() as db:
+            cursor = db.execute(
+                "SELECT c.count, c.x, c.y FROM chunks c JOIN signals s ON c.signal_id = s.id"
+                " WHERE s.device = ? AND s.name = ? ORDER BY c.seq DESC",
+                (device, name),
+            )
+            for chunk_count, x, y in cursor:  # newest first, only as far as needed
+                rows.append((x, y))
+                found += chunk_count
+                if found >= count:
+                    break
+            cursor.close()
+        rows.reverse()
+        x, y = _join(rows)
+        skip = max(0, len(x) - count)
+        return Samples(x[skip:], y[skip:])
+
+    def signals(self) -> list[SignalInfo]:
+        with self._reading() as db:
+            rows = db.execute(
+                "SELECT device, name, unit, count, x_min, x_max FROM signals ORDER BY device, name"
+            ).fetchall()
+        return [
+            SignalInfo(device=device, name=name, unit=unit, count=count, first=first, last=last)
+            for device, name, unit, count, first, last in rows
+        ]
+
+    def delete(self, device: str, name: str) -> None:
+        with self._writing() as db:
+            db.execute(
+                "DELETE FROM chunks WHERE signal_id IN"
+                " (SELECT id FROM signals WHERE device = ? AND name = ?)",
+                (device, name),
+            )
+            db.execute("DELETE FROM signals WHERE device = ? AND name = ?", (device, name))
+            self._ids.pop((device, name), None)
+
+    # -- events ----------------------------------------------------------------
+
+    def append_events(self, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        with self._writing() as db:
+            db.executemany(
+                f"INSERT OR IGNORE INTO events ({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (e.uid, e.time, e.text, e.device, e.signal, int(e.priority), e.id, e.value)
+                    for e in events
+                ],
+            )
+
+    def events(
+        self, start: float | None = None, end: float | None = None, limit: int | None = None
+    ) -> list[Event]:
+        if limit is not None and limit <= 0:
+            return []
+        conditions: list[str] = []
+        parameters: list[object] = []
+        if start is not None:
+            conditions.append("time >= ?")
+            parameters.append(start)
+        if end is not None:
+            conditions.append("time <= ?")
+            parameters.append(end)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        parameters.append(-1 if limit is None else limit)
+        with self._reading() as db:
+            rows = db.execute(
+                f"SELECT {_EVENT_COLUMNS} FROM events{where}"
+                " ORDER BY time DESC, rowid DESC LIMIT ?",
+                parameters,
+            ).fetchall()
+        return [
+            Event(
+                uid=uid,
+                time=time,
+                text=text,
+                device=device,
+                signal=signal,
+                priority=priority,
+                id=event_id,
+                value=value,
+            )
+            for uid, time, text, device, signal, priority, event_id, value in reversed(rows)
+        ]
+
+    def clear_events(self) -> None:
+        with self._writing() as db:
+            db.execute("DELETE FROM events")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _insert_chunk(db: sqlite3.Connection, signal_id: int, x: np.ndarray, y: np.ndarray) -> None:
+    db.execute(
+        "INSERT INTO chunks (signal_id, count, x_min, x_max, x, y) VALUES (?, ?, ?, ?, ?, ?)",
+        (signal_id, len(x), *time_bounds(x), _to_blob(x), _to_blob(y)),
+    )
+
+
+def _range_query(
+    signal_id: int, first: float | None, last: float | None, start: float | None, end: float | None
+) -> tuple[str, list[object]] | None:
+    """SQL for the chunks of one signal that may hold ``start <= x <= end``.
+
+    None when no stored timestamp can match. Of the two interval indexes the
+    query uses the one that should skip more, judged by where the range lies
+    within the signal's first..last: without statistics SQLite cannot tell,
+    and for a signal logged for months the wrong one scans most of its chunks.
+    """
+    if start is None and end is None:
+        index = "chunks_by_signal"
+    else:
+        if first is None or last is None:  # only NaN timestamps: none is in any range
+            return None
+        low = -math.inf if start is None else start
+        high = math.inf if end is None else end
+        if low > last or high < first:
+            return None
+        index = "chunks_by_end" if last - low <= high - first else "chunks_by_start"
+    conditions = ["signal_id = ?"]
+    parameters: list[object] = [signal_id]
+    if start is not None:
+        conditions.append("x_max >= ?")
+        parameters.append(start)
+    if end is not None:
+        conditions.append("x_min <= ?")
+        parameters.append(end)
+    sql = f"SELECT seq, x, y FROM chunks INDEXED BY {index} WHERE {' AND '.join(conditions)}"
+    return sql, parameters
+
+
+def _to_blob(values: np.ndarray) -> bytes:
+    return values.astype(_BLOB, copy=False).tobytes()
+
+
+def _join(rows: Sequence[tuple[bytes, bytes]]) -> Samples:
+    """Concatenate blob chunks into fresh, writable native float64 arrays."""
+    if not rows:
+        return empty_samples()
+    x = np.concatenate([np.frombuffer(row[0], dtype=_BLOB) for row in rows])
+    y = np.concatenate([np.frombuffer(row[1], dtype=_BLOB) for row in rows])
+    return Samples(x.astype(np.float64, copy=False), y.astype(np.float64, copy=False))
+
+
+def open_sqlite(config: Config, home: Path) -> SQLiteStorage:
+    """The ``sqlite`` backend factory: ``rtoc.sqlite`` in ``config.backup.path``.
+
+    An empty path means ``home``; ``~`` is expanded and a relative path is
+    taken relative to ``home``.
+    """
+    from rtoc.config import backup_directory
+
+    return SQLiteStorage(backup_directory(config, home) / FILE_NAME)
