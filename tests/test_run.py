@@ -132,3 +132,34 @@ def test_backend_unknown_is_a_clear_error(home):
 def test_python_dash_m_and_version(home):
     result = run_rtoc(home, "--version")
     assert result.returncode == 0 and result.stdout.startswith("rtoc, version ")
+
+
+def test_device_failing_at_construction_or_start_leaves_others_running(home):
+    devices = home / "devices"
+    devices.mkdir()
+    (devices / "bad.py").write_text(
+        textwrap.dedent(
+            """
+            import rtoc
+
+            class NoPort(rtoc.Device):
+                def __init__(self, *args, **kwargs):
+                    super().__init__(*args, **kwargs)
+                    raise OSError("could not open port /dev/ttyUSB7")
+
+            class NoStart(rtoc.Device):
+                def on_start(self):
+                    raise PermissionError("no access to /dev/i2c-1")
+            """
+        )
+    )
+    result = run_rtoc(
+        home, "run", "-d", "NoPort", "-d", "NoStart", "-d", "Generator", "--duration", "1"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Device NoPort could not start: could not open port /dev/ttyUSB7" in result.stdout
+    assert "Device NoStart could not start: no access to /dev/i2c-1" in result.stdout
+    assert "Started Generator." in result.stdout
+    signals, events = stored(home)
+    assert signals[("Generator", "Sine")].count >= 5
+    assert {e.device for e in events if e.priority == 2} == {"NoPort", "NoStart"}

@@ -49,7 +49,7 @@ def cli(ctx: click.Context, home: Path, verbose: int) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    home = home.expanduser()
+    home = home.expanduser().absolute()
     obj = ctx.ensure_object(dict)
     obj["home"] = home
     registry = obj.get("registry") or PluginRegistry.load()
