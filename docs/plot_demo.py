@@ -21,6 +21,7 @@ PANELS = [  # (device, signal, colour)
     [("System", "CPU", "#2ca02c"), ("System", "Memory", "#d62728")],
 ]
 WIDTH, PANEL_HEIGHT, MARGIN = 760, 170, 48
+CAPTION = "rtoc run --demo, read back from rtoc.sqlite"
 
 
 def polyline(x, y, x_range, y_range, top, colour):
@@ -33,9 +34,7 @@ def polyline(x, y, x_range, y_range, top, colour):
 
 def render(home: Path) -> str:
     storage = SQLiteStorage(home / "rtoc.sqlite")
-    data = {
-        (d, s): storage.read(d, s) for panel in PANELS for d, s, _ in panel
-    }
+    data = {(d, s): storage.read(d, s) for panel in PANELS for d, s, _ in panel}
     units = {info.key: info.unit for info in storage.signals()}
     storage.close()
     t0 = min(float(samples.x.min()) for samples in data.values() if len(samples.x))
@@ -68,7 +67,7 @@ def render(home: Path) -> str:
     parts.append(
         f'<text x="{MARGIN}" y="{height - 8}">0 s</text>'
         f'<text x="{WIDTH - MARGIN - 40}" y="{height - 8}">{t1 - t0:.0f} s</text>'
-        f'<text x="{WIDTH / 2 - 120}" y="{height - 8}">rtoc run --demo, read back from rtoc.sqlite</text>'
+        f'<text x="{WIDTH / 2 - 120}" y="{height - 8}">{CAPTION}</text>'
     )
     parts.append("</svg>")
     return "\n".join(parts)
