@@ -170,7 +170,7 @@ class PluginRegistry:
     def call_each(self, hook_name: str, **kwargs: Any) -> Iterator[tuple[PluginInfo, Any]]:
         """Call one hook on every plugin separately; a plugin that raises is marked failed."""
         hook = getattr(self.manager.hook, hook_name)
-        for implementation in reversed(hook.get_hookimpls()):  # registration order
+        for implementation in hook.get_hookimpls():  # in registration order
             info = self.plugins.get(implementation.plugin_name) or PluginInfo(
                 implementation.plugin_name, "?"
             )
