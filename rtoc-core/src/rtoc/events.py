@@ -72,6 +72,10 @@ class EventLog:
         self._listeners: list[EventListener] = []
         self._on_listener_error = on_listener_error
 
+    @property
+    def capacity(self) -> int:
+        return self._events.maxlen or 0
+
     def subscribe(self, listener: EventListener) -> None:
         self._listeners = [*self._listeners, listener]
 

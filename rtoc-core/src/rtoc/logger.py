@@ -262,7 +262,7 @@ class Logger:
             x, y = self.storage.read_last(info.device, info.name, signal.capacity)
             signal.extend(x, y)
             signal.mark_collected()
-        self.events.load(self.storage.events(limit=self.events._events.maxlen))
+        self.events.load(self.storage.events(limit=self.events.capacity))
 
     def start(self) -> None:
         """Load from storage (when configured) and start writing behind."""

@@ -44,6 +44,22 @@ class Samples(NamedTuple):
     y: np.ndarray
 
 
+def empty_samples() -> Samples:
+    return Samples(np.empty(0, dtype=np.float64), np.empty(0, dtype=np.float64))
+
+
+def between(x: np.ndarray, y: np.ndarray, start: float | None, end: float | None) -> Samples:
+    """The samples with ``start <= x <= end`` (a None bound does not filter)."""
+    if start is None and end is None:
+        return Samples(x, y)
+    mask = np.ones(len(x), dtype=bool)
+    if start is not None:
+        mask &= x >= start
+    if end is not None:
+        mask &= x <= end
+    return Samples(x[mask], y[mask])
+
+
 @attrs.frozen
 class Collected:
     """What a write-behind writer takes from a signal in one :meth:`Signal.collect`.
@@ -221,15 +237,7 @@ class Signal:
 
     def between(self, start: float | None = None, end: float | None = None) -> Samples:
         """Copies of the samples with ``start <= x <= end``, in insertion order."""
-        x, y = self.samples()
-        if start is None and end is None:
-            return Samples(x, y)
-        mask = np.ones(len(x), dtype=bool)
-        if start is not None:
-            mask &= x >= start
-        if end is not None:
-            mask &= x <= end
-        return Samples(x[mask], y[mask])
+        return between(*self.samples(), start, end)
 
     # -- write-behind ----------------------------------------------------------
 
@@ -326,8 +334,7 @@ class Signal:
         """Copy held samples ``first:stop``, counted from the oldest held sample."""
         count = stop - first
         if count <= 0:
-            empty = np.empty(0, dtype=np.float64)
-            return Samples(empty, empty.copy())
+            return empty_samples()
         start = (self._head - self._size + first) % self.capacity
         end = start + count
         if end <= self.capacity:

@@ -11,7 +11,7 @@ import attrs
 import numpy as np
 
 from rtoc.events import Event
-from rtoc.signals import Samples, SignalKey
+from rtoc.signals import Samples, SignalKey, between, empty_samples
 from rtoc.storage.base import SampleBatch, SignalInfo
 
 if TYPE_CHECKING:
@@ -44,22 +44,6 @@ def time_bounds(x: np.ndarray) -> tuple[float | None, float | None]:
             return None, None
         low, high = numbers.min(), numbers.max()
     return float(low), float(high)
-
-
-def empty_samples() -> Samples:
-    return Samples(np.empty(0, dtype=np.float64), np.empty(0, dtype=np.float64))
-
-
-def between(x: np.ndarray, y: np.ndarray, start: float | None, end: float | None) -> Samples:
-    """The samples with ``start <= x <= end`` (a None bound does not filter)."""
-    if start is None and end is None:
-        return Samples(x, y)
-    mask = np.ones(len(x), dtype=bool)
-    if start is not None:
-        mask &= x >= start
-    if end is not None:
-        mask &= x <= end
-    return Samples(x[mask], y[mask])
 
 
 def newest_events(events: list[Event], limit: int | None) -> list[Event]:
