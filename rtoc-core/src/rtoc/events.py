@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -18,6 +19,11 @@ class Priority(IntEnum):
     INFO = 0
     WARNING = 1
     ERROR = 2
+
+    @property
+    def log_level(self) -> int:
+        """The :mod:`logging` level of the same weight."""
+        return (logging.INFO, logging.WARNING, logging.ERROR)[self]
 
 
 def _new_uid() -> str:

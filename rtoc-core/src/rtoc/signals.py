@@ -153,20 +153,14 @@ class Signal:
 
     def extend(self, x: np.ndarray, y: np.ndarray) -> None:
         """Append many samples given as equally long float64 arrays."""
-        if len(x) != len(y):
-            raise ValueError(
-                f"{self.device}.{self.name}: x has {len(x)} samples but y has {len(y)}"
-            )
+        self._check_lengths(x, y)
         if len(x):
             with self._lock:
                 self._extend(x, y)
 
     def replace(self, x: np.ndarray, y: np.ndarray) -> None:
         """Drop every sample and hold only the given ones (RTOC's ``plot``)."""
-        if len(x) != len(y):
-            raise ValueError(
-                f"{self.device}.{self.name}: x has {len(x)} samples but y has {len(y)}"
-            )
+        self._check_lengths(x, y)
         with self._lock:
             self._head = self._size = 0
             self._spilled.clear()
@@ -175,14 +169,6 @@ class Signal:
             self._rearm()
             if len(x):
                 self._extend(x, y)
-
-    def clear(self) -> None:
-        """Drop every sample held in memory; storage is not touched."""
-        with self._lock:
-            self._head = self._size = 0
-            self._cursor = self.total
-            self._spilled.clear()
-            self._rearm()
 
     def resize(self, capacity: int) -> None:
         """Change the capacity, keeping the newest samples that fit."""
@@ -250,8 +236,7 @@ class Signal:
         with self._lock:
             chunks = self._spilled
             self._spilled = []
-            # samples that rolled off before any writer collected are gone
-            pending = min(self.total - self._cursor, self._size)
+            pending = self._untaken()
             if pending:
                 chunks.append(self._slice(self._size - pending, self._size))
             self._cursor = self.total
@@ -273,10 +258,20 @@ class Signal:
     def pending(self) -> int:
         """Samples appended that no writer has collected yet."""
         with self._lock:
-            untaken = min(self.total - self._cursor, self._size)
-            return untaken + sum(len(chunk.x) for chunk in self._spilled)
+            return self._untaken() + sum(len(chunk.x) for chunk in self._spilled)
 
     # -- internals (call with the lock held) -------------------------------------
+
+    def _untaken(self) -> int:
+        """Samples in the buffer the writer has not taken (those that rolled off
+        before any writer collected are gone)."""
+        return min(self.total - self._cursor, self._size)
+
+    def _check_lengths(self, x: np.ndarray, y: np.ndarray) -> None:
+        if len(x) != len(y):
+            raise ValueError(
+                f"{self.device}.{self.name}: x has {len(x)} samples but y has {len(y)}"
+            )
 
     def _extend(self, x: np.ndarray, y: np.ndarray) -> None:
         count = len(x)
@@ -288,7 +283,7 @@ class Signal:
             if overflow and self._armed:  # the writer still gets the others
                 self._spilled.append(Samples(x[:overflow].copy(), y[:overflow].copy()))
                 self._cursor = self.total + overflow
-                self._guard = self._cursor + capacity
+                self._rearm()
             self._x[:] = x[overflow:]
             self._y[:] = y[overflow:]
             self._head = 0

@@ -20,7 +20,7 @@ from collections.abc import Callable
 import attrs
 import numpy as np
 
-from rtoc.events import Event
+from rtoc.events import Event, Priority
 from rtoc.signals import SignalKey, SignalStore
 from rtoc.storage.base import SampleBatch, Storage
 
@@ -68,7 +68,9 @@ class WriteBehind:
         self.max_backlog = max_backlog
         self.max_retry_delay = max_retry_delay
         self.stats = WriterStats()
-        self._report = report or (lambda priority, message: log.log(10 + 10 * priority, message))
+        self._report = report or (
+            lambda priority, message: log.log(Priority(priority).log_level, message)
+        )
         self._operations: list[_Operation] = []  # queued, oldest first
         self._events: list[Event] = []
         self._lock = threading.Lock()  # guards _operations and _events
@@ -87,7 +89,10 @@ class WriteBehind:
     def backlog(self) -> int:
         """Samples taken from signals but not yet in storage."""
         with self._lock:
-            return sum(len(op.x) for op in self._operations if isinstance(op, SampleBatch))
+            return self._queued_samples()
+
+    def _queued_samples(self) -> int:  # call with _lock held
+        return sum(len(op.x) for op in self._operations if isinstance(op, SampleBatch))
 
     # -- running ---------------------------------------------------------------
 
@@ -210,10 +215,7 @@ class WriteBehind:
 
     def _limit_backlog(self) -> None:
         with self._lock:
-            excess = (
-                sum(len(op.x) for op in self._operations if isinstance(op, SampleBatch))
-                - self.max_backlog
-            )
+            excess = self._queued_samples() - self.max_backlog
             if excess <= 0:
                 return
             dropped = 0
