@@ -82,11 +82,11 @@ class Device:
     framework_names: ClassVar[frozenset[str]] = frozenset()
 
     # The base class keeps its state in name-mangled attributes (self.__thread is
-    # self._Device__thread) so that a plugin's own self.__thread or self.__lock,
+    # self._Device__thread) so that a plugin's own self._thread or self._lock,
     # common in RTOC plugins, never replaces it.
     def __init__(self, logger: Logger | None = None, name: str | None = None) -> None:
         self.__logger = logger
-        self.name = name or type(self).name or type(self).__name__  # type: ignore[misc]
+        self.name = name or class_device_name(type(self))  # type: ignore[misc]
         self.__stop_requested = threading.Event()
         self.__thread: threading.Thread | None = None
         self.__lock = threading.Lock()
@@ -131,7 +131,7 @@ class Device:
             self.on_start()
             self.__stop_requested.clear()
             self.__thread = threading.Thread(
-                target=self._sampling_loop, name=f"rtoc-device-{self.name}", daemon=True
+                target=self.__sampling_loop, name=f"rtoc-device-{self.name}", daemon=True
             )
             self.__thread.start()
 
@@ -147,7 +147,7 @@ class Device:
             self.__thread = None
             self.on_stop()
 
-    def _sampling_loop(self) -> None:
+    def __sampling_loop(self) -> None:
         """Call sample() on a fixed grid of ticks so that timing errors never add up.
 
         A tick that is missed because sample() overran is skipped, not caught up
@@ -158,7 +158,7 @@ class Device:
             try:
                 self.sample()
             except Exception as error:
-                self._report_failure(error)
+                self.__report_failure(error)
             interval = self.interval
             if interval == float("inf"):
                 self.__stop_requested.wait()
@@ -171,7 +171,7 @@ class Device:
                 next_tick += missed * interval
             self.__stop_requested.wait(next_tick - now)
 
-    def _report_failure(self, error: BaseException) -> None:
+    def __report_failure(self, error: BaseException) -> None:
         if self.__logger is not None:
             self.__logger.report_device_failure(self, error)
         else:  # standalone use: nowhere else to say it
@@ -179,7 +179,7 @@ class Device:
 
     # -- sending data ------------------------------------------------------------
 
-    def _attached(self) -> Logger:
+    def __attached(self) -> Logger:
         if self.__logger is None:
             raise DeviceError(f"device {self.name} is not attached to a logger")
         return self.__logger
@@ -196,7 +196,7 @@ class Device:
         ``stream(21.5, "Temperature", unit="°C")`` or
         ``stream([1.0, 2.0], ["U", "I"], unit=["V", "A"])``. ``x`` defaults to now.
         """
-        logger = self._attached()
+        logger = self.__attached()
         if isinstance(sname, str):
             logger.stream(y, sname, self.name, unit, x)  # type: ignore[arg-type]
             return
@@ -215,7 +215,7 @@ class Device:
         self, x: Sequence[float], y: Sequence[float], sname: str, unit: str | None = None
     ) -> None:
         """Append a block of samples of one signal (e.g. a buffer read from an ADC)."""
-        self._attached().stream_many(x, y, sname, self.name, unit)
+        self.__attached().stream_many(x, y, sname, self.name, unit)
 
     def plot(
         self,
@@ -226,7 +226,7 @@ class Device:
         hold: bool = False,
     ) -> None:
         """Replace a signal with ``x, y`` (or append to it with ``hold=True``)."""
-        self._attached().plot(x, y, sname, self.name, unit, hold)
+        self.__attached().plot(x, y, sname, self.name, unit, hold)
 
     def event(
         self,
@@ -238,13 +238,13 @@ class Device:
         x: float | None = None,
     ) -> None:
         """Raise an event, e.g. ``self.event("Overcurrent", "I", priority=2, id="oc")``."""
-        self._attached().event(
+        self.__attached().event(
             text, device=self.name, signal=sname, priority=priority, id=id, value=value, time=x
         )
 
     def latest(self, sname: str) -> float | None:
         """The newest value of one of this device's signals, or None."""
-        signal = self._attached().store.get(self.name, sname)
+        signal = self.__attached().store.get(self.name, sname)
         latest = signal.latest if signal is not None else None
         return None if latest is None else latest[1]
 
@@ -286,25 +286,29 @@ def _is_public(name: str, cls: type[Device]) -> bool:
     )
 
 
+def class_device_name(cls: type[Device]) -> str:
+    """The name a device class's instances get unless given one."""
+    return cls.name or cls.__name__
+
+
 def describe(device: Device | type[Device]) -> DeviceDescription:
     """Parameters and functions of a device, or of a device class before it is built.
 
     A class shows only what its class body defines; attributes an instance sets
     in ``__init__`` appear once it exists.
     """
-    cls = device if isinstance(device, type) else type(device)
+    is_class = isinstance(device, type)
+    cls = device if is_class else type(device)
     return DeviceDescription(
-        name=device.name if not isinstance(device, type) else (cls.name or cls.__name__),
+        name=class_device_name(cls) if is_class else device.name,
         doc=_own_doc(cls),
-        running=False if isinstance(device, type) else device.running,
+        running=not is_class and device.running,
         parameters=tuple(
             Parameter(name, value, type(value).__name__)
             for name, value in sorted(parameters_of(device).items())
         ),
         functions=tuple(
-            Function(
-                name, _signature(method, bound=cls is not device), inspect.getdoc(method) or ""
-            )
+            Function(name, _signature(method, bound=not is_class), inspect.getdoc(method) or "")
             for name, method in sorted(functions_of(device).items())
         ),
     )

@@ -27,7 +27,7 @@ import attrs
 import pluggy
 
 from rtoc import hookspecs
-from rtoc.device import Device
+from rtoc.device import Device, class_device_name
 
 if TYPE_CHECKING:
     import click
@@ -63,10 +63,6 @@ class DeviceEntry:
     name: str
     cls: type[Device]
     plugin: PluginInfo
-
-
-def device_name(cls: type[Device]) -> str:
-    return getattr(cls, "name", "") or cls.__name__
 
 
 def _describe_failure(error: BaseException) -> tuple[str, str]:
@@ -151,10 +147,11 @@ class PluginRegistry:
                 self._add_device(cls, info)
 
     def _add_device(self, cls: type[Device], info: PluginInfo) -> None:
-        name = device_name(cls)
         if not (isinstance(cls, type) and issubclass(cls, Device)):
             self._failed(info, TypeError(f"{cls!r} is not a subclass of rtoc.Device"))
-        elif name in self.devices and self.devices[name].cls is not cls:
+            return
+        name = class_device_name(cls)
+        if name in self.devices and self.devices[name].cls is not cls:
             other = self.devices[name].plugin.source
             self._failed(info, ValueError(f"device name {name!r} is already provided by {other}"))
         else:
