@@ -54,6 +54,28 @@ class SampleBatch:
         return (self.device, self.name)
 
 
+def batch_arrays(batch: SampleBatch) -> Samples:
+    """``batch``'s x and y as float64 arrays; ValueError when their lengths differ.
+
+    Backends call this for every batch before storing any, so a bad batch
+    leaves the store untouched.
+    """
+    x = np.asarray(batch.x, dtype=np.float64).reshape(-1)
+    y = np.asarray(batch.y, dtype=np.float64).reshape(-1)
+    if len(x) != len(y):
+        raise ValueError(
+            f"batch {batch.device}.{batch.name}: x has {len(x)} samples but y has {len(y)}"
+        )
+    return Samples(x, y)
+
+
+def time_bounds(x: np.ndarray) -> tuple[float | None, float | None]:
+    """Smallest and largest timestamp in ``x``, NaN ignored; None when there is none."""
+    if not len(x) or np.isnan(x).all():
+        return None, None
+    return float(np.nanmin(x)), float(np.nanmax(x))
+
+
 @attrs.frozen
 class SignalInfo:
     """What a backend knows of one stored signal.

@@ -12,38 +12,10 @@ import numpy as np
 
 from rtoc.events import Event
 from rtoc.signals import Samples, SignalKey, between, empty_samples
-from rtoc.storage.base import SampleBatch, SignalInfo
+from rtoc.storage.base import SampleBatch, SignalInfo, batch_arrays, time_bounds
 
 if TYPE_CHECKING:
     from rtoc.config import Config
-
-
-def batch_arrays(batch: SampleBatch) -> Samples:
-    """``batch``'s x and y as float64 arrays; ValueError when their lengths differ.
-
-    Backends call this for every batch before storing any, so a bad batch
-    leaves the store untouched.
-    """
-    x = np.asarray(batch.x, dtype=np.float64).reshape(-1)
-    y = np.asarray(batch.y, dtype=np.float64).reshape(-1)
-    if len(x) != len(y):
-        raise ValueError(
-            f"batch {batch.device}.{batch.name}: x has {len(x)} samples but y has {len(y)}"
-        )
-    return Samples(x, y)
-
-
-def time_bounds(x: np.ndarray) -> tuple[float | None, float | None]:
-    """Smallest and largest timestamp in ``x``, NaN ignored; None when there is none."""
-    if not len(x):
-        return None, None
-    low, high = x.min(), x.max()
-    if np.isnan(low):  # min and max propagate NaN: look at the other values
-        numbers = x[~np.isnan(x)]
-        if not len(numbers):
-            return None, None
-        low, high = numbers.min(), numbers.max()
-    return float(low), float(high)
 
 
 def newest_events(events: list[Event], limit: int | None) -> list[Event]:

@@ -37,8 +37,7 @@ import numpy as np
 
 from rtoc.events import Event
 from rtoc.signals import Samples, SignalKey, between, empty_samples
-from rtoc.storage.base import SampleBatch, SignalInfo, StorageError
-from rtoc.storage.memory import batch_arrays, time_bounds
+from rtoc.storage.base import SampleBatch, SignalInfo, StorageError, batch_arrays, time_bounds
 
 if TYPE_CHECKING:
     from rtoc.config import Config
