@@ -325,14 +325,7 @@ class SQLiteStorage:
     ) -> list[Event]:
         if limit is not None and limit <= 0:
             return []
-        conditions: list[str] = []
-        parameters: list[object] = []
-        if start is not None:
-            conditions.append("time >= ?")
-            parameters.append(start)
-        if end is not None:
-            conditions.append("time <= ?")
-            parameters.append(end)
+        conditions, parameters = _bounded([("time >= ?", start), ("time <= ?", end)])
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         parameters.append(-1 if limit is None else limit)
         with self._reading() as db:
@@ -391,16 +384,17 @@ def _range_query(
         if low > last or high < first:
             return None
         index = "chunks_by_end" if last - low <= high - first else "chunks_by_start"
-    conditions = ["signal_id = ?"]
-    parameters: list[object] = [signal_id]
-    if start is not None:
-        conditions.append("x_max >= ?")
-        parameters.append(start)
-    if end is not None:
-        conditions.append("x_min <= ?")
-        parameters.append(end)
+    conditions, parameters = _bounded(
+        [("signal_id = ?", signal_id), ("x_max >= ?", start), ("x_min <= ?", end)]
+    )
     sql = f"SELECT seq, x, y FROM chunks INDEXED BY {index} WHERE {' AND '.join(conditions)}"
     return sql, parameters
+
+
+def _bounded(conditions: Sequence[tuple[str, object]]) -> tuple[list[str], list[object]]:
+    """The SQL conditions whose value is not None, and their parameters in order."""
+    used = [(sql, value) for sql, value in conditions if value is not None]
+    return [sql for sql, _ in used], [value for _, value in used]
 
 
 def _to_blob(values: np.ndarray) -> bytes:
