@@ -233,6 +233,9 @@ def test_stream_several_signals_at_once(logger):
     assert logger.store.get("Counter", "U").latest[0] == logger.store.get("Counter", "I").latest[0]
     with pytest.raises(DeviceError, match="2 values for 1 signal names"):
         device.stream([1.0, 2.0], ["U"])
+    with pytest.raises(DeviceError, match="1 units for 2 signal names"):
+        device.stream([1.0, 2.0], ["U", "I"], unit=["V"])
+    assert len(logger.store.get("Counter", "U")) == 1  # nothing half-sent
 
 
 def test_close_stops_devices():
