@@ -13,7 +13,7 @@ import tracemalloc
 import numpy as np
 
 from rtoc.logger import Logger
-from rtoc.signals import SignalStore
+from rtoc.signals import Signal, SignalStore
 
 
 def emit(figure: str, value: float, unit: str, target: str, **extra: object) -> None:
@@ -71,6 +71,27 @@ def batch_stream_rate(batches: int = 20_000, size: int = 1000) -> float:
     return batches * size / elapsed
 
 
+def between_time(length: int, count: int = 1000, calls: int = 2000) -> float:
+    """Median microseconds of one ``Signal.between(t0, t1)`` returning ``count`` samples
+    from a full, wrapped signal of ``length`` samples time-stamped 10 ms apart."""
+    signal = Signal("Bench", "S", capacity=length)
+    total = length + length // 3  # wrap the ring buffer
+    x = 1.7e9 + 0.01 * np.arange(total, dtype=np.float64)
+    signal.extend(x, np.random.default_rng(2).random(total))
+    held = signal.x
+    first = (length - count) // 2
+    t0, t1 = float(held[first]), float(held[first + count - 1])
+    if len(signal.between(t0, t1).x) != count:  # also checks the order once, untimed
+        raise AssertionError("between() returned the wrong number of samples")
+    clock = time.perf_counter
+    times = np.empty(calls)
+    for i in range(calls):
+        start = clock()
+        signal.between(t0, t1)
+        times[i] = clock() - start
+    return float(np.median(times)) * 1e6
+
+
 def main() -> None:
     emit("memory per stored sample at capacity", memory_per_sample(), "bytes", "<= 17")
     one = max(single_stream_rate(2_000_000) for _ in range(3))
@@ -98,6 +119,16 @@ def main() -> None:
         max(batch_stream_rate() for _ in range(3)),
         "samples/s",
         ">= 50000000",
+    )
+    short = between_time(1_000)
+    long = between_time(500_000)
+    emit(
+        "Signal.between() returning 1000 samples, signal of 500000",
+        long,
+        "us",
+        "independent of signal length",
+        at_1000=round(short, 3),
+        relative=round(long / short, 3),
     )
 
 

@@ -205,3 +205,273 @@ def test_collected_signal_keeps_samples_from_the_first_one():
         signal.append(float(i), 0.0)
     np.testing.assert_array_equal(collect_all(signal), np.arange(20.0))
     assert SignalStore(capacity=4, collected=True).signal("D", "S").pending == 0
+
+
+# -- between(): binary search on sorted x, mask otherwise ------------------------
+
+
+def brute_between(x, y, start=None, end=None, last=None):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    mask = np.ones(len(x), dtype=bool)
+    if start is not None:
+        mask &= x >= start
+    if end is not None:
+        mask &= x <= end
+    x, y = x[mask], y[mask]
+    if last is not None:
+        keep = max(0, min(last, len(x)))
+        x, y = x[len(x) - keep :], y[len(y) - keep :]
+    return x, y
+
+
+def assert_between(signal, start=None, end=None, last=None):
+    held = signal.samples()
+    got = signal.between(start, end, last)
+    want = brute_between(held.x, held.y, start, end, last)
+    np.testing.assert_array_equal(got.x, want[0])
+    np.testing.assert_array_equal(got.y, want[1])
+    return got
+
+
+@pytest.fixture
+def mask_calls(monkeypatch):
+    """Count the fallbacks of Signal.between() to the full mask."""
+    import rtoc.signals
+
+    calls = []
+    original = rtoc.signals.between
+
+    def counting(*args):
+        calls.append(args)
+        return original(*args)
+
+    monkeypatch.setattr(rtoc.signals, "between", counting)
+    return calls
+
+
+def test_between_on_sorted_unwrapped_buffer_is_inclusive(mask_calls):
+    signal = Signal("D", "S", capacity=10)
+    signal.extend(np.array([1.0, 2, 2, 2, 3, 5]), np.arange(6.0))
+    np.testing.assert_array_equal(signal.between(2, 2).y, [1, 2, 3])
+    np.testing.assert_array_equal(signal.between(2, 3).x, [2, 2, 2, 3])
+    np.testing.assert_array_equal(signal.between(1, 5).x, [1, 2, 2, 2, 3, 5])
+    np.testing.assert_array_equal(signal.between(3.5, 4.5).x, [])
+    np.testing.assert_array_equal(signal.between(start=3).x, [3, 5])
+    np.testing.assert_array_equal(signal.between(end=1).x, [1])
+    for start, end in [(-10, 0), (6, 10), (4, 2), (5, 5), (-np.inf, np.inf), (np.inf, np.inf)]:
+        assert_between(signal, start, end)
+    assert mask_calls == []
+
+
+def test_between_on_sorted_wrapped_buffer(mask_calls):
+    signal = Signal("D", "S", capacity=10)
+    signal.extend(np.arange(5.0), np.arange(5.0) * 10)
+    signal.extend(np.arange(5.0, 13.0), np.arange(5.0, 13.0) * 10)
+    # held 3..12; physically 3..9 at the end of the buffer and 10..12 at its start
+    np.testing.assert_array_equal(signal.x, np.arange(3.0, 13.0))
+    assert signal._head == 3
+    np.testing.assert_array_equal(signal.between(9, 10).y, [90, 100])
+    np.testing.assert_array_equal(signal.between(10, 10).x, [10])
+    np.testing.assert_array_equal(signal.between(9, 9).x, [9])
+    np.testing.assert_array_equal(signal.between(6.5, 11).x, [7, 8, 9, 10, 11])
+    np.testing.assert_array_equal(signal.between(3, 12).x, np.arange(3.0, 13.0))
+    for start in [None, 2, 3, 3.5, 9, 9.5, 10, 12, 13]:
+        for end in [None, 2, 3, 9, 9.5, 10, 12, 13]:
+            for last in [None, 0, 1, 2, 4, 100]:
+                assert_between(signal, start, end, last)
+    assert mask_calls == []
+
+
+def test_between_last_with_and_without_bounds():
+    signal = Signal("D", "S", capacity=8)
+    signal.extend(np.arange(12.0), np.arange(12.0))
+    np.testing.assert_array_equal(signal.between(last=3).x, [9, 10, 11])
+    np.testing.assert_array_equal(signal.between(last=100).x, np.arange(4.0, 12.0))
+    np.testing.assert_array_equal(signal.between(5, 9, last=2).x, [8, 9])
+    np.testing.assert_array_equal(signal.between(5, 9, last=10).x, [5, 6, 7, 8, 9])
+    np.testing.assert_array_equal(signal.between(start=10, last=5).x, [10, 11])
+    np.testing.assert_array_equal(signal.between(end=6, last=2).x, [5, 6])
+    assert len(signal.between(5, 9, last=0).x) == 0
+    assert len(signal.between(last=0).x) == 0
+    assert len(signal.between(5, 9, last=-1).x) == 0
+
+
+def test_between_returns_copies():
+    signal = Signal("D", "S", capacity=4)
+    signal.extend(np.arange(4.0), np.arange(4.0))
+    got = signal.between(1, 2)
+    got.x[:] = -1
+    np.testing.assert_array_equal(signal.x, [0, 1, 2, 3])
+
+
+def test_between_on_empty_signal_and_nan_bounds():
+    signal = Signal("D", "S", capacity=4)
+    for start, end, last in [(None, None, None), (0, 1, None), (None, 1, 2), (1, None, 0)]:
+        got = signal.between(start, end, last)
+        assert len(got.x) == len(got.y) == 0
+    signal.extend(np.arange(4.0), np.arange(4.0))
+    assert len(signal.between(np.nan, 3).x) == 0
+    assert len(signal.between(0, np.nan).x) == 0
+    signal.replace(np.empty(0), np.empty(0))
+    assert len(signal.between(0, 10).x) == 0
+
+
+def test_between_on_unsorted_data_masks_everything(mask_calls):
+    signal = Signal("D", "S", capacity=10)
+    signal.extend(np.arange(5.0), np.arange(5.0))
+    assert_between(signal, 1, 3)
+    signal.append(2.5, 99)  # smaller than its predecessor
+    signal.append(6.0, 6)
+    assert mask_calls == []
+    got = assert_between(signal, 2, 4)
+    np.testing.assert_array_equal(got.x, [2, 3, 4, 2.5])
+    for start, end, last in [(2.5, 2.5, None), (None, 3, 2), (2, None, 3), (7, 9, 1)]:
+        assert_between(signal, start, end, last)
+    assert len(mask_calls) == 5
+
+
+def test_between_is_sorted_again_once_the_disorder_rolls_off(mask_calls):
+    signal = Signal("D", "S", capacity=4)
+    signal.extend(np.array([5.0, 1.0, 2.0]), np.zeros(3))
+    assert_between(signal, 1, 4)
+    assert len(mask_calls) == 1
+    signal.append(3.0, 0)  # held: 5 1 2 3, the 5 > 1 pair is still there
+    assert_between(signal, 1, 4)
+    assert len(mask_calls) == 2
+    signal.append(4.0, 0)  # held: 1 2 3 4
+    got = assert_between(signal, 1, 4)
+    np.testing.assert_array_equal(got.x, [1, 2, 3, 4])
+    assert len(mask_calls) == 2
+
+
+def test_between_nan_x_counts_as_unsorted(mask_calls):
+    signal = Signal("D", "S", capacity=5)
+    signal.extend(np.array([0.0, 1.0, np.nan, 3.0]), np.arange(4.0))
+    got = assert_between(signal, 0, 3)
+    np.testing.assert_array_equal(got.x, [0, 1, 3])
+    assert len(mask_calls) == 1
+    signal.extend(np.array([4.0, 5.0, 6.0]), np.zeros(3))  # NaN still held: 3 4 5 6 after it
+    assert_between(signal, 0, 5)
+    assert len(mask_calls) == 2
+    signal.append(7.0, 0)  # the NaN rolled off
+    assert_between(signal, 4, 6, 2)
+    assert len(mask_calls) == 2
+    lone = Signal("D", "NaN", capacity=1)
+    lone.append(np.nan, 1)
+    for start, end in [(0, 1), (None, 1), (0, None)]:
+        assert len(assert_between(lone, start, end).x) == 0
+    np.testing.assert_array_equal(lone.between().y, [1])
+
+
+def test_between_repeated_infinities_stay_sorted(mask_calls):
+    signal = Signal("D", "S", capacity=6)
+    signal.extend(np.array([-np.inf, -np.inf, 0.0, np.inf, np.inf]), np.arange(5.0))
+    np.testing.assert_array_equal(assert_between(signal, 0, np.inf).y, [2, 3, 4])
+    np.testing.assert_array_equal(assert_between(signal, end=-np.inf).y, [0, 1])
+    assert mask_calls == []
+
+
+def test_between_sorted_again_after_replace(mask_calls):
+    signal = Signal("D", "S", capacity=6)
+    signal.extend(np.array([3.0, 2.0, 1.0]), np.zeros(3))
+    assert_between(signal, 1, 2)
+    assert len(mask_calls) == 1
+    signal.replace(np.array([0.0, 0.5]), np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(assert_between(signal, 0.5, 9).y, [2])
+    signal.extend(np.array([1.0, 2.0]), np.zeros(2))
+    assert_between(signal, 0.5, 1.5)
+    assert len(mask_calls) == 1
+    # and a replace with unsorted data is noticed
+    signal.replace(np.array([1.0, 0.0]), np.zeros(2))
+    assert_between(signal, 0, 1)
+    assert len(mask_calls) == 2
+
+
+def test_between_after_resize(mask_calls):
+    signal = Signal("D", "S", capacity=8)
+    signal.extend(np.arange(6.0), np.arange(6.0))
+    assert_between(signal, 1, 4)
+    signal.resize(3)
+    np.testing.assert_array_equal(assert_between(signal, 1, 4).x, [3, 4])
+    signal.extend(np.arange(6.0, 8.0), np.zeros(2))
+    signal.resize(10)
+    signal.append(1.0, 0)  # decrease after growing
+    assert_between(signal, 5, 7)
+    assert len(mask_calls) == 1
+    signal.resize(1)  # only the 1.0 stays: sorted again
+    np.testing.assert_array_equal(assert_between(signal, 0, 2).x, [1])
+    assert len(mask_calls) == 1
+    # a decrease appended (unchecked) before a resize is still noticed after it
+    signal.resize(4)
+    signal.append(0.5, 0)
+    signal.resize(5)
+    assert_between(signal, 0, 2)
+    assert len(mask_calls) == 2
+
+
+def test_between_matches_brute_force_over_random_operations(mask_calls):
+    rng = np.random.default_rng(20240601)
+    capacity = 12
+    signal = Signal("D", "S", capacity=capacity)
+    held_x, held_y = np.empty(0), np.empty(0)
+    fast = 0
+
+    def increasing(count, after):
+        base = after if len(held_x) and not np.isnan(after) else rng.uniform(-5, 5)
+        steps = rng.choice([0.0, 0.5, 1.0, 2.0], size=count)
+        return base + np.cumsum(steps)
+
+    for _ in range(3000):
+        previous = held_x[-1] if len(held_x) else 0.0
+        op = rng.random()
+        if op < 0.45:
+            x = increasing(1, previous)[0]
+            roll = rng.random()
+            if roll < 0.03:
+                x = previous - rng.uniform(0.1, 3)
+            elif roll < 0.04:
+                x = np.nan
+            y = rng.random()
+            signal.append(x, y)
+            new_x, new_y = np.array([x]), np.array([y])
+        elif op < 0.6:
+            count = int(rng.integers(0, 2 * capacity + 2))
+            new_x = increasing(count, previous)
+            if count and rng.random() < 0.05:
+                new_x[rng.integers(count)] -= 10
+            new_y = rng.random(count)
+            signal.extend(new_x, new_y)
+        elif op < 0.63:
+            count = int(rng.integers(0, capacity + 3))
+            held_x, held_y = np.empty(0), np.empty(0)
+            new_x, new_y = increasing(count, np.nan), rng.random(count)
+            if count > 1 and rng.random() < 0.2:
+                rng.shuffle(new_x)
+            signal.replace(new_x, new_y)
+        elif op < 0.66:
+            capacity = int(rng.integers(1, 20))
+            signal.resize(capacity)
+            new_x, new_y = np.empty(0), np.empty(0)
+        else:
+            values = held_x[~np.isnan(held_x)] if len(held_x) else np.zeros(1)
+            values = np.concatenate((values, [values.min() - 1, values.max() + 1]))
+            start, end = (
+                None
+                if rng.random() < 0.2
+                else float(rng.choice(values)) + rng.choice([0.0, 0.0, -0.25, 0.25])
+                for _ in range(2)
+            )
+            last = None if rng.random() < 0.5 else int(rng.integers(-1, capacity + 2))
+            calls = len(mask_calls)
+            got = signal.between(start, end, last)
+            want = brute_between(held_x, held_y, start, end, last)
+            np.testing.assert_array_equal(got.x, want[0])
+            np.testing.assert_array_equal(got.y, want[1])
+            fast += len(mask_calls) == calls and (start, end) != (None, None)
+            continue
+        held_x = np.concatenate((held_x, new_x))[-capacity:]
+        held_y = np.concatenate((held_y, new_y))[-capacity:]
+        np.testing.assert_array_equal(signal.x, held_x)
+    # both ways were exercised
+    assert fast > 200
+    assert len(mask_calls) > 50

@@ -14,9 +14,10 @@ copy of the samples it had not yet taken.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import attrs
 import numpy as np
@@ -85,7 +86,9 @@ class Signal:
 
     __slots__ = (
         "_armed",
+        "_checked",
         "_cursor",
+        "_disorder",
         "_guard",
         "_head",
         "_lock",
@@ -124,6 +127,13 @@ class Signal:
         self._guard = capacity if collected else _NEVER  # spill when total reaches this
         self._spilled: list[Samples] = []
         self._replaced = False
+        # sortedness of x, checked lazily by between() so append() pays nothing:
+        # held samples at positions below _checked have been compared with their
+        # predecessors; _disorder is the newest position found smaller than (or NaN
+        # against) its predecessor. The held x are non-decreasing once
+        # _disorder <= the oldest held position, i.e. that pair rolled off.
+        self._checked = 0
+        self._disorder = 0
 
     @property
     def key(self) -> SignalKey:
@@ -166,6 +176,7 @@ class Signal:
             self._spilled.clear()
             self._replaced = True
             self._cursor = self.total
+            self._checked = self._disorder = self.total  # a new data set: nothing checked
             self._rearm()
             if len(x):
                 self._extend(x, y)
@@ -189,6 +200,8 @@ class Signal:
             self._y[:keep] = y[len(y) - keep :]
             self._size = keep
             self._head = keep % capacity
+            # the kept samples keep their positions (oldest = total - keep), so the
+            # sortedness bookkeeping (_checked, _disorder) stays valid as it is
             self._rearm()
 
     # -- reading ---------------------------------------------------------------
@@ -201,6 +214,14 @@ class Signal:
                 return None
             index = self._head - 1
             return float(self._x[index]), float(self._y[index])
+
+    @property
+    def oldest(self) -> float | None:
+        """The ``x`` of the oldest held sample, or None for an empty signal."""
+        with self._lock:
+            if not self._size:
+                return None
+            return float(self._x[(self._head - self._size) % self.capacity])
 
     def samples(self) -> Samples:
         """Copies of every held sample, oldest first."""
@@ -221,9 +242,38 @@ class Signal:
             count = max(0, min(count, self._size))
             return self._slice(self._size - count, self._size)
 
-    def between(self, start: float | None = None, end: float | None = None) -> Samples:
-        """Copies of the samples with ``start <= x <= end``, in insertion order."""
-        return between(*self.samples(), start, end)
+    def between(
+        self, start: float | None = None, end: float | None = None, last: int | None = None
+    ) -> Samples:
+        """Copies of the samples with ``start <= x <= end`` (either bound may be None),
+        oldest first; ``last``: only the newest ``last`` of those.
+
+        While the held x are non-decreasing (time stamps) this costs
+        O(log n + k) for k returned samples, plus a check of the samples
+        appended since the previous call; otherwise it masks every sample.
+        """
+        if (start is not None and math.isnan(start)) or (end is not None and math.isnan(end)):
+            return empty_samples()  # no x compares true against NaN
+        with self._lock:
+            size = self._size
+            if start is None and end is None:
+                first = 0 if last is None else max(0, size - max(0, last))
+                return self._slice(first, size)
+            self._check_order()
+            if self._disorder <= self.total - size:  # sorted: binary search
+                segments = self._x_segments(0, size)
+                lo = 0 if start is None else _search(segments, start, "left")
+                hi = size if end is None else _search(segments, end, "right")
+                if last is not None:
+                    lo = max(lo, hi - max(0, last))
+                return self._slice(lo, hi)
+            held = self._ordered()
+        x, y = between(*held, start, end)
+        if last is not None:
+            drop = max(0, len(x) - max(0, last))
+            if drop:
+                x, y = x[drop:].copy(), y[drop:].copy()
+        return Samples(x, y)
 
     # -- write-behind ----------------------------------------------------------
 
@@ -322,6 +372,38 @@ class Signal:
         self._cursor = end
         self._rearm()
 
+    def _check_order(self) -> None:
+        """Compare the x appended since the previous check with their predecessors."""
+        total = self.total
+        if self._checked >= total:
+            return
+        oldest = total - self._size
+        # start at the newest checked sample, or at the oldest held one when every
+        # checked sample rolled off
+        begin = max(self._checked - 1, oldest)
+        segments = self._x_segments(begin - oldest, self._size)
+        tail = segments[0] if len(segments) == 1 else np.concatenate(segments)
+        if begin == oldest and len(tail) and math.isnan(tail[0]):
+            # no predecessor to compare a NaN with: unsorted until it rolls off
+            self._disorder = begin + 1
+        # a comparison, not np.diff: inf - inf is NaN; NaN compares false both ways
+        wrong = np.flatnonzero(~(tail[:-1] <= tail[1:]))
+        if len(wrong):
+            self._disorder = begin + 1 + int(wrong[-1])
+        self._checked = total
+
+    def _x_segments(self, first: int, stop: int) -> tuple[np.ndarray, ...]:
+        """Views of held x ``first:stop`` (counted from the oldest held sample) as
+        at most two physically contiguous segments, oldest first."""
+        count = stop - first
+        if count <= 0:
+            return (self._x[:0],)
+        start = (self._head - self._size + first) % self.capacity
+        end = start + count
+        if end <= self.capacity:
+            return (self._x[start:end],)
+        return (self._x[start:], self._x[: end - self.capacity])
+
     def _ordered(self) -> Samples:
         return self._slice(0, self._size)
 
@@ -338,6 +420,17 @@ class Signal:
         x = np.concatenate((self._x[start:], self._x[: count - split]))
         y = np.concatenate((self._y[start:], self._y[: count - split]))
         return Samples(x, y)
+
+
+def _search(segments: tuple[np.ndarray, ...], value: float, side: Literal["left", "right"]) -> int:
+    """``np.searchsorted`` over the concatenation of sorted, mutually ordered segments."""
+    index = 0
+    for segment in segments:
+        found = int(np.searchsorted(segment, value, side))
+        index += found
+        if found < len(segment):
+            break
+    return index
 
 
 class SignalStore:
