@@ -12,13 +12,13 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from rtoc.device import Device, DeviceError
+from rtoc.device import Device, DeviceDescription, DeviceError, describe, parameters_of
 from rtoc.events import Event, EventLog, Priority
 from rtoc.signals import Signal, SignalKey, SignalStore, as_samples
 from rtoc.storage.base import Storage
@@ -32,6 +32,23 @@ log = logging.getLogger("rtoc")
 
 #: Called as ``listener(signal)`` after new samples reached ``signal``.
 SampleListener = Callable[[Signal], None]
+
+
+class Reading(NamedTuple):
+    """A signal's newest sample."""
+
+    x: float
+    y: float
+    unit: str
+
+
+class SignalData(NamedTuple):
+    """Samples read from a signal, with its unit."""
+
+    x: np.ndarray
+    y: np.ndarray
+    unit: str
+
 
 #: How often the same device failure is reported again while it repeats.
 FAILURE_REPEAT_SECONDS = 60.0
@@ -69,6 +86,7 @@ class Logger:
         self._failures: dict[tuple[str, str], list[float]] = {}  # (device, error) -> [last, count]
         self._lock = threading.Lock()
         self._closed = False
+        self.started_at = time.time()
 
     # -- samples: the hot path ---------------------------------------------------
 
@@ -247,6 +265,143 @@ class Logger:
             "".join(traceback.format_exception(error)),
         )
         self.event(f"{device.name} failed: {message}{repeated}", device=device.name, priority=2)
+
+    # -- reading and control: what frontends and remote clients use ---------------
+
+    def signal_names(self) -> list[SignalKey]:
+        return self.store.keys()
+
+    def latest(self, keys: Iterable[SignalKey] | None = None) -> dict[SignalKey, Reading]:
+        """The newest sample of each signal (all, or those of ``keys``) that has one."""
+        signals = self.store if keys is None else filter(None, map(self._find, keys))
+        found: dict[SignalKey, Reading] = {}
+        for signal in signals:
+            newest = signal.latest
+            if newest is not None:
+                found[signal.key] = Reading(*newest, signal.unit)
+        return found
+
+    def read(
+        self,
+        device: str,
+        name: str,
+        start: float | None = None,
+        end: float | None = None,
+        last: int | None = None,
+    ) -> SignalData:
+        """Samples of one signal with ``start <= x <= end``; ``last`` keeps the newest.
+
+        Memory answers when it holds the range; a range reaching back before
+        the oldest sample in memory is read from storage.
+        """
+        signal = self.store.get(device, name)
+        in_memory = signal is not None and (
+            start is None or (signal.oldest is not None and start >= signal.oldest)
+        )
+        if not in_memory and self.storage is not None:
+            stored = self._read_stored(device, name, start, end, last)
+            if stored is not None:
+                return stored
+        if signal is None:
+            raise KeyError(f"no signal {device}.{name}")
+        x, y = signal.between(start, end, last)
+        return SignalData(x, y, signal.unit)
+
+    def _read_stored(
+        self, device: str, name: str, start: float | None, end: float | None, last: int | None
+    ) -> SignalData | None:
+        storage = self.storage
+        assert storage is not None
+        if self.writer is not None:
+            self.writer.flush()  # what memory holds but storage not yet
+        info = next((info for info in storage.signals() if info.key == (device, name)), None)
+        if info is None:
+            return None
+        if start is None and end is None:
+            x, y = storage.read_last(device, name, self.store.capacity if last is None else last)
+        else:
+            x, y = storage.read(device, name, start, end)
+            if last is not None:
+                keep = max(0, len(x) - last)
+                x, y = x[keep:], y[keep:]
+        return SignalData(x, y, info.unit)
+
+    def events_of(self, keys: Iterable[SignalKey] | None = None) -> list[Event]:
+        """Events in memory, oldest first: all, or those raised for ``keys``."""
+        if keys is None:
+            return list(self.events)
+        wanted = set(keys)
+        return [event for event in self.events if (event.device, event.signal) in wanted]
+
+    def describe_devices(self) -> list[DeviceDescription]:
+        """Every device rtoc knows: attached ones, then installed ones not attached."""
+        found = {name: describe(device) for name, device in self.devices.items()}
+        if self.plugins is not None:
+            for name, entry in self.plugins.devices.items():
+                found.setdefault(name, describe(entry.cls))
+        return [found[name] for name in sorted(found)]
+
+    def get_parameter(self, device: str, name: str) -> Any:
+        parameters = parameters_of(self._attached(device))
+        if name not in parameters:
+            raise DeviceError(f"{device} has no parameter {name!r}")
+        return parameters[name]
+
+    def set_parameter(self, device: str, name: str, value: Any) -> None:
+        self._attached(device).set_parameter(name, value)
+
+    def call(self, device: str, function: str, *args: Any, **kwargs: Any) -> Any:
+        return self._attached(device).call(function, *args, **kwargs)
+
+    def clear(self, keys: Iterable[SignalKey] | None = None) -> list[SignalKey]:
+        """Drop signals from memory (all, or ``keys``); return those dropped.
+
+        Stored data stays; samples not yet stored are handed to the writer first.
+        """
+        dropped = []
+        for key in self.store.keys() if keys is None else list(keys):
+            signal = self.store.remove(*key)
+            if signal is None:
+                continue
+            if self.writer is not None:
+                self.writer.retire(signal)
+            dropped.append(key)
+        return dropped
+
+    def resize(self, record_length: int) -> None:
+        """Set how many samples each signal keeps in memory (``recordLength``)."""
+        if isinstance(record_length, bool) or not isinstance(record_length, int):
+            raise ValueError(f"recordLength must be a whole number, got {record_length!r}")
+        if record_length < 1:
+            raise ValueError(f"recordLength must be at least 1, got {record_length}")
+        self.store.set_capacity(record_length)
+
+    def info(self) -> dict[str, Any]:
+        """A summary for remote users: name, version, uptime, sizes, storage."""
+        from rtoc import __version__
+
+        return {
+            "name": self.config.global_.name,
+            "version": __version__,
+            "starttime": self.started_at,
+            "recordLength": self.store.capacity,
+            "signals": len(self.store),
+            "samples": sum(len(signal) for signal in self.store),
+            "events": len(self.events),
+            "devices": sorted(name for name, dev in self.devices.items() if dev.running),
+            "storage": None if self.storage is None else self.storage.location,
+        }
+
+    def _find(self, key: SignalKey) -> Signal | None:
+        return self.store.get(*key)
+
+    def _attached(self, name: str) -> Device:
+        device = self.devices.get(name)
+        if device is None:
+            if self.plugins is not None and name in self.plugins.devices:
+                raise DeviceError(f"device {name!r} is not running; start it first")
+            raise DeviceError(f"no device named {name!r}")
+        return device
 
     # -- lifecycle ---------------------------------------------------------------
 

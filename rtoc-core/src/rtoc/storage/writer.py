@@ -21,7 +21,7 @@ import attrs
 import numpy as np
 
 from rtoc.events import Event, Priority
-from rtoc.signals import SignalKey, SignalStore
+from rtoc.signals import Signal, SignalKey, SignalStore
 from rtoc.storage.base import SampleBatch, Storage
 
 log = logging.getLogger("rtoc.storage")
@@ -84,6 +84,10 @@ class WriteBehind:
     def add_event(self, event: Event) -> None:
         with self._lock:
             self._events.append(event)
+
+    def retire(self, signal: Signal) -> None:
+        """Queue what the writer has not yet taken from a signal leaving the store."""
+        self._enqueue(self._collected(signal))
 
     @property
     def backlog(self) -> int:
@@ -152,17 +156,10 @@ class WriteBehind:
     def _collect(self) -> None:
         operations: list[_Operation] = []
         for signal in self.store:
-            collected = signal.collect()
-            if collected.replaced:
-                operations.append(_Delete(signal.key))
-            if not collected.chunks:
-                continue
-            if len(collected.chunks) == 1:
-                x, y = collected.chunks[0]
-            else:
-                x = np.concatenate([chunk.x for chunk in collected.chunks])
-                y = np.concatenate([chunk.y for chunk in collected.chunks])
-            operations.append(SampleBatch(signal.device, signal.name, x, y, signal.unit))
+            operations.extend(self._collected(signal))
+        self._enqueue(operations)
+
+    def _enqueue(self, operations: list[_Operation]) -> None:
         with self._lock:
             for operation in operations:
                 if isinstance(operation, _Delete):  # queued samples of it are moot now
@@ -172,6 +169,20 @@ class WriteBehind:
                         if not (isinstance(op, SampleBatch) and op.key == operation.key)
                     ]
                 self._operations.append(operation)
+
+    @staticmethod
+    def _collected(signal: Signal) -> list[_Operation]:
+        """What a signal has for storage: a delete if it was replaced, new samples."""
+        collected = signal.collect()
+        operations: list[_Operation] = [_Delete(signal.key)] if collected.replaced else []
+        if collected.chunks:
+            if len(collected.chunks) == 1:
+                x, y = collected.chunks[0]
+            else:
+                x = np.concatenate([chunk.x for chunk in collected.chunks])
+                y = np.concatenate([chunk.y for chunk in collected.chunks])
+            operations.append(SampleBatch(signal.device, signal.name, x, y, signal.unit))
+        return operations
 
     def _write(self, operations: list[_Operation]) -> tuple[int, Exception | None]:
         """Write operations in order; return how many succeeded, and the failure if any.
