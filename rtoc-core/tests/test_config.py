@@ -85,6 +85,12 @@ SEED_KEYS = {
         "password": "",
         "knownHosts": {},
         "remoteRefreshRate": 1.0,
+        # rtoc's additions (see rtoc.net.server)
+        "host": "",
+        "maxMessageSize": 8 * 1024 * 1024,
+        "frameTimeout": 10.0,
+        "idleTimeout": 600.0,
+        "maxClients": 100,
     },
     "backup": {
         "active": True,  # rtoc records to its embedded store by default (RTOC: False)

@@ -46,6 +46,7 @@ def test_builtin_plugin_provides_demo_devices_and_storage(registry):
     assert {"Generator", "System"} <= registry.devices.keys()
     assert registry.devices["Generator"].plugin.source == f"rtoc-core {rtoc.__version__}"
     assert {"sqlite", "memory"} <= registry.storage_backends().keys()
+    assert [frontend.name for frontend in registry.frontends()] == ["tcp"]
     assert registry.failed == []
 
 
@@ -65,7 +66,7 @@ def test_every_hook_reaches_a_registered_plugin(registry):
 
     assert registry.devices["Thermo"].plugin.source == "rtoc-device-thermo 1.0"
     assert "mem2" in registry.storage_backends()
-    assert registry.frontends() == [frontend]
+    assert registry.frontends()[-1] is frontend
     logger = Logger(plugins=registry)
     assert registry.script_namespace(logger)["kelvin"](0) == 273.15
     logger.event("it happened")

@@ -1,4 +1,4 @@
-"""rtoc-core's own plugin: the demo devices and the embedded storage backends."""
+"""rtoc-core's own plugin: demo devices, embedded storage backends, the TCP server."""
 
 from __future__ import annotations
 
@@ -19,3 +19,10 @@ def rtoc_storage_backends():
     from rtoc.storage.sqlite import open_sqlite
 
     return {"sqlite": open_sqlite, "memory": open_memory}
+
+
+@hookimpl
+def rtoc_frontends():
+    from rtoc.net.server import TcpServer
+
+    return [TcpServer()]

@@ -1,0 +1,237 @@
+"""``RemoteLogger``: a logger on another machine, with the local logger's methods.
+
+The GUI's remote mode, ``rtoc remote`` and user scripts use it exactly like a
+:class:`rtoc.logger.Logger`: ``stream``, ``plot``, ``event``, ``latest``,
+``read``, ``describe_devices``, ``set_parameter``, ``call`` and the rest all
+become TCP requests. A failure the server reports raises
+:class:`~rtoc.net.client.RemoteError` with the server's message.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from rtoc.device import DeviceDescription, Function, Parameter
+from rtoc.events import Event, Priority
+from rtoc.logger import Reading, SignalData
+from rtoc.net.client import Client
+from rtoc.signals import SignalKey
+
+
+def _name(key: SignalKey) -> str:
+    return f"{key[0]}.{key[1]}"
+
+
+def _floats(values: Sequence[float] | np.ndarray) -> list[float]:
+    return np.asarray(values, dtype=np.float64).tolist()
+
+
+class RemoteLogger:
+    """Talks to the rtoc server at ``host:port`` over one kept-open connection."""
+
+    def __init__(
+        self, host: str, port: int = 5050, password: str | None = None, *, timeout: float = 10.0
+    ) -> None:
+        self.client = Client(host, port, password, timeout=timeout)
+        self._lock = threading.Lock()
+
+    def request(self, **keys: Any) -> dict[str, Any]:
+        with self._lock:
+            return self.client.request(**keys)
+
+    def close(self) -> None:
+        with self._lock:
+            self.client.close()
+
+    def __enter__(self) -> RemoteLogger:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- writing ------------------------------------------------------------------------
+
+    def stream(
+        self, y: float, sname: str, dname: str, unit: str | None = None, x: float | None = None
+    ) -> None:
+        self.request(y=[y], sname=[sname], dname=dname, unit=unit, x=None if x is None else [x])
+
+    def stream_many(
+        self,
+        x: Sequence[float] | np.ndarray | None,
+        y: Sequence[float] | np.ndarray,
+        sname: str,
+        dname: str,
+        unit: str | None = None,
+    ) -> None:
+        self.request(
+            y=_floats(y), x=None if x is None else _floats(x), sname=sname, dname=dname, unit=unit
+        )
+
+    def plot(
+        self,
+        x: Sequence[float] | np.ndarray | None,
+        y: Sequence[float] | np.ndarray,
+        sname: str,
+        dname: str,
+        unit: str | None = None,
+        hold: bool = False,
+    ) -> None:
+        if hold:
+            self.stream_many(x, y, sname, dname, unit)
+            return
+        self.request(
+            plot=True,
+            y=_floats(y),
+            x=None if x is None else _floats(x),
+            sname=sname,
+            dname=dname,
+            unit=unit,
+        )
+
+    def event(
+        self,
+        text: str,
+        device: str = "",
+        signal: str = "",
+        priority: int | Priority = Priority.INFO,
+        id: str = "",
+        value: float | None = None,
+        time: float | None = None,
+    ) -> None:
+        self.request(
+            event={
+                "text": text,
+                "dname": device,
+                "sname": signal,
+                "priority": int(priority),
+                "id": id,
+                "value": value,
+                "x": time,
+            }
+        )
+
+    def add_event(self, event: Event) -> None:
+        self.event(
+            event.text,
+            event.device,
+            event.signal,
+            event.priority,
+            event.id,
+            event.value,
+            event.time,
+        )
+
+    # -- reading ------------------------------------------------------------------------
+
+    def signal_names(self) -> list[SignalKey]:
+        return [(device, name) for device, name in self.request(getSignalList=True)["signalList"]]
+
+    def latest(self, keys: Iterable[SignalKey] | None = None) -> dict[SignalKey, Reading]:
+        names = {_name(key): key for key in keys} if keys is not None else None
+        spec: Any = True if names is None else list(names)
+        found = self.request(getLatest=spec)["latest"]
+        known = names or {}
+        return {
+            known.get(name) or self._split(name): Reading(float(x), float(y), unit or "")
+            for name, (x, y, unit) in found.items()
+        }
+
+    def read(
+        self,
+        device: str,
+        name: str,
+        start: float | None = None,
+        end: float | None = None,
+        last: int | None = None,
+    ) -> SignalData:
+        query = {"dname": device, "sname": name, "xmin": start, "xmax": end, "maxN": last}
+        reply = self.request(getSignal={k: v for k, v in query.items() if v is not None})
+        x, y, unit = reply["signals"][f"{device}.{name}"]
+        return SignalData(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), unit)
+
+    def events_of(self, keys: Iterable[SignalKey] | None = None) -> list[Event]:
+        if keys is None:
+            found = self.request(getEventList=True)["events"]
+        else:
+            names = [_name(key) for key in keys]
+            if not names:
+                return []
+            found = self.request(getEvent=names)["events"]
+        events = [
+            Event(
+                text=text,
+                device=device,
+                signal=signal,
+                time=x,
+                priority=priority,
+                id=event_id,
+                value=value,
+                uid=uid,
+            )
+            for device, signal, uid, text, x, value, priority, event_id in found.values()
+        ]
+        return sorted(events, key=lambda event: event.time)
+
+    def describe_devices(self) -> list[DeviceDescription]:
+        found = self.request(getPluginList=True)["pluginList"]
+        return [
+            DeviceDescription(
+                name=name,
+                doc="",
+                running=bool(entry.get("status")),
+                parameters=tuple(
+                    Parameter(key, value, type(value).__name__)
+                    for key, value in entry.get("parameters", [])
+                ),
+                functions=tuple(Function(fn, "", "") for fn in entry.get("functions", [])),
+            )
+            for name, entry in sorted(found.items())
+        ]
+
+    def info(self) -> dict[str, Any]:
+        return self.request(logger={"info": True})["logger"]["info"]
+
+    # -- control ------------------------------------------------------------------------
+
+    def start_device(self, name: str) -> None:
+        self._plugin(name, "start", True)
+
+    def stop_device(self, name: str) -> None:
+        self._plugin(name, "start", False)
+
+    def get_parameter(self, device: str, name: str) -> Any:
+        return self._plugin(device, "get", name)
+
+    def set_parameter(self, device: str, name: str, value: Any) -> None:
+        if value == "get":  # would read the parameter instead (RTOC's protocol)
+            raise ValueError('"get" cannot be set as a parameter value over TCP')
+        self._plugin(device, name, value)
+
+    def call(self, device: str, function: str, *args: Any, **kwargs: Any) -> Any:
+        if args and kwargs:
+            raise TypeError("a remote call takes positional or keyword arguments, not both")
+        return self._plugin(device, f"{function}()", kwargs or list(args))
+
+    def clear(self, keys: Iterable[SignalKey] | None = None) -> list[SignalKey]:
+        if keys is None:
+            before = self.signal_names()
+            self.request(logger={"clear": "all"})
+            return before
+        wanted = list(keys)
+        done = self.request(logger={"clear": [_name(key) for key in wanted]})["logger"]["clear"]
+        return [key for key, dropped in zip(wanted, done, strict=True) if dropped]
+
+    def resize(self, record_length: int) -> None:
+        self.request(logger={"resize": record_length})
+
+    def _plugin(self, device: str, call: str, value: Any) -> Any:
+        return self.request(plugin={device: {call: value}})["plugin"][device][call]
+
+    def _split(self, name: str) -> SignalKey:
+        device, _, signal = name.partition(".")
+        return (device, signal)
