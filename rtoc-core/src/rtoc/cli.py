@@ -14,6 +14,7 @@ import click
 from rtoc import __version__
 from rtoc.config_cli import config_command
 from rtoc.device import describe
+from rtoc.net.remote_cli import remote_command
 from rtoc.plugins import PluginRegistry
 
 DEFAULT_HOME = "~/.RTOC"
@@ -135,6 +136,7 @@ def devices(as_json: bool) -> None:
 
 
 cli.add_command(config_command, "config")
+cli.add_command(remote_command, "remote")
 
 
 def main() -> None:

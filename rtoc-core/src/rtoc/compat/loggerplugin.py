@@ -10,6 +10,7 @@ threads (``while self.run:``) end when rtoc stops them.
 
 ``stream``, ``plot`` and ``event`` keep RTOC's signatures (which differ from
 :class:`rtoc.Device`'s), including ``dname`` to file data under another device.
+``createTCPClient``/``sendTCP`` talk to an rtoc (or RTOC) TCP server.
 RTOC's GUI attributes (``smallGUI``, ``widget``, ``loadGUI``) exist but nothing
 uses them; the ``telegram_send_*`` methods log that no Telegram frontend
 handles them yet.
@@ -22,6 +23,7 @@ import inspect
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -34,6 +36,27 @@ if TYPE_CHECKING:
     from rtoc.logger import Logger
 
 log = logging.getLogger(__name__)
+
+#: ``sendTCP``'s positional arguments, in RTOC's order.
+_TCP_KEYS = (
+    "y",
+    "sname",
+    "dname",
+    "unit",
+    "x",
+    "getSignal",
+    "getLatest",
+    "getEvent",
+    "getSignalList",
+    "getEventList",
+    "getPluginList",
+    "getSession",
+    "plot",
+    "event",
+    "remove",
+    "plugin",
+    "logger",
+)
 
 #: RTOC's ``hold`` values of :meth:`LoggerPlugin.plot`: do they append?
 _HOLD_APPENDS = {"off": False, "on": True, "mergeX": True, "mergeY": True}
@@ -259,6 +282,51 @@ class LoggerPlugin(Device):
             time=x,
         )
         return True
+
+    # -- TCP client (seed manual 5.9.2) --------------------------------------------
+
+    def createTCPClient(
+        self,
+        address: str = "localhost",
+        password: str | None = None,
+        tcpport: int = 5050,
+        threaded: bool = False,
+    ) -> None:
+        """Remember the server :meth:`sendTCP` talks to; ``threaded``: send in the background."""
+        self.__tcp = (address, tcpport, password or None, threaded)
+
+    def sendTCP(self, *args: Any, **kwargs: Any) -> dict[str, Any] | bool | None:
+        """Send a request (manual 5.9 keys: ``y``, ``sname``, ``getLatest``, ...) to the server.
+
+        Returns the reply, False when the server cannot be reached or refuses
+        the password, None when the client is threaded.
+        """
+        target = getattr(self, "_LoggerPlugin__tcp", None)
+        if target is None:
+            log.error("%s: call createTCPClient() before sendTCP()", self.name)
+            return False
+        message = dict(zip(_TCP_KEYS, args, strict=False)) | kwargs
+        message = {key: value for key, value in message.items() if value not in (None, False)}
+        if "y" in message:
+            message.setdefault("dname", self.name)
+            if "x" not in message and not message.get("plot"):
+                message["x"] = [time.time()] * len(_as_list(message["y"]))
+        if target[3]:
+            threading.Thread(target=self.__send_tcp, args=(message,), daemon=True).start()
+            return None
+        return self.__send_tcp(message)
+
+    def __send_tcp(self, message: dict[str, Any]) -> dict[str, Any] | bool:
+        from rtoc.net.client import AuthenticationError, Client
+        from rtoc.net.frame import FrameError
+
+        host, port, password, _ = self.__tcp
+        try:
+            with Client(host, port, password) as client:
+                return client.send(message).recv()
+        except (OSError, AuthenticationError, FrameError) as error:
+            log.error("%s: TCP request to %s:%s failed: %s", self.name, host, port, error)
+            return False
 
     # -- files, GUI and Telegram ---------------------------------------------------
 

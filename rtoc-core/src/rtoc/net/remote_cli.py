@@ -1,0 +1,102 @@
+"""``rtoc remote HOST``: what a logger on another machine records right now."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import click
+
+from rtoc.net.client import AuthenticationError, RemoteError
+from rtoc.net.frame import FrameError
+from rtoc.net.remote import RemoteLogger
+
+PRIORITY_NAMES = ("info", "warning", "error")
+
+
+def _when(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
+
+
+@click.command()
+@click.argument("host")
+@click.option("--port", "-p", type=click.IntRange(1, 65535), default=5050, show_default=True)
+@click.option(
+    "--password",
+    envvar="RTOC_TCP_PASSWORD",
+    default=None,
+    help="The server's tcp.password (env RTOC_TCP_PASSWORD).",
+)
+@click.option(
+    "--events",
+    "event_count",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="How many of the newest events to show.",
+)
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def remote_command(
+    host: str, port: int, password: str | None, event_count: int, timeout: float, as_json: bool
+) -> None:
+    """Show the signals, latest values and events of the rtoc logger at HOST."""
+    try:
+        with RemoteLogger(host, port, password, timeout=timeout) as remote:
+            info = remote.info()
+            latest = remote.latest()
+            names = remote.signal_names()
+            events = remote.events_of()[-event_count:] if event_count else []
+    except AuthenticationError as error:
+        raise click.ClickException(f"{host}:{port} refused the password: {error}") from None
+    except RemoteError as error:
+        raise click.ClickException(f"{host}:{port} answered with an error: {error}") from None
+    except (OSError, FrameError) as error:
+        raise click.ClickException(f"cannot talk to {host}:{port}: {error}") from None
+    if as_json:
+        document = {
+            "info": info,
+            "signals": [
+                {
+                    "device": device,
+                    "signal": signal,
+                    **(latest[(device, signal)]._asdict() if (device, signal) in latest else {}),
+                }
+                for device, signal in names
+            ],
+            "events": [
+                {
+                    "time": e.time,
+                    "priority": int(e.priority),
+                    "device": e.device,
+                    "signal": e.signal,
+                    "text": e.text,
+                    "id": e.id,
+                    "value": e.value,
+                }
+                for e in events
+            ],
+        }
+        click.echo(json.dumps(document, indent=2))
+        return
+    click.secho(f"{info.get('name', host)} at {host}:{port}", bold=True, nl=False)
+    click.echo(
+        f"  rtoc {info.get('version', '?')}, up since {_when(info.get('starttime', 0))}, "
+        f"recording to {info.get('storage') or 'memory only'}"
+    )
+    click.echo(f"Signals ({len(names)}):")
+    width = max((len(f"{d}.{s}") for d, s in names), default=0)
+    for device, signal in names:
+        reading = latest.get((device, signal))
+        value = (
+            f"{reading.y:.6g} {reading.unit}".rstrip() + f"   at {_when(reading.x)}"
+            if reading is not None
+            else "(no samples)"
+        )
+        click.echo(f"  {f'{device}.{signal}':<{width}}  {value}")
+    click.echo(f"Events (newest {len(events)}):")
+    for event in events:
+        where = ".".join(part for part in (event.device, event.signal) if part)
+        click.echo(
+            f"  {_when(event.time)}  {PRIORITY_NAMES[event.priority]:<7}  {where}: {event.text}"
+        )
