@@ -2,12 +2,15 @@ import logging
 import threading
 import time
 
+import attrs
 import numpy as np
 import pytest
 
 from rtoc import Device, Priority
+from rtoc.config import Config
 from rtoc.device import DeviceError, describe
 from rtoc.logger import Logger
+from rtoc.storage.sqlite import SQLiteStorage
 
 
 @pytest.fixture
@@ -277,3 +280,82 @@ def test_set_parameter_rejects_nonsense_bool_and_converts_text():
         device.set_parameter("enabled", "maybe")
     device.set_parameter("label", 5)
     assert device.label == "5"
+
+
+# -- the read/control API frontends and the TCP server use --------------------------
+
+
+def test_read_range_and_last_from_memory(logger):
+    logger.stream_many(np.arange(10.0), np.arange(10.0) * 2, "S", "D", "V")
+
+    assert logger.read("D", "S", 2, 4).y.tolist() == [4.0, 6.0, 8.0]
+    assert logger.read("D", "S", last=2).x.tolist() == [8.0, 9.0]
+    assert logger.read("D", "S").unit == "V"
+    with pytest.raises(KeyError, match=r"no signal D\.Nope"):
+        logger.read("D", "Nope")
+
+
+def test_read_reaches_into_storage_for_ranges_older_than_memory(tmp_path):
+    config = Config()
+    small = attrs.evolve(config, global_=attrs.evolve(config.global_, recordLength=5))
+    logger = Logger(small, storage=SQLiteStorage(tmp_path / "s.db"))
+    logger.start()
+    try:
+        logger.stream_many(np.arange(20.0), np.arange(20.0), "S", "D", "V")
+        assert logger.store.get("D", "S").oldest == 15.0  # memory holds the newest 5
+
+        older = logger.read("D", "S", 3, 8)  # unflushed samples are flushed first
+        newest = logger.read("D", "S", 16)
+        last_of_range = logger.read("D", "S", 0, 10, last=2)
+    finally:
+        logger.close()
+    assert older.x.tolist() == [3.0, 4.0, 5.0, 6.0, 7.0, 8.0] and older.unit == "V"
+    assert newest.x.tolist() == [16.0, 17.0, 18.0, 19.0]
+    assert last_of_range.x.tolist() == [9.0, 10.0]
+
+
+def test_clear_drops_signals_from_memory_but_stores_their_unstored_samples(tmp_path):
+    storage = SQLiteStorage(tmp_path / "s.db")
+    logger = Logger(storage=storage)
+    logger.start()
+    logger.stream_many([1.0, 2.0], [10.0, 20.0], "A", "D")
+    logger.stream(5.0, "B", "D", x=1.0)
+
+    assert logger.clear([("D", "A"), ("D", "Missing")]) == [("D", "A")]
+    assert logger.signal_names() == [("D", "B")]
+    assert logger.clear() == [("D", "B")]
+    assert logger.close()
+    reopened = SQLiteStorage(tmp_path / "s.db")
+    assert reopened.read("D", "A").y.tolist() == [10.0, 20.0]
+    assert reopened.read("D", "B").y.tolist() == [5.0]
+    reopened.close()
+
+
+def test_latest_describe_parameters_resize_and_info(logger):
+    class Pump(Device):
+        flow = 1.5
+
+        def prime(self, seconds: float) -> str:
+            return f"primed {seconds}"
+
+    logger.add_device(Pump)
+    logger.stream(1.0, "S", "D", "V", x=5.0)
+    logger.stream_many([1.0], [2.0], "Empty", "D")
+    logger.store.signal("D", "Nothing")
+
+    assert logger.latest() == {("D", "S"): (5.0, 1.0, "V"), ("D", "Empty"): (1.0, 2.0, "")}
+    assert logger.latest([("D", "S"), ("X", "Y")]) == {("D", "S"): (5.0, 1.0, "V")}
+    assert [d.name for d in logger.describe_devices()] == ["Pump"]
+    logger.set_parameter("Pump", "flow", "2.5")
+    assert logger.get_parameter("Pump", "flow") == 2.5
+    assert logger.call("Pump", "prime", 3) == "primed 3"
+    with pytest.raises(DeviceError, match="no parameter 'pressure'"):
+        logger.get_parameter("Pump", "pressure")
+    with pytest.raises(DeviceError, match="no device named 'Valve'"):
+        logger.call("Valve", "open")
+    logger.resize(3)
+    assert logger.store.get("D", "S").capacity == 3
+    with pytest.raises(ValueError, match="at least 1"):
+        logger.resize(0)
+    info = logger.info()
+    assert info["signals"] == 3 and info["samples"] == 2 and info["recordLength"] == 3
