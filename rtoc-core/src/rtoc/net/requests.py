@@ -111,7 +111,7 @@ class RequestHandler:
             actions.append(self._event(message["event"]))
         if message.get("getSignalList"):
             actions.append(self._signal_list)
-        if "getLatest" in message:
+        if message.get("getLatest") not in (None, False):
             actions.append(self._latest(message["getLatest"]))
         if "getSignal" in message:
             actions.append(self._signals(message["getSignal"]))
