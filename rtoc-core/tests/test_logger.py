@@ -359,3 +359,31 @@ def test_latest_describe_parameters_resize_and_info(logger):
         logger.resize(0)
     info = logger.info()
     assert info["signals"] == 3 and info["samples"] == 2 and info["recordLength"] == 3
+
+
+def test_a_new_samplerate_takes_effect_while_the_loop_waits(logger):
+    class Slow(Device):
+        samplerate = 0.01  # one sample now, the next in 100 s
+
+        def sample(self):
+            self.stream(1.0, "Tick")
+
+    device = logger.add_device(Slow)
+    device.start()
+    try:
+        deadline = time.monotonic() + 2
+        while len(logger.store.get("Slow", "Tick") or ()) < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        device.set_parameter("samplerate", "50")
+        time.sleep(1.0)
+        after_speedup = len(logger.store.get("Slow", "Tick"))
+        device.set_parameter("samplerate", 0)  # not periodic: the loop only waits
+        time.sleep(0.6)
+        paused = len(logger.store.get("Slow", "Tick"))
+        time.sleep(0.3)
+        assert len(logger.store.get("Slow", "Tick")) == paused
+        with pytest.raises(DeviceError, match="samplerate takes samples per second >= 0"):
+            device.set_parameter("samplerate", -1)
+    finally:
+        device.stop()
+    assert after_speedup >= 10

@@ -39,6 +39,10 @@ if TYPE_CHECKING:
     from rtoc.logger import Logger
 
 
+#: Longest time a waiting sampling loop takes to notice a new ``samplerate``, seconds.
+RATE_POLL = 0.5
+
+
 class DeviceError(Exception):
     """Misuse of a device: unknown parameter or function, bad value, not attached."""
 
@@ -151,25 +155,40 @@ class Device:
         """Call sample() on a fixed grid of ticks so that timing errors never add up.
 
         A tick that is missed because sample() overran is skipped, not caught up
-        in a burst, and counted in ``missed_ticks``.
+        in a burst, and counted in ``missed_ticks``. A new ``samplerate`` (set
+        from anywhere: a frontend, a script, the plugin itself) takes effect
+        within :data:`RATE_POLL` seconds, starting a new grid.
         """
+        stop = self.__stop_requested
         next_tick = time.monotonic()
-        while not self.__stop_requested.is_set():
+        while not stop.is_set():
             try:
                 self.sample()
             except Exception as error:
                 self.__report_failure(error)
-            interval = self.interval
-            if interval == float("inf"):
-                self.__stop_requested.wait()
-                break
-            next_tick += interval
-            now = time.monotonic()
-            if now > next_tick:
-                missed = int((now - next_tick) // interval) + 1
-                self.missed_ticks += missed
-                next_tick += missed * interval
-            self.__stop_requested.wait(next_tick - now)
+            rate = self.samplerate
+            next_tick = self.__following_tick(next_tick)
+            while not stop.is_set():
+                now = time.monotonic()
+                if self.samplerate != rate:
+                    next_tick = now
+                    break
+                if now >= next_tick:
+                    break
+                stop.wait(min(next_tick - now, RATE_POLL))
+
+    def __following_tick(self, tick: float) -> float:
+        """The next tick on the grid after ``tick`` that is not already past."""
+        interval = self.interval
+        if interval == float("inf"):
+            return interval
+        tick += interval
+        now = time.monotonic()
+        if now > tick:
+            missed = int((now - tick) // interval) + 1
+            self.missed_ticks += missed
+            tick += missed * interval
+        return tick
 
     def __report_failure(self, error: BaseException) -> None:
         if self.__logger is not None:
@@ -263,6 +282,11 @@ class Device:
         except (TypeError, ValueError):
             kind = "number" if _is_number(current[name]) else type(current[name]).__name__
             raise DeviceError(f"{self.name}.{name} takes a {kind}, got {value!r}") from None
+        if name == "samplerate" and not value >= 0:
+            raise DeviceError(
+                f"{self.name}.samplerate takes samples per second >= 0 "
+                f"(0: sample() is not periodic), got {value!r}"
+            )
         setattr(self, name, value)
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:

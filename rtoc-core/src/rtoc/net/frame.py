@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from Cryptodome.Cipher import AES
@@ -35,8 +36,14 @@ _HEADER = re.compile(rb"(\d{1,12})(?:,(\d{1,3}),(\d{1,3}))?")
 class FrameError(Exception):
     """The bytes are not a frame: bad header, too long, not JSON, not an object.
 
-    After one, the stream is out of step: the connection has to close.
+    Raised by :meth:`FrameDecoder.feed`, the stream is out of step and the
+    connection has to close; ``completed`` holds the frames that arrived
+    whole before the bad bytes, which still deserve their replies.
     """
+
+    def __init__(self, message: str, completed: Sequence[Frame] = ()) -> None:
+        super().__init__(message)
+        self.completed = list(completed)
 
 
 class AuthError(Exception):
@@ -82,7 +89,9 @@ def parse_header(line: bytes, max_body: int = DEFAULT_MAX_BODY) -> Header:
             f"and 0 otherwise, got {tag} and {nonce}"
         )
     if body > max_body:
-        raise FrameError(f"frame body of {body} bytes is over this server's limit of {max_body}")
+        raise FrameError(
+            f"frame header announces a body of {body} bytes, over the limit of {max_body}"
+        )
     return Header(body, tag, nonce)
 
 
@@ -183,9 +192,16 @@ class FrameDecoder:
         Raises :class:`FrameError` on a bad or oversized header; the decoder
         is unusable afterwards.
         """
+        frames: list[Frame] = []
+        try:
+            self._split(data, frames)
+        except FrameError as error:
+            raise FrameError(str(error), frames) from None
+        return frames
+
+    def _split(self, data: bytes, frames: list[Frame]) -> None:
         buffer = self._buffer
         buffer += data
-        frames: list[Frame] = []
         position = 0
         while True:
             header = self._header
@@ -215,4 +231,3 @@ class FrameDecoder:
             self._header = None
         if position:
             del buffer[:position]
-        return frames

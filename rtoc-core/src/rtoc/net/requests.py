@@ -145,8 +145,7 @@ class RequestHandler:
         if message.get("plot"):
             return self._plot(message, device, names, units)
         ys = _numbers("y", y)
-        x = message.get("x")
-        xs = None if x is None or x == [] else _numbers("x", x)
+        xs = _times_given(message.get("x"))
         if xs is not None and len(xs) not in (1, len(ys)):
             raise RequestError(f"x has {len(xs)} values but y has {len(ys)}")
         if len(names) not in (1, len(ys)):
@@ -176,8 +175,7 @@ class RequestHandler:
         if len(names) != 1:
             raise RequestError(f"plot replaces one signal; sname names {len(names)}")
         ys = _numbers("y", message["y"])
-        x = message.get("x")
-        xs = None if x is None or x == [] else _numbers("x", x)
+        xs = _times_given(message.get("x"))
         if xs is not None and len(xs) != len(ys):
             raise RequestError(f"x has {len(xs)} values but y has {len(ys)}")
 
@@ -484,6 +482,16 @@ def _numbers(key: str, value: Any) -> np.ndarray:
     return values.astype(np.float64, copy=False)
 
 
+def _times_given(x: Any) -> np.ndarray | None:
+    """The request's ``x``: None when missing or ``[]`` (the server's time)."""
+    if x is None or x == []:
+        return None
+    xs = _numbers("x", x)
+    if not np.isfinite(xs).all():
+        raise RequestError("x must be finite time stamps (no NaN or Infinity)")
+    return xs
+
+
 def _first(xs: np.ndarray | None) -> float | None:
     return None if xs is None else float(xs[0])
 
@@ -538,7 +546,9 @@ def _parse_event(spec: Any) -> Event:
     for key in ("x", "value"):
         value = fields.get(key)
         if value is not None and (
-            isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value)
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or (key == "x" and not math.isfinite(value))
         ):
             raise RequestError(f"event {key} must be a number, got {json.dumps(value)[:40]}")
     priority = fields.get("priority") or 0

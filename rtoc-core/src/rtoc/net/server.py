@@ -220,6 +220,7 @@ class Connection(asyncio.Protocol):
         self.busy = False  # a slow request is being served in the thread pool
         self.closing = False
         self.frame_started: float | None = None
+        self.refusal: str | None = None  # the stream went bad: refuse once the queue is served
         self.transport: asyncio.Transport
 
     # -- asyncio callbacks ---------------------------------------------------------
@@ -242,13 +243,17 @@ class Connection(asyncio.Protocol):
         self.server.connections.discard(self)
 
     def data_received(self, data: bytes) -> None:
-        if self.closing:
+        if self.closing or self.refusal is not None:
             return
         self.last_activity = self.loop.time()
         try:
             frames = self.decoder.feed(data)
         except FrameError as error:
-            self._refuse(str(error))
+            # answer what arrived whole before the bad bytes, then refuse
+            self.queue.extend(error.completed)
+            self.refusal = str(error)
+            self.transport.pause_reading()
+            self._serve_queue()
             return
         if frames:
             self.queue.extend(frames)
@@ -261,7 +266,7 @@ class Connection(asyncio.Protocol):
         self.transport.pause_reading()  # a client that does not read its replies waits
 
     def resume_writing(self) -> None:
-        if not self.busy:
+        if not self.busy and self.refusal is None:
             self.transport.resume_reading()
 
     # -- serving -------------------------------------------------------------------
@@ -290,6 +295,8 @@ class Connection(asyncio.Protocol):
                 break
             replies.append(self._answer(message, frame))
         self._write(replies)
+        if self.refusal is not None and not self.queue and not self.busy and not self.closing:
+            self._refuse(self.refusal)
 
     def _open(self, frame: Frame) -> dict[str, Any]:
         message = open_frame(frame, self.server.cipher)
@@ -324,7 +331,8 @@ class Connection(asyncio.Protocol):
         else:
             self._write([future.result()])
         self.last_activity = self.loop.time()
-        self.transport.resume_reading()
+        if self.refusal is None:
+            self.transport.resume_reading()
         self._serve_queue()
 
     # -- ending --------------------------------------------------------------------
