@@ -110,10 +110,10 @@ class Cipher:
 
     def open(self, frame: Frame) -> bytes:
         """The plain body; :class:`AuthError` when the tag does not verify."""
-        cipher = AES.new(self._key, AES.MODE_EAX, nonce=frame.nonce)
         try:
+            cipher = AES.new(self._key, AES.MODE_EAX, nonce=frame.nonce)
             return cipher.decrypt_and_verify(frame.body, frame.tag)
-        except ValueError:
+        except ValueError:  # a tag that does not verify, or no nonce at all
             raise AuthError("wrong password: the frame's tag does not verify") from None
 
 
@@ -153,7 +153,8 @@ def open_frame(frame: Frame, cipher: Cipher | None) -> dict[str, Any]:
 
 def loads(plain: bytes) -> dict[str, Any]:
     try:
-        message = json.loads(plain)
+        # decode first: json.loads(bytes) would also take UTF-16 and UTF-32
+        message = json.loads(plain.decode("utf-8"))
     except UnicodeDecodeError:
         raise FrameError("frame body is not UTF-8") from None
     except ValueError as error:  # JSONDecodeError, and too-long integers

@@ -132,13 +132,16 @@ class RemoteLogger:
         return [(device, name) for device, name in self.request(getSignalList=True)["signalList"]]
 
     def latest(self, keys: Iterable[SignalKey] | None = None) -> dict[SignalKey, Reading]:
-        names = {_name(key): key for key in keys} if keys is not None else None
-        spec: Any = True if names is None else list(names)
-        found = self.request(getLatest=spec)["latest"]
-        known = names or {}
+        if keys is None:  # the list tells where a dotted "Lab.1.T" splits
+            reply = self.request(getSignalList=True, getLatest=True)
+            names = {_name((device, name)): (device, name) for device, name in reply["signalList"]}
+        else:
+            names = {_name(key): key for key in keys}
+            reply = self.request(getLatest=list(names))
         return {
-            known.get(name) or self._split(name): Reading(float(x), float(y), unit or "")
-            for name, (x, y, unit) in found.items()
+            names[name]: Reading(float(x), float(y), unit or "")
+            for name, (x, y, unit) in reply["latest"].items()
+            if name in names
         }
 
     def read(
@@ -162,7 +165,7 @@ class RemoteLogger:
             if not names:
                 return []
             found = self.request(getEvent=names)["events"]
-        events = [
+        return [
             Event(
                 text=text,
                 device=device,
@@ -175,7 +178,6 @@ class RemoteLogger:
             )
             for device, signal, uid, text, x, value, priority, event_id in found.values()
         ]
-        return sorted(events, key=lambda event: event.time)
 
     def describe_devices(self) -> list[DeviceDescription]:
         found = self.request(getPluginList=True)["pluginList"]
@@ -231,7 +233,3 @@ class RemoteLogger:
 
     def _plugin(self, device: str, call: str, value: Any) -> Any:
         return self.request(plugin={device: {call: value}})["plugin"][device][call]
-
-    def _split(self, name: str) -> SignalKey:
-        device, _, signal = name.partition(".")
-        return (device, signal)

@@ -363,13 +363,19 @@ class RequestHandler:
         return [self.key_of(key, name) for name in spec]
 
     def key_of(self, key: str, name: str) -> SignalKey:
-        known = self.logger.signal_names()
+        """Split "Device.Signal" where a known signal, else a known device, says."""
         candidates = [(name[:dot], name[dot + 1 :]) for dot in _dots(name)]
-        for candidate in candidates:
-            if candidate in known:
-                return candidate
         if not candidates:
             raise RequestError(f'{key}: {name!r} is not a "Device.Signal" name')
+        store = self.logger.store
+        for candidate in candidates:
+            if candidate in store:
+                return candidate
+        devices = set(store.devices()) | set(self.logger.devices)
+        devices.update(event.device for event in self.logger.events_of())
+        for candidate in candidates:
+            if candidate[0] in devices:
+                return candidate
         return candidates[0]
 
 
