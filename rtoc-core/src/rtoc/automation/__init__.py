@@ -1,0 +1,1 @@
+"""Automation: the script language, script jobs, global events and actions."""
