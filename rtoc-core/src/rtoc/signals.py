@@ -261,7 +261,7 @@ class Signal:
                 return self._slice(first, size)
             self._check_order()
             if self._disorder <= self.total - size:  # sorted: binary search
-                segments = self._x_segments(0, size)
+                segments = self._segments(self._x, 0, size)
                 lo = 0 if start is None else _search(segments, start, "left")
                 hi = size if end is None else _search(segments, end, "right")
                 if last is not None:
@@ -381,8 +381,7 @@ class Signal:
         # start at the newest checked sample, or at the oldest held one when every
         # checked sample rolled off
         begin = max(self._checked - 1, oldest)
-        segments = self._x_segments(begin - oldest, self._size)
-        tail = segments[0] if len(segments) == 1 else np.concatenate(segments)
+        tail = _joined(self._segments(self._x, begin - oldest, self._size))
         if begin == oldest and len(tail) and math.isnan(tail[0]):
             # no predecessor to compare a NaN with: unsorted until it rolls off
             self._disorder = begin + 1
@@ -392,34 +391,34 @@ class Signal:
             self._disorder = begin + 1 + int(wrong[-1])
         self._checked = total
 
-    def _x_segments(self, first: int, stop: int) -> tuple[np.ndarray, ...]:
-        """Views of held x ``first:stop`` (counted from the oldest held sample) as
-        at most two physically contiguous segments, oldest first."""
+    def _segments(self, array: np.ndarray, first: int, stop: int) -> tuple[np.ndarray, ...]:
+        """Views of held samples ``first:stop`` (counted from the oldest held one) of
+        ``array`` (``_x`` or ``_y``) as at most two contiguous segments, oldest first."""
         count = stop - first
         if count <= 0:
-            return (self._x[:0],)
+            return (array[:0],)
         start = (self._head - self._size + first) % self.capacity
         end = start + count
         if end <= self.capacity:
-            return (self._x[start:end],)
-        return (self._x[start:], self._x[: end - self.capacity])
+            return (array[start:end],)
+        return (array[start:], array[: end - self.capacity])
 
     def _ordered(self) -> Samples:
         return self._slice(0, self._size)
 
     def _slice(self, first: int, stop: int) -> Samples:
         """Copy held samples ``first:stop``, counted from the oldest held sample."""
-        count = stop - first
-        if count <= 0:
+        if stop <= first:
             return empty_samples()
-        start = (self._head - self._size + first) % self.capacity
-        end = start + count
-        if end <= self.capacity:
-            return Samples(self._x[start:end].copy(), self._y[start:end].copy())
-        split = self.capacity - start
-        x = np.concatenate((self._x[start:], self._x[: count - split]))
-        y = np.concatenate((self._y[start:], self._y[: count - split]))
-        return Samples(x, y)
+        return Samples(
+            _joined(self._segments(self._x, first, stop)),
+            _joined(self._segments(self._y, first, stop)),
+        )
+
+
+def _joined(segments: tuple[np.ndarray, ...]) -> np.ndarray:
+    """One array holding a copy of ``segments`` end to end."""
+    return segments[0].copy() if len(segments) == 1 else np.concatenate(segments)
 
 
 def _search(segments: tuple[np.ndarray, ...], value: float, side: Literal["left", "right"]) -> int:
