@@ -166,16 +166,23 @@ class Device:
                 self.sample()
             except Exception as error:
                 self.__report_failure(error)
-            rate = self.samplerate
-            next_tick = self.__following_tick(next_tick)
-            while not stop.is_set():
-                now = time.monotonic()
-                if self.samplerate != rate:
-                    next_tick = now
-                    break
-                if now >= next_tick:
-                    break
-                stop.wait(min(next_tick - now, RATE_POLL))
+            next_tick = self.__wait_for(self.__following_tick(next_tick))
+
+    def __wait_for(self, tick: float) -> float:
+        """Sleep until ``tick`` or a stop; return the tick the grid goes on from.
+
+        A changed ``samplerate`` ends the wait early and starts a new grid now.
+        """
+        rate = self.samplerate
+        stop = self.__stop_requested
+        while not stop.is_set():
+            now = time.monotonic()
+            if self.samplerate != rate:
+                return now
+            if now >= tick:
+                break
+            stop.wait(min(tick - now, RATE_POLL))
+        return tick
 
     def __following_tick(self, tick: float) -> float:
         """The next tick on the grid after ``tick`` that is not already past."""
