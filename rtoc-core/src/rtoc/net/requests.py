@@ -92,12 +92,7 @@ class RequestHandler:
     # -- checking ----------------------------------------------------------------
 
     def _check(self, message: dict[str, Any], control: bool, refusal: str) -> list[Action]:
-        unknown = sorted(set(message) - KNOWN_KEYS)
-        if unknown:
-            raise RequestError(
-                f"unknown request key(s) {', '.join(map(repr, unknown))}; "
-                f"known keys: {', '.join(sorted(KNOWN_KEYS))}"
-            )
+        _refuse_unknown("unknown request key(s)", message, KNOWN_KEYS)
         if not control and not CONTROL_KEYS.isdisjoint(message):
             keys = ", ".join(sorted(CONTROL_KEYS & set(message)))
             raise RequestError(f"{keys}: {refusal or 'control requests are not allowed here'}")
@@ -321,8 +316,7 @@ class RequestHandler:
         keys = self._names("remove", spec)
 
         def remove(reply: dict, failures: list[str]) -> None:
-            dropped = set(self.logger.clear(keys))
-            reply["remove"] = [key in dropped for key in keys]
+            reply["remove"] = self.cleared(keys)
 
         return remove
 
@@ -331,12 +325,7 @@ class RequestHandler:
             raise RequestError(
                 f"logger must be an object of commands ({', '.join(sorted(LOGGER_COMMANDS))})"
             )
-        unknown = sorted(set(spec) - set(LOGGER_COMMANDS))
-        if unknown:
-            raise RequestError(
-                f"logger: unknown command(s) {', '.join(map(repr, unknown))}; "
-                f"known: {', '.join(sorted(LOGGER_COMMANDS))}"
-            )
+        _refuse_unknown("logger: unknown command(s)", spec, LOGGER_COMMANDS)
 
         def run(reply: dict, failures: list[str]) -> None:
             answer = {}
@@ -351,6 +340,11 @@ class RequestHandler:
             reply["logger"] = answer
 
         return run
+
+    def cleared(self, keys: list[SignalKey]) -> list[bool]:
+        """Drop ``keys`` from memory; for each, whether it was there."""
+        dropped = set(self.logger.clear(keys))
+        return [key in dropped for key in keys]
 
     # -- names -------------------------------------------------------------------
 
@@ -387,9 +381,7 @@ def _clear(handler: RequestHandler, value: Any) -> Any:
     if value == "all" or value is True:
         handler.logger.clear()
         return True
-    keys = handler._names("logger.clear", value)
-    dropped = set(handler.logger.clear(keys))
-    return [key in dropped for key in keys]
+    return handler.cleared(handler._names("logger.clear", value))
 
 
 def _resize(handler: RequestHandler, value: Any) -> bool:
@@ -438,6 +430,14 @@ LOGGER_COMMANDS: dict[str, Callable[[RequestHandler, Any], Any]] = {
 
 
 # -- parsing helpers ---------------------------------------------------------------
+
+
+def _refuse_unknown(what: str, given: Iterable[str], known: Iterable[str]) -> None:
+    """RequestError naming every unknown entry and the known ones, if there are unknown."""
+    known = sorted(known)
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        raise RequestError(f"{what} {', '.join(map(repr, unknown))}; known: {', '.join(known)}")
 
 
 def _kind(value: Any) -> str:
@@ -534,12 +534,7 @@ def _parse_event(spec: Any) -> Event:
             )
         fields = dict(zip(_EVENT_FIELDS, spec, strict=False))
     elif isinstance(spec, dict):
-        unknown = sorted(set(spec) - set(_EVENT_FIELDS))
-        if unknown:
-            raise RequestError(
-                f"event: unknown field(s) {', '.join(map(repr, unknown))}; "
-                f"known: {', '.join(_EVENT_FIELDS)}"
-            )
+        _refuse_unknown("event: unknown field(s)", spec, _EVENT_FIELDS)
         fields = spec
     else:
         raise RequestError(f"event must be a list or an object, got {_kind(spec)}")
@@ -576,13 +571,9 @@ def _parse_event(spec: Any) -> Event:
 
 
 def _range_query(spec: dict[str, Any]) -> tuple[SignalKey, float | None, float | None, int | None]:
-    allowed = {"dname", "sname", "xmin", "xmax", "maxN", "database"}
-    unknown = sorted(set(spec) - allowed)
-    if unknown:
-        raise RequestError(
-            f"getSignal: unknown field(s) {', '.join(map(repr, unknown))}; "
-            f"known: {', '.join(sorted(allowed))}"
-        )
+    _refuse_unknown(
+        "getSignal: unknown field(s)", spec, ("dname", "sname", "xmin", "xmax", "maxN", "database")
+    )
     device, name = spec.get("dname"), spec.get("sname")
     if not isinstance(device, str) or not isinstance(name, str):
         raise RequestError("getSignal needs dname and sname as texts")
