@@ -116,13 +116,7 @@ class Client:
         if not line.endswith(b"\n"):
             raise FrameError(f"bad reply header {line[:MAX_HEADER]!r}")
         header = parse_header(line[:-1], MAX_REPLY)
-        data = self._read(header.total)
-        frame = Frame(
-            data[header.tag + header.nonce :],
-            data[: header.tag],
-            data[header.tag : header.tag + header.nonce],
-        )
-        return self._open(frame)
+        return self._open(header.frame(self._read(header.total)))
 
     def recv_and_close(self) -> dict[str, Any]:
         try:

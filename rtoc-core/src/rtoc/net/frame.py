@@ -59,6 +59,16 @@ class Header(NamedTuple):
     def total(self) -> int:
         return self.body + self.tag + self.nonce
 
+    def frame(self, data: bytes | bytearray, start: int = 0) -> Frame:
+        """The frame whose tag, nonce and body (in that order) begin at ``data[start]``."""
+        tag_end = start + self.tag
+        nonce_end = tag_end + self.nonce
+        return Frame(
+            bytes(data[nonce_end : nonce_end + self.body]),
+            bytes(data[start:tag_end]),
+            bytes(data[tag_end:nonce_end]),
+        )
+
 
 class Frame(NamedTuple):
     """One frame's parts, still encrypted if it was."""
@@ -218,17 +228,8 @@ class FrameDecoder:
                 position = end + 1
             if len(buffer) - position < header.total:
                 break
-            tag_end = position + header.tag
-            nonce_end = tag_end + header.nonce
-            body_end = nonce_end + header.body
-            frames.append(
-                Frame(
-                    bytes(buffer[nonce_end:body_end]),
-                    bytes(buffer[position:tag_end]),
-                    bytes(buffer[tag_end:nonce_end]),
-                )
-            )
-            position = body_end
+            frames.append(header.frame(buffer, position))
+            position += header.total
             self._header = None
         if position:
             del buffer[:position]

@@ -183,12 +183,11 @@ class TcpServer:
 
     async def _sweep(self) -> None:
         """Close connections whose frame stalls or that stay silent too long."""
-        settings = self.settings
         while True:
             await asyncio.sleep(SWEEP_INTERVAL)
             now = asyncio.get_running_loop().time()
             for connection in list(self.connections):
-                connection.check_timeouts(now, settings.frame_timeout, settings.idle_timeout)
+                connection.check_timeouts(now)
 
     def accept_nonce(self, nonce: bytes) -> bool:
         """False when an encrypted frame with this nonce was seen before (a replay)."""
@@ -278,11 +277,8 @@ class Connection(asyncio.Protocol):
             try:
                 message = self._open(frame)
             except AuthError as error:
-                # RTOC's server flagged password trouble with a "password" key
-                refusal = {**error_reply(str(error)), "password": str(error)}
-                replies.append(pack(dumps(refusal)))
                 self._write(replies)
-                self._close(f"refused: {error}")
+                self._refuse(str(error), password=True)
                 return
             except FrameError as error:  # the body was bad; the stream is still in step
                 replies.append(self._reply(error_reply(str(error)), frame))
@@ -337,9 +333,10 @@ class Connection(asyncio.Protocol):
 
     # -- ending --------------------------------------------------------------------
 
-    def check_timeouts(self, now: float, frame_timeout: float, idle_timeout: float) -> None:
+    def check_timeouts(self, now: float) -> None:
         if self.closing or self.busy:
             return
+        frame_timeout, idle_timeout = self.settings.frame_timeout, self.settings.idle_timeout
         if self.frame_started is not None and now - self.frame_started > frame_timeout:
             self._refuse(
                 f"incomplete frame: {self.decoder.progress()} arrived within {frame_timeout:g} s"
@@ -351,9 +348,16 @@ class Connection(asyncio.Protocol):
         if replies and not self.transport.is_closing():
             self.transport.write(b"".join(replies) if len(replies) > 1 else replies[0])
 
-    def _refuse(self, reason: str) -> None:
-        """Answer with an error (unencrypted: it carries no data) and hang up."""
-        self._write([pack(dumps(error_reply(reason)))])
+    def _refuse(self, reason: str, password: bool = False) -> None:
+        """Answer with an error (unencrypted: it carries no data) and hang up.
+
+        ``password``: the refusal is about encryption, which RTOC's server
+        flagged with a ``"password"`` key.
+        """
+        refusal = error_reply(reason)
+        if password:
+            refusal["password"] = reason
+        self._write([pack(dumps(refusal))])
         self._close(reason)
 
     def _close(self, reason: str) -> None:
