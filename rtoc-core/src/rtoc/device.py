@@ -279,11 +279,12 @@ class Device:
     def describe(self) -> DeviceDescription:
         return describe(self)
 
+    def get_parameter(self, name: str) -> Any:
+        return self.__parameters(name)[name]
+
     def set_parameter(self, name: str, value: Any) -> None:
         """Set a parameter, converting ``value`` to the parameter's current type."""
-        current = parameters_of(self)
-        if name not in current:
-            raise DeviceError(f"{self.name} has no parameter {name!r}")
+        current = self.__parameters(name)
         try:
             value = _converted(current[name], value)
         except (TypeError, ValueError):
@@ -295,6 +296,13 @@ class Device:
                 f"(0: sample() is not periodic), got {value!r}"
             )
         setattr(self, name, value)
+
+    def __parameters(self, name: str) -> dict[str, Any]:
+        """Every parameter's value; DeviceError if ``name`` is not one of them."""
+        current = parameters_of(self)
+        if name not in current:
+            raise DeviceError(f"{self.name} has no parameter {name!r}")
+        return current
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """Call one of the device's functions by name."""

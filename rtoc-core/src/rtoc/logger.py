@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from rtoc.device import Device, DeviceDescription, DeviceError, describe, parameters_of
+from rtoc.device import Device, DeviceDescription, DeviceError, describe
 from rtoc.events import Event, EventLog, Priority
 from rtoc.signals import Signal, SignalKey, SignalStore, as_samples
 from rtoc.storage.base import Storage
@@ -273,7 +273,7 @@ class Logger:
 
     def latest(self, keys: Iterable[SignalKey] | None = None) -> dict[SignalKey, Reading]:
         """The newest sample of each signal (all, or those of ``keys``) that has one."""
-        signals = self.store if keys is None else filter(None, map(self._find, keys))
+        signals = self.store if keys is None else filter(None, (self.store.get(*k) for k in keys))
         found: dict[SignalKey, Reading] = {}
         for signal in signals:
             newest = signal.latest
@@ -342,10 +342,7 @@ class Logger:
         return [found[name] for name in sorted(found)]
 
     def get_parameter(self, device: str, name: str) -> Any:
-        parameters = parameters_of(self._attached(device))
-        if name not in parameters:
-            raise DeviceError(f"{device} has no parameter {name!r}")
-        return parameters[name]
+        return self._attached(device).get_parameter(name)
 
     def set_parameter(self, device: str, name: str, value: Any) -> None:
         self._attached(device).set_parameter(name, value)
@@ -391,9 +388,6 @@ class Logger:
             "devices": sorted(name for name, dev in self.devices.items() if dev.running),
             "storage": None if self.storage is None else self.storage.location,
         }
-
-    def _find(self, key: SignalKey) -> Signal | None:
-        return self.store.get(*key)
 
     def _attached(self, name: str) -> Device:
         device = self.devices.get(name)
