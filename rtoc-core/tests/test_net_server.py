@@ -129,6 +129,7 @@ def feed(target):
     target.plot([0.0, 1.0, 2.0], [5.0, 6.0, 7.0], "Spectrum", "FFT", "dB")
     target.plot(None, [8.0, 9.0], "Spectrum", "FFT")
     target.plot([3.0], [1.0], "Spectrum", "FFT", hold=True)
+    target.plot(None, [4.0, 5.0], "Held", "FFT", hold=True)  # appended at x = 0, 1
     target.event("global", time=10.0)
     target.event("psu on", device="PSU", priority=1, time=50.0)
     target.event("heating", device="Oven", signal="T", time=100.0)
@@ -143,7 +144,14 @@ def test_remote_logger_mirrors_the_local_logger(logger, remote):
     twin = Logger()  # the same calls made locally
     feed(twin)
     feed(remote)
-    keys = [("Oven", "T"), ("Oven", "P"), ("Oven", "single"), ("PSU", "I"), ("FFT", "Spectrum")]
+    keys = [
+        ("Oven", "T"),
+        ("Oven", "P"),
+        ("Oven", "single"),
+        ("PSU", "I"),
+        ("FFT", "Spectrum"),
+        ("FFT", "Held"),
+    ]
     assert remote.signal_names() == logger.signal_names() == twin.signal_names() == keys
     assert remote.latest() == logger.latest() == twin.latest()
     assert remote.latest()[("Oven", "T")] == (105.0, 25.0, "°C")
@@ -313,7 +321,7 @@ def test_clear_resize_and_info(logger, remote):
     assert remote.read("Oven", "T").y.tolist() == [24.0, 25.0]
     info = remote.info()
     assert info == logger.info()
-    assert info["recordLength"] == 2 and info["signals"] == 4 and info["events"] == 4
+    assert info["recordLength"] == 2 and info["signals"] == 5 and info["events"] == 4
     assert info["storage"] is None and info["devices"] == []
     before = logger.signal_names()
     assert remote.clear() == before

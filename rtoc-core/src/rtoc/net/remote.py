@@ -68,9 +68,7 @@ class RemoteLogger:
         dname: str,
         unit: str | None = None,
     ) -> None:
-        self.request(
-            y=_floats(y), x=None if x is None else _floats(x), sname=sname, dname=dname, unit=unit
-        )
+        self._send(x, y, sname, dname, unit, plot=False)
 
     def plot(
         self,
@@ -81,11 +79,21 @@ class RemoteLogger:
         unit: str | None = None,
         hold: bool = False,
     ) -> None:
-        if hold:
-            self.stream_many(x, y, sname, dname, unit)
-            return
+        if hold and x is None:  # as the local logger: appended at x = 0, 1, 2, ...
+            x = np.arange(len(y), dtype=np.float64)
+        self._send(x, y, sname, dname, unit, plot=not hold)
+
+    def _send(
+        self,
+        x: Sequence[float] | np.ndarray | None,
+        y: Sequence[float] | np.ndarray,
+        sname: str,
+        dname: str,
+        unit: str | None,
+        plot: bool,
+    ) -> None:
         self.request(
-            plot=True,
+            plot=plot,
             y=_floats(y),
             x=None if x is None else _floats(x),
             sname=sname,
