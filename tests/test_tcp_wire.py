@@ -694,6 +694,15 @@ def bad_requests(dev: str) -> dict:
         "x-y-lengths": ({"x": [1, 2, 3], "y": [1, 2], "dname": dev, "sname": "Before"}, ["x"]),
         "logger-unknown": ({**samples, "logger": {"explode": True}}, ["explode"]),
         "plugin-not-object": ({**samples, "plugin": ["Generator"]}, ["plugin"]),
+        "x-infinite": ({**samples, "x": [float("inf")]}, ["x", "finite"]),
+        "x-nan": ({**samples, "x": [float("nan")]}, ["x", "finite"]),
+        "event-x-infinite": ({"event": ["t", "Before", dev, float("inf")]}, ["event x"]),
+        "unit-number": ({**samples, "unit": 5}, ["unit"]),
+        "dname-number": ({**samples, "dname": 5}, ["dname"]),
+        "plot-not-bool": ({**samples, "plot": "yes"}, ["plot"]),
+        "y-nested": ({**samples, "y": [[1, 2]], "x": [1]}, ["y"]),
+        "maxN-negative": ({"getSignal": {"dname": dev, "sname": "Before", "maxN": -1}}, ["maxN"]),
+        "getLatest-number": ({"getLatest": 5}, ["getLatest"]),
     }
 
 

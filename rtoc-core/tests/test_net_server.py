@@ -612,3 +612,12 @@ def test_frontend_start_does_nothing_when_tcp_is_inactive(logger):
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
     server.stop()
+
+
+def test_get_keys_set_to_false_ask_for_nothing(logger):
+    logger.stream(1.0, "S", "D", x=1.0)
+    handler = RequestHandler(logger)
+
+    reply = handler.handle({"getLatest": False, "getSignalList": False, "getEventList": False})
+
+    assert reply == {"error": False}
