@@ -23,6 +23,7 @@ with ``_`` are hidden. Example::
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sys
 import threading
@@ -402,13 +403,7 @@ def _signature(function: Any, bound: bool) -> str:
 def parameters_of(device: Device | type[Device]) -> dict[str, Any]:
     """Public, non-callable attributes of a device (class or instance level)."""
     cls = device if isinstance(device, type) else type(device)
-    names = {"samplerate"}
-    for klass in cls.__mro__:
-        names.update(
-            name
-            for name, value in vars(klass).items()
-            if _is_public(name, cls) and not _is_code(value)
-        )
+    names = set(_class_parameter_names(cls))
     if not isinstance(device, type):
         names.update(
             name
@@ -418,6 +413,19 @@ def parameters_of(device: Device | type[Device]) -> dict[str, Any]:
     return {name: getattr(device, name) for name in names}
 
 
+@functools.cache
+def _class_parameter_names(cls: type[Device]) -> frozenset[str]:
+    """Parameters a class body defines; cached, since scripts look them up per sample."""
+    names = {"samplerate"}
+    for klass in cls.__mro__:
+        names.update(
+            name
+            for name, value in vars(klass).items()
+            if _is_public(name, cls) and not _is_code(value)
+        )
+    return frozenset(names)
+
+
 def _is_code(value: object) -> bool:
     return callable(value) or isinstance(value, (property, classmethod, staticmethod))
 
@@ -425,11 +433,17 @@ def _is_code(value: object) -> bool:
 def functions_of(device: Device | type[Device]) -> dict[str, Any]:
     """Public methods the device's own classes define (not the base class's)."""
     cls = device if isinstance(device, type) else type(device)
-    found: dict[str, Any] = {}
+    return {name: getattr(device, name) for name in function_names(cls)}
+
+
+@functools.cache
+def function_names(cls: type[Device]) -> tuple[str, ...]:
+    """Names of a device class's functions; cached, since scripts look them up per sample."""
+    found: dict[str, None] = {}
     for klass in cls.__mro__:
         if klass is Device or klass is object:
             continue
         for name, value in vars(klass).items():
-            if _is_public(name, cls) and name not in found and inspect.isfunction(value):
-                found[name] = getattr(device, name)
-    return found
+            if _is_public(name, cls) and inspect.isfunction(value):
+                found.setdefault(name)
+    return tuple(found)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rtoc.device import functions_of, parameters_of
+from rtoc.device import function_names, parameters_of
 
 if TYPE_CHECKING:
     from rtoc.logger import Logger
@@ -85,7 +85,7 @@ class DeviceProxy:
     def __getattr__(self, attr: str) -> Any:
         logger, name = self._logger, self._name
         device = logger.devices.get(name)
-        if device is not None and attr in functions_of(device):
+        if device is not None and attr in function_names(type(device)):
             return lambda *args, **kwargs: logger.call(name, attr, *args, **kwargs)
         if (name, attr) not in logger.store and device is not None:
             parameters = parameters_of(device)
