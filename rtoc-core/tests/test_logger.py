@@ -93,7 +93,8 @@ def test_failing_listener_is_logged_and_data_kept(logger, caplog):
     assert "listener bug" in caplog.text
     assert logger.store.get("D", "A").latest[1] == 1.0
     logger.unsubscribe_samples(("D", "A"), broken)
-    assert not logger._sample_listeners
+    assert not logger.store._listeners
+    assert logger.store.get("D", "A").listeners == ()
 
 
 class Counter(Device):

@@ -82,7 +82,6 @@ class Logger:
                 self.store, storage, self.config.backup.intervall, report=self._writer_report
             )
             self.events.subscribe(self.writer.add_event)
-        self._sample_listeners: dict[SignalKey, list[SampleListener]] = {}
         self._failures: dict[tuple[str, str], list[float]] = {}  # (device, error) -> [last, count]
         self._lock = threading.Lock()
         self._closed = False
@@ -111,7 +110,7 @@ class Logger:
             raise ValueError(
                 f"{dname}.{sname}: a sample is a number, got y={y!r}, x={x!r}"
             ) from None
-        if self._sample_listeners:
+        if signal.listeners:
             self._notify(signal)
 
     def stream_many(
@@ -127,7 +126,7 @@ class Logger:
         xs = np.full(len(ys), time.time()) if x is None else self._samples(x, dname, sname, "x")
         signal = self.store.signal(dname, sname, unit)  # also takes a new unit
         signal.extend(xs, ys)
-        if self._sample_listeners:
+        if signal.listeners:
             self._notify(signal)
 
     def plot(
@@ -151,7 +150,7 @@ class Logger:
             return
         signal = self.store.signal(dname, sname, unit)
         signal.replace(xs, ys)
-        if self._sample_listeners:
+        if signal.listeners:
             self._notify(signal)
 
     @staticmethod
@@ -162,21 +161,18 @@ class Logger:
             raise ValueError(f"{dname}.{sname}: {axis} must be numbers: {error}") from None
 
     def subscribe_samples(self, key: SignalKey, listener: SampleListener) -> None:
-        """Call ``listener(signal)`` after every write to the signal ``key``."""
-        with self._lock:
-            listeners = {k: list(v) for k, v in self._sample_listeners.items()}
-            listeners.setdefault(key, []).append(listener)
-            self._sample_listeners = listeners
+        """Call ``listener(signal)`` after every write to the signal ``key``.
+
+        The signal need not exist yet. Listeners run in the writing thread, so
+        they must be quick: hand real work to another thread.
+        """
+        self.store.subscribe(key, listener)
 
     def unsubscribe_samples(self, key: SignalKey, listener: SampleListener) -> None:
-        with self._lock:
-            listeners = {
-                k: [f for f in v if f is not listener] for k, v in self._sample_listeners.items()
-            }
-            self._sample_listeners = {k: v for k, v in listeners.items() if v}
+        self.store.unsubscribe(key, listener)
 
     def _notify(self, signal: Signal) -> None:
-        for listener in self._sample_listeners.get((signal.device, signal.name), ()):
+        for listener in signal.listeners:
             try:
                 listener(signal)
             except Exception as error:

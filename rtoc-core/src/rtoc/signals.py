@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Literal, NamedTuple
 
 import attrs
@@ -99,6 +99,7 @@ class Signal:
         "_y",
         "capacity",
         "device",
+        "listeners",
         "name",
         "total",
         "unit",
@@ -115,6 +116,8 @@ class Signal:
         self.name = name
         self.unit = unit
         self.capacity = capacity
+        #: Called as ``listener(signal)`` after new samples arrive (see Logger.subscribe_samples).
+        self.listeners: tuple[Callable[[Signal], None], ...] = ()
         self._x = np.empty(capacity, dtype=np.float64)
         self._y = np.empty(capacity, dtype=np.float64)
         self._head = 0  # index the next sample is written to
@@ -443,6 +446,7 @@ class SignalStore:
         self.capacity = capacity
         self.collected = collected
         self._signals: dict[SignalKey, Signal] = {}
+        self._listeners: dict[SignalKey, tuple[Callable[[Signal], None], ...]] = {}
         self._lock = threading.Lock()
 
     def get(self, device: str, name: str) -> Signal | None:
@@ -463,9 +467,31 @@ class SignalStore:
                 found = Signal(
                     device, name, capacity or self.capacity, unit or "", collected=self.collected
                 )
+                found.listeners = self._listeners.get((device, name), ())
                 # copy-on-write: readers iterate a dict that is never mutated
                 self._signals = {**self._signals, (device, name): found}
             return found
+
+    def subscribe(self, key: SignalKey, listener: Callable[[Signal], None]) -> None:
+        """Give the signal ``key`` a listener, now or when it is created."""
+        with self._lock:
+            self._set_listeners(key, (*self._listeners.get(key, ()), listener))
+
+    def unsubscribe(self, key: SignalKey, listener: Callable[[Signal], None]) -> None:
+        with self._lock:
+            kept = tuple(f for f in self._listeners.get(key, ()) if f is not listener)
+            self._set_listeners(key, kept)
+
+    def _set_listeners(
+        self, key: SignalKey, listeners: tuple[Callable[[Signal], None], ...]
+    ) -> None:
+        if listeners:
+            self._listeners[key] = listeners
+        else:
+            self._listeners.pop(key, None)
+        signal = self._signals.get(key)
+        if signal is not None:
+            signal.listeners = listeners
 
     def remove(self, device: str, name: str) -> Signal | None:
         with self._lock:
