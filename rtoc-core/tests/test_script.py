@@ -148,7 +148,7 @@ def test_a_signal_that_does_not_exist_yet_says_so(logger):
     with pytest.raises(ScriptError) as caught:
         run(script, logger)
     assert caught.value.line == 2
-    assert "LookupError: no signal Greenhouse.Humidity (yet)" in str(caught.value)
+    assert "MissingSignal: no signal Greenhouse.Humidity (yet)" in str(caught.value)
 
     logger.stream(60.0, "Humidity", "Greenhouse")
     assert run(script, logger)["a"] == 2

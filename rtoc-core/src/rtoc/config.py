@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import reprlib
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
@@ -22,6 +20,8 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.v import format_exception
+
+from rtoc.files import write_atomically
 
 __all__ = [
     "AUTORUN_FILE",
@@ -437,18 +437,8 @@ def save_config(config: Config, home: Path) -> None:
 
     The file is readable by its owner only: it holds passwords and tokens.
     """
-    home.mkdir(parents=True, exist_ok=True)
     text = json.dumps(config_to_dict(config), indent=2, ensure_ascii=False) + "\n"
-    fd, temporary = tempfile.mkstemp(dir=home, prefix=f".{CONFIG_FILE}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, home / CONFIG_FILE)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(home / CONFIG_FILE, text)
 
 
 def read_autorun_devices(home: Path) -> list[str]:

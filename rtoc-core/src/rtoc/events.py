@@ -7,7 +7,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from enum import IntEnum
 
 import attrs
@@ -59,6 +59,35 @@ class Event:
 
 
 EventListener = Callable[[Event], None]
+
+
+class RepeatFilter:
+    """Lets the same report through at most once per ``period`` seconds.
+
+    A device failing at 1 kHz or a script failing on every run must not
+    flood the event log; the report that does get through says how many
+    were held back.
+    """
+
+    def __init__(self, period: float = 60.0) -> None:
+        self.period = period
+        self._seen: dict[Hashable, list[float]] = {}  # key -> [last let through, held back]
+        self._lock = threading.Lock()
+
+    def admit(self, key: Hashable) -> int | None:
+        """None: hold this one back; else how many were held back since the last."""
+        now = time.monotonic()
+        with self._lock:
+            last = self._seen.get(key)
+            if last is not None and now - last[0] < self.period:
+                last[1] += 1
+                return None
+            self._seen[key] = [now, 0]
+            return int(last[1]) if last else 0
+
+    @staticmethod
+    def suffix(held_back: int) -> str:
+        return f" (repeated {held_back} times)" if held_back else ""
 
 
 class EventLog:

@@ -1,7 +1,8 @@
 """The ``Logger``: the one object devices, scripts and frontends talk to.
 
 It owns the signals (ring buffers in memory), the event log, the running
-devices and the write-behind writer that keeps everything in storage.
+devices, the automation (script jobs, global events and actions) and the
+write-behind writer that keeps everything in storage.
 ``stream`` is the hot path: a dictionary lookup, a ring-buffer append and,
 only where somebody listens to that signal, the listeners.
 """
@@ -18,8 +19,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from rtoc.automation.automation import Automation
 from rtoc.device import Device, DeviceDescription, DeviceError, describe
-from rtoc.events import Event, EventLog, Priority
+from rtoc.events import Event, EventLog, Priority, RepeatFilter
 from rtoc.signals import Signal, SignalKey, SignalStore, as_samples
 from rtoc.storage.base import Storage
 from rtoc.storage.writer import WriteBehind
@@ -82,10 +84,11 @@ class Logger:
                 self.store, storage, self.config.backup.intervall, report=self._writer_report
             )
             self.events.subscribe(self.writer.add_event)
-        self._failures: dict[tuple[str, str], list[float]] = {}  # (device, error) -> [last, count]
+        self._failures = RepeatFilter(FAILURE_REPEAT_SECONDS)
         self._lock = threading.Lock()
         self._closed = False
         self.started_at = time.time()
+        self.automation = Automation(self)
 
     # -- samples: the hot path ---------------------------------------------------
 
@@ -246,14 +249,10 @@ class Logger:
         the count, so a failing 1 kHz device does not flood the event log.
         """
         message = f"{type(error).__name__}: {error}"
-        now = time.monotonic()
-        key = (device.name, message)
-        last = self._failures.get(key)
-        if last is not None and now - last[0] < FAILURE_REPEAT_SECONDS:
-            last[1] += 1
+        held_back = self._failures.admit((device.name, message))
+        if held_back is None:
             return
-        repeated = f" (repeated {int(last[1])} times)" if last and last[1] else ""
-        self._failures[key] = [now, 0]
+        repeated = RepeatFilter.suffix(held_back)
         log.error(
             "device %s failed while sampling%s:\n%s",
             device.name,
@@ -412,12 +411,14 @@ class Logger:
             self.load()
         if self.writer is not None:
             self.writer.start()
+        self.automation.start()
 
     def close(self) -> bool:
         """Stop every device, then flush storage; True when everything was stored."""
         if self._closed:
             return True
         self._closed = True
+        self.automation.close()
         for device in list(self.devices.values()):
             try:
                 device.stop()

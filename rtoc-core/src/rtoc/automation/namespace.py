@@ -5,7 +5,7 @@ Each device name is a :class:`DeviceProxy`: ``Device.Signal`` is a
 ``Device.PARAMETER`` reads and ``Device.PARAMETER = value`` sets a parameter,
 and ``Device.FUNCTION(...)`` calls a device function, all through the
 logger's own methods. A signal that does not exist yet can be named; reading
-it raises :class:`LookupError` saying so.
+it raises :class:`MissingSignal` (a LookupError) saying so.
 """
 
 from __future__ import annotations
@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 Output = Callable[[str], None]
 
 
+class MissingSignal(LookupError):
+    """A script or condition read a signal that has no samples (yet)."""
+
+
 class SignalRef:
     """``Device.Signal`` in a script."""
 
@@ -39,7 +43,7 @@ class SignalRef:
     def _signal(self) -> Any:
         signal = self._logger.store.get(self.device, self.name)
         if signal is None:
-            raise LookupError(f"no signal {self.device}.{self.name} (yet)")
+            raise MissingSignal(f"no signal {self.device}.{self.name} (yet)")
         return signal
 
     @property
@@ -55,7 +59,7 @@ class SignalRef:
         """The newest value (RTOC's ``Device.Signal.latest``)."""
         newest = self._signal().latest
         if newest is None:
-            raise LookupError(f"signal {self.device}.{self.name} has no samples yet")
+            raise MissingSignal(f"signal {self.device}.{self.name} has no samples yet")
         return newest[1]
 
     @property

@@ -38,7 +38,13 @@ class ScriptError(Exception):
     """A script that does not compile or that raised; names the user's line and column."""
 
     def __init__(
-        self, script: str, line: int | None, column: int | None, message: str, source: str = ""
+        self,
+        script: str,
+        line: int | None,
+        column: int | None,
+        message: str,
+        source: str = "",
+        kind: str = "script",
     ) -> None:
         self.script = script
         self.line = line
@@ -46,7 +52,7 @@ class ScriptError(Exception):
         self.message = message
         where = f", line {line}" if line else ""
         where += f", column {column}" if line and column else ""
-        text = f"script {script}{where}: {message}"
+        text = f"{kind} {script}{where}: {message}"
         if line and source:
             lines = source.splitlines()
             if 0 < line <= len(lines):
@@ -234,6 +240,50 @@ def attribute_roots(tree: ast.AST) -> set[str]:
     return roots - bound - set(dir(builtins))
 
 
+def signal_references(tree: ast.AST, devices: set[str]) -> set[tuple[str, str]]:
+    """``(Device, Name)`` for every ``Device.Name`` with Device in ``devices``.
+
+    Some of them are parameters or functions, not signals; they simply never
+    get samples.
+    """
+    return {
+        (node.value.id, node.attr)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in devices
+    }
+
+
+class Expression:
+    """A global event's condition: one expression of the script language.
+
+    ``signals`` are the ``(device, signal)`` pairs it reads, so that it is
+    evaluated when those get new samples and not otherwise.
+    """
+
+    def __init__(self, source: str, name: str = "condition") -> None:
+        self.source = source
+        self.name = name
+        text = source.lstrip()
+        indent = len(source) - len(text)
+        filename = f"<condition {name}>"
+        try:
+            tree = ast.parse(text, filename, mode="eval")
+        except SyntaxError as error:
+            column = error.offset or None  # 0: the expression ended too early
+            if error.lineno == 1 and column is not None:
+                column += indent
+            message = f"SyntaxError: {error.msg}"
+            raise ScriptError(name, error.lineno, column, message, source, "condition") from None
+        self.device_references = frozenset(attribute_roots(tree))
+        self.signals = frozenset(signal_references(tree, set(self.device_references)))
+        self.code = compile(tree, filename, "eval")
+
+    def evaluate(self, names: dict[str, Any]) -> Any:
+        return eval(self.code, names)
+
+
 def translate(source: str, name: str = "script") -> tuple[Any, _Translation]:
     """Compile a script to a code object; :class:`ScriptError` with the user's position."""
     filename = f"<script {name}>"
@@ -277,12 +327,15 @@ class Script:
         """Run once with ``names`` available; return the namespace it left.
 
         Raises :class:`ScriptError` pointing at the user's line and column.
+        ``sys.exit()`` or ``exit()`` in a script ends this run early, nothing more.
         """
         with self._lock:
             namespace = {**names, "__trig__": self._trig, "__keep__": self._keep}
             namespace.setdefault("__builtins__", __builtins__)
             try:
                 exec(self.code, namespace)
+            except SystemExit:
+                pass
             except Exception as error:
                 raise self._runtime_error(error) from error
             finally:

@@ -1,0 +1,321 @@
+"""What a logger does on its own: script jobs, global events and global actions.
+
+:class:`Automation` is the one object the logger owns for all of it, and the
+API that the TCP server (and later the GUI and the Telegram bot) drive:
+jobs are added, listed, started, stopped and replaced while the logger runs;
+global events and actions are read from ``$RTOC_HOME``, changed, and saved
+back at once.
+
+Everything here runs beside sampling, never in its way: conditions are
+evaluated in their own thread, every job and every action in its own thread,
+and a script that raises is reported as an error event and tried again at
+its next run.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from rtoc.automation.conditions import EventWatcher
+from rtoc.automation.jobs import Job, JobError, JobInfo, Jobs, Schedule
+from rtoc.automation.namespace import SignalRef, script_namespace
+from rtoc.automation.rules import (
+    ACTIONS_FILE,
+    EVENTS_FILE,
+    ActionRule,
+    EventRule,
+    InvalidRule,
+    Rule,
+    RuleError,
+    RuleFile,
+    parse_action,
+    parse_event,
+)
+from rtoc.automation.script import Script, ScriptError
+from rtoc.automation.watchdog import Interrupted, Run, Watchdog
+from rtoc.events import Event, Priority, RepeatFilter
+from rtoc.signals import Signal
+
+if TYPE_CHECKING:
+    from rtoc.logger import Logger
+
+log = logging.getLogger("rtoc.automation")
+script_log = logging.getLogger("rtoc.script")
+
+#: Events about automation carry this device and signal name.
+DEVICE, SIGNAL = "rtoc", "automation"
+#: How many lines of script output are kept for those who ask.
+OUTPUT_LINES = 1000
+#: A one-off script run through the API stops after this many seconds.
+RUN_TIME_LIMIT = 30.0
+
+OutputListener = Callable[[str, str], None]
+
+
+class Automation:
+    """Script jobs, global events and global actions of one logger."""
+
+    def __init__(self, logger: Logger) -> None:
+        self.logger = logger
+        self.watchdog = Watchdog(on_long_run=self._long_run)
+        self.jobs = Jobs(self)
+        self.jobs.on_start = self._job_started
+        self.jobs.on_stop = self._job_stopped
+        self._action_jobs = Jobs(self)
+        home = logger.home
+        self.events = RuleFile(home / EVENTS_FILE if home else None, parse_event)
+        self.actions = RuleFile(home / ACTIONS_FILE if home else None, parse_action)
+        self.watcher = EventWatcher(logger, self.watchdog, self._condition_names, self._rule_failed)
+        self.output: deque[tuple[str, str]] = deque(maxlen=OUTPUT_LINES)
+        self._output_listeners: list[OutputListener] = []
+        self._reports = RepeatFilter(60.0)
+        self._listeners: dict[str, Callable[[Signal], None]] = {}
+        self._lock = threading.RLock()
+        global_ = logger.config.global_
+        self.events_active = global_.globalEventsActivated
+        self.actions_active = global_.globalActionsActivated
+        self._started = False
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Load the global events and actions and start those switched on."""
+        self._started = True
+        for name, rules in (("events", self.events), ("actions", self.actions)):
+            for invalid in rules.load():
+                self._report(Priority.WARNING, f"global {name[:-1]} skipped: {invalid.error}")
+            if rules.problem:
+                self._report(Priority.ERROR, f"global {name} not loaded: {rules.problem}")
+        self.logger.events.subscribe(self._on_event)
+        self._apply()
+
+    def close(self) -> None:
+        self._started = False
+        self.logger.events.unsubscribe(self._on_event)
+        self.watcher.stop()
+        self.jobs.stop_all()
+        self._action_jobs.stop_all()
+        self.watchdog.stop()
+
+    def activate(self, events: bool | None = None, actions: bool | None = None) -> None:
+        """Switch global events and/or actions on or off while running."""
+        with self._lock:
+            if events is not None:
+                self.events_active = bool(events)
+            if actions is not None:
+                self.actions_active = bool(actions)
+            self._apply()
+
+    # -- script jobs ---------------------------------------------------------------------
+
+    def add_job(
+        self,
+        name: str,
+        source: str,
+        schedule: Schedule,
+        *,
+        replace: bool = False,
+        start: bool = True,
+    ) -> Job:
+        """A named script job (see :class:`Schedule`); ScriptError if it does not compile."""
+        return self.jobs.add(name, source, schedule, replace=replace, start=start)
+
+    def job_infos(self) -> list[JobInfo]:
+        return self.jobs.infos()
+
+    def run(
+        self, source: str, name: str = "script", time_limit: float = RUN_TIME_LIMIT
+    ) -> list[str]:
+        """Run a script once in this thread and return what it printed.
+
+        Raises ScriptError (with the user's line) when it fails, and when it is
+        still running after ``time_limit`` seconds.
+        """
+        printed: list[str] = []
+
+        def capture(text: str) -> None:
+            printed.append(text)
+            self.print(name, text)
+
+        script = Script(source, name)
+        names = script_namespace(self.logger, capture, script.device_references)
+        run = self.watchdog.begin(name, time_limit)
+        try:
+            try:
+                script.run(names)
+            finally:
+                self.watchdog.end(run)
+        except Interrupted:
+            self.watchdog.end(run)
+            raise ScriptError(name, None, None, f"stopped: it {run.reason}") from None
+        return printed
+
+    # -- global events ---------------------------------------------------------------
+
+    def set_global_event(self, name: str, fields: dict[str, Any]) -> EventRule:
+        """Add or change a global event and save the file; RuleError if not valid."""
+        rule = parse_event(_name(name), fields)
+        with self._lock:
+            self.events.put(rule)
+            self._apply()
+        return rule
+
+    def remove_global_event(self, name: str) -> None:
+        with self._lock:
+            self.events.remove(name)
+            self._apply()
+
+    def set_global_action(self, name: str, fields: dict[str, Any]) -> ActionRule:
+        """Add or change a global action and save the file; RuleError if not valid."""
+        rule = parse_action(_name(name), fields)
+        with self._lock:
+            self.actions.put(rule)
+            self._apply()
+        return rule
+
+    def remove_global_action(self, name: str) -> None:
+        with self._lock:
+            self.actions.remove(name)
+            self._apply()
+
+    def reload(self) -> list[InvalidRule]:
+        """Read both files again (after editing them by hand); return the invalid entries."""
+        with self._lock:
+            invalid = self.events.load() + self.actions.load()
+            self._apply()
+        return invalid
+
+    def describe_events(self) -> dict[str, dict[str, Any]]:
+        """Every global event as in the file, with RTOC's ``errors`` flag and the reason."""
+        return _described(self.events)
+
+    def describe_actions(self) -> dict[str, dict[str, Any]]:
+        return _described(self.actions)
+
+    # -- script output -------------------------------------------------------------
+
+    def print(self, source: str, text: str) -> None:
+        """A script printed ``text``: log it, keep it, tell listeners (GUI, Telegram)."""
+        script_log.info("[%s] %s", source, text)
+        self.output.append((source, text))
+        for listener in self._output_listeners:
+            try:
+                listener(source, text)
+            except Exception:
+                log.exception("script output listener %r failed", listener)
+
+    def subscribe_output(self, listener: OutputListener) -> None:
+        self._output_listeners = [*self._output_listeners, listener]
+
+    # -- what jobs need (JobHost) ----------------------------------------------------
+
+    def names_for(self, job: Job) -> dict[str, Any]:
+        return script_namespace(
+            self.logger, lambda text: self.print(job.name, text), job.script.device_references
+        )
+
+    def job_failed(self, job: Job, message: str) -> None:
+        self._report(Priority.ERROR, message, key=(job.name, message))
+
+    def job_overran(self, job: Job, duration: float, skipped: int) -> None:
+        message = (
+            f"job {job.name}: a run took {duration:.3g} s, longer than its period of "
+            f"{job.schedule.seconds:g} s; skipped {skipped} run(s)"
+        )
+        self._report(Priority.WARNING, message, key=(job.name, "overran"))
+
+    # -- internals -------------------------------------------------------------------
+
+    def _apply(self) -> None:
+        """Make the watcher and the action jobs match the rules and switches."""
+        if not self._started:
+            return
+        events = [rule for rule in self.events.rules.values() if isinstance(rule, EventRule)]
+        self.watcher.watch(events if self.events_active else ())
+        wanted = {
+            rule.name: rule
+            for rule in self.actions.rules.values()
+            if isinstance(rule, ActionRule) and rule.active and self.actions_active
+        }
+        for job in self._action_jobs:
+            rule = wanted.get(job.name)
+            changed = rule is None or (rule.script, rule.listenID) != (
+                job.script.source,
+                job.schedule.events,
+            )
+            if changed:
+                self._action_jobs.remove(job.name)
+        for name, rule in wanted.items():
+            if name not in self._action_jobs:
+                self._action_jobs.add(name, rule.script, Schedule.on_events(rule.listenID))
+
+    def _on_event(self, event: Event) -> None:
+        if not event.id:
+            return
+        for job in self._action_jobs:
+            if event.id in job.schedule.events:
+                job.trigger(event)
+
+    def _job_started(self, job: Job) -> None:
+        if job.schedule.kind != "signals":
+            return
+
+        def on_samples(signal: Signal) -> None:
+            job.trigger(SignalRef(self.logger, signal.device, signal.name))
+
+        self._listeners[job.name] = on_samples
+        for key in job.schedule.signals:
+            self.logger.subscribe_samples(key, on_samples)
+
+    def _job_stopped(self, job: Job) -> None:
+        listener = self._listeners.pop(job.name, None)
+        if listener is not None:
+            for key in job.schedule.signals:
+                self.logger.unsubscribe_samples(key, listener)
+
+    def _condition_names(self, devices: set[str]) -> dict[str, Any]:
+        return script_namespace(
+            self.logger, lambda text: self.print("global events", text), devices
+        )
+
+    def _rule_failed(self, rule: EventRule, message: str) -> None:
+        text = f"global event {rule.name}: condition {rule.cond!r} failed: {message}"
+        self._report(Priority.ERROR, text, key=(rule.name, message))
+
+    def _long_run(self, run: Run) -> None:
+        self._report(
+            Priority.WARNING,
+            f"script {run.name} has been running for {run.seconds:.0f} s; stop it if it hangs",
+        )
+
+    def _report(self, priority: Priority, message: str, key: object = None) -> None:
+        held_back = self._reports.admit(key if key is not None else message)
+        if held_back is None:
+            return
+        message += RepeatFilter.suffix(held_back)
+        log.log(priority.log_level, message)
+        self.logger.event(message, device=DEVICE, signal=SIGNAL, priority=priority)
+
+
+def _name(name: Any) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise RuleError(f"an entry needs a name, got {name!r}")
+    return name
+
+
+def _described(rules: RuleFile) -> dict[str, dict[str, Any]]:
+    described: dict[str, dict[str, Any]] = {}
+    for name, rule in rules.rules.items():
+        if isinstance(rule, InvalidRule):
+            raw = rule.raw if isinstance(rule.raw, dict) else {"value": rule.raw}
+            described[name] = {**raw, "errors": True, "error": rule.error}
+        else:
+            described[name] = {**rule.to_json(), "errors": False}
+    return described
+
+
+__all__ = ["Automation", "JobError", "Rule", "RuleError", "Schedule"]
