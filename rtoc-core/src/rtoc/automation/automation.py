@@ -158,28 +158,44 @@ class Automation:
 
     def set_global_event(self, name: str, fields: dict[str, Any]) -> EventRule:
         """Add or change a global event and save the file; RuleError if not valid."""
-        rule = parse_event(_name(name), fields)
-        with self._lock:
-            self.events.put(rule)
-            self._apply()
-        return rule
+        return self.set_global_events({name: fields})[0]  # type: ignore[return-value]
+
+    def set_global_events(self, entries: dict[str, dict[str, Any]]) -> list[Rule]:
+        """Add or change several global events: all valid, or none changed."""
+        return self._set(self.events, parse_event, entries)
 
     def remove_global_event(self, name: str) -> None:
-        with self._lock:
-            self.events.remove(name)
-            self._apply()
+        self.remove_global_events([name])
+
+    def remove_global_events(self, names: list[str]) -> None:
+        """Remove global events: all must exist, or none is removed."""
+        self._remove(self.events, names)
 
     def set_global_action(self, name: str, fields: dict[str, Any]) -> ActionRule:
         """Add or change a global action and save the file; RuleError if not valid."""
-        rule = parse_action(_name(name), fields)
-        with self._lock:
-            self.actions.put(rule)
-            self._apply()
-        return rule
+        return self.set_global_actions({name: fields})[0]  # type: ignore[return-value]
+
+    def set_global_actions(self, entries: dict[str, dict[str, Any]]) -> list[Rule]:
+        return self._set(self.actions, parse_action, entries)
 
     def remove_global_action(self, name: str) -> None:
+        self.remove_global_actions([name])
+
+    def remove_global_actions(self, names: list[str]) -> None:
+        self._remove(self.actions, names)
+
+    def _set(
+        self, rules: RuleFile, parse: Callable[[str, Any], Rule], entries: dict[str, Any]
+    ) -> list[Rule]:
+        parsed = [parse(_name(name), fields) for name, fields in entries.items()]
         with self._lock:
-            self.actions.remove(name)
+            rules.put(*parsed)
+            self._apply()
+        return parsed
+
+    def _remove(self, rules: RuleFile, names: list[str]) -> None:
+        with self._lock:
+            rules.remove(*names)
             self._apply()
 
     def reload(self) -> list[InvalidRule]:

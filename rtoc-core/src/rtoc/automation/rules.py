@@ -237,19 +237,22 @@ class RuleFile:
         except RuleError as error:
             return InvalidRule(name, raw, str(error))
 
-    def put(self, rule: Rule) -> None:
+    def put(self, *rules: Rule) -> None:
+        """Add or replace entries and save the file."""
         self._writable()
-        self.rules[rule.name] = rule
+        self.rules.update((rule.name, rule) for rule in rules)
         self.save()
 
-    def remove(self, name: str) -> Rule:
+    def remove(self, *names: str) -> None:
+        """Remove entries (all named ones must exist) and save the file."""
         self._writable()
-        rule = self.rules.pop(name, None)
-        if rule is None:
+        missing = [name for name in names if name not in self.rules]
+        if missing:
             known = ", ".join(sorted(self.rules)) or "none"
-            raise RuleError(f"no entry named {name!r}; entries: {known}")
+            raise RuleError(f"no entry named {', '.join(map(repr, missing))}; entries: {known}")
+        for name in names:
+            del self.rules[name]
         self.save()
-        return rule
 
     def save(self) -> None:
         if self.path is None:

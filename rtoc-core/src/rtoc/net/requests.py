@@ -24,9 +24,11 @@ import numpy as np
 
 from rtoc.device import DeviceError
 from rtoc.events import Event, Priority
+from rtoc.net import automation_commands
 from rtoc.signals import SignalKey
 
 if TYPE_CHECKING:
+    from rtoc.automation.automation import Automation
     from rtoc.logger import Logger
 
 
@@ -407,6 +409,12 @@ def _info(handler: RequestHandler, value: Any) -> dict[str, Any]:
     return handler.logger.info()
 
 
+def _on_automation(
+    command: Callable[[Automation, Any], Any],
+) -> Callable[[RequestHandler, Any], Any]:
+    return lambda handler, value: command(handler.logger.automation, value)
+
+
 def _refused(reason: str) -> Callable[[RequestHandler, Any], Any]:
     def refuse(handler: RequestHandler, value: Any) -> Any:
         raise RequestError(reason)
@@ -426,6 +434,10 @@ LOGGER_COMMANDS: dict[str, Callable[[RequestHandler, Any], Any]] = {
         "read the data with getSignal instead"
     ),
     "reboot": _refused("reboot over TCP is not supported"),
+    "addJob": lambda handler, value: automation_commands.add_job(
+        handler.logger.automation, value, handler.key_of
+    ),
+    **{name: _on_automation(command) for name, command in automation_commands.COMMANDS.items()},
 }
 
 
