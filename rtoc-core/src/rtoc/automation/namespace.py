@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rtoc.device import function_names, parameters_of
+from rtoc.io.export import export_data
 
 if TYPE_CHECKING:
     from rtoc.logger import Logger
@@ -136,6 +137,9 @@ def script_namespace(logger: Logger, output: Output, devices: Iterable[str] = ()
         plot=lambda x, y, sname, dname="Script", unit=None: logger.plot(x, y, sname, dname, unit),
         event=lambda text, sname="", dname="Script", priority=0, id="", value=None: logger.event(
             text, dname, sname, priority, id, value
+        ),
+        exportData=lambda filename=None, filetype="json", signals=None: str(
+            export_data(logger, filename, filetype, signals)
         ),
         logger=logger,
     )

@@ -1,0 +1,163 @@
+"""The ``logger`` request's automation commands: answers, and bad input named plainly."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from rtoc.logger import Logger
+from rtoc.net.requests import RequestHandler
+
+
+@pytest.fixture
+def logger(tmp_path):
+    logger = Logger(home=tmp_path)
+    logger.start()
+    yield logger
+    logger.close()
+
+
+@pytest.fixture
+def ask(logger):
+    handler = RequestHandler(logger)
+    return lambda **commands: handler.handle({"logger": commands})
+
+
+def wait_until(predicate, timeout=3.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_add_list_stop_and_remove_a_periodic_job(ask, logger):
+    reply = ask(addJob={"name": "tick", "script": "stream(1, 'tick')", "every": 0.02})
+    assert reply["error"] is False
+    assert reply["logger"]["addJob"]["schedule"] == "every 0.02 s"
+    wait_until(lambda: ("Script", "tick") in logger.store)
+    (listed,) = ask(jobs=True)["logger"]["jobs"]
+    assert listed["name"] == "tick" and listed["runs"] >= 1 and listed["failures"] == 0
+    assert ask(stopJob="tick")["logger"]["stopJob"] == {"tick": True}
+    assert ask(jobs=True)["logger"]["jobs"][0]["state"] == "stopped"
+    assert ask(startJob=["tick"])["logger"]["startJob"] == {"tick": True}
+    assert ask(removeJob="tick")["logger"]["removeJob"] == {"tick": True}
+    assert ask(jobs=True)["logger"]["jobs"] == []
+
+
+def test_samplerate_once_and_signal_schedules(ask, logger):
+    assert (
+        ask(addJob={"name": "a", "script": "1", "samplerate": 4})["logger"]["addJob"]["schedule"]
+        == "every 0.25 s"
+    )
+    assert (
+        ask(addJob={"name": "b", "script": "1", "once": True})["logger"]["addJob"]["schedule"]
+        == "once"
+    )
+    logger.stream(1.0, "S", "Dev.ice")  # a device name with a dot still resolves
+    reply = ask(addJob={"name": "c", "script": "1", "signals": ["Dev.ice.S"]})
+    assert reply["logger"]["addJob"]["schedule"] == "on new data of Dev.ice.S"
+
+
+@pytest.mark.parametrize(
+    ("job", "message"),
+    [
+        ("not an object", "addJob takes an object"),
+        ({"name": "j", "script": "1", "every": 1, "colour": "red"}, "unknown key(s) colour"),
+        ({"script": "1", "every": 1}, "addJob needs a name"),
+        ({"name": "j", "script": 5, "every": 1}, "needs the script as text"),
+        ({"name": "j", "script": "1"}, "exactly one of once, every, samplerate, signals"),
+        ({"name": "j", "script": "1", "every": 1, "once": True}, "exactly one of"),
+        ({"name": "j", "script": "1", "every": -2}, "positive number of seconds, got -2"),
+        ({"name": "j", "script": "1", "samplerate": "fast"}, "number of runs per second"),
+        ({"name": "j", "script": "1", "signals": 3}, 'list of "Device.Signal" names'),
+        ({"name": "j", "script": "1", "signals": []}, "at least one signal"),
+        ({"name": "j", "script": "1", "signals": ["nodot"]}, 'not a "Device.Signal" name'),
+        ({"name": "j", "script": "x = (", "every": 1}, "script j, line 1"),
+        ({"name": "j", "script": "1", "every": 1, "replace": "yes"}, "replace must be true"),
+    ],
+)
+def test_bad_add_job_is_refused_with_the_reason(ask, job, message):
+    reply = ask(addJob=job)
+    assert reply["error"] is True and reply["logger"]["addJob"] is False
+    assert message in reply["message"]
+    assert ask(jobs=True)["logger"]["jobs"] == []
+
+
+def test_a_taken_name_needs_replace(ask):
+    ask(addJob={"name": "j", "script": "1", "every": 10})
+    reply = ask(addJob={"name": "j", "script": "2", "every": 10})
+    assert reply["error"] is True and "a job named 'j' exists" in reply["message"]
+    reply = ask(addJob={"name": "j", "script": "2", "every": 10, "replace": True})
+    assert reply["error"] is False and reply["logger"]["addJob"]["source"] == "2"
+
+
+def test_unknown_job_names_change_nothing(ask):
+    ask(addJob={"name": "j", "script": "1", "every": 10})
+    reply = ask(stopJob=["j", "nope"])
+    assert reply["error"] is True and "no job named 'nope'; jobs: j" in reply["message"]
+    assert ask(jobs=True)["logger"]["jobs"][0]["state"] != "stopped"  # j was not stopped either
+    assert "takes a job name" in ask(removeJob=5)["message"]
+
+
+def test_run_script_returns_output_and_errors_with_the_user_s_line(ask):
+    assert ask(runScript="print('hi')\nprint(1 + 1)")["logger"]["runScript"] == {
+        "output": ["hi", "2"]
+    }
+    reply = ask(runScript={"script": "a = 1\nb = a / 0"})
+    assert reply["error"] is True
+    assert "line 2, column 5: ZeroDivisionError" in reply["message"]
+    reply = ask(runScript={"script": "while True: pass", "timeout": 0.2})
+    assert "limit of 0.2 s" in reply["message"]
+    for bad, message in [
+        (5, "runScript takes the script as text"),
+        ({"script": "1", "timeout": 0}, "timeout must be 0 to 600 seconds"),
+        ({"script": "1", "timeout": "long"}, "timeout must be"),
+    ]:
+        assert message in ask(runScript=bad)["message"]
+
+
+def test_script_output_keeps_the_newest_lines(ask):
+    ask(runScript="for i in range(5): print(i)")
+    lines = ask(scriptOutput=2)["logger"]["scriptOutput"]
+    assert lines == [{"source": "remote", "text": "3"}, {"source": "remote", "text": "4"}]
+    assert len(ask(scriptOutput=True)["logger"]["scriptOutput"]) == 5
+    assert ask(scriptOutput=0)["logger"]["scriptOutput"] == []
+    assert "line count or true" in ask(scriptOutput=-1)["message"]
+
+
+def test_global_events_set_all_or_nothing_and_remove(ask, tmp_path):
+    good = {"cond": "D.S.latest > 1", "text": "big"}
+    reply = ask(setGlobalEvent={"good": good, "bad": {"cond": "D.S.latest >"}})
+    assert reply["error"] is True and "event 'bad': cond does not compile" in reply["message"]
+    assert ask(globalEvents=True)["logger"]["globalEvents"] == {}
+    assert not (tmp_path / "globalEvents.json").exists()
+
+    assert ask(setGlobalEvent={"good": good})["logger"]["setGlobalEvent"] == {"good": True}
+    listed = ask(globalEvents=True)["logger"]["globalEvents"]
+    assert listed["good"]["trigger"] == "rising" and listed["good"]["errors"] is False
+    saved = json.loads((tmp_path / "globalEvents.json").read_text(encoding="utf-8"))
+    assert saved["good"]["cond"] == "D.S.latest > 1"
+
+    reply = ask(removeGlobalEvent=["good", "nope"])
+    assert "no entry named 'nope'; entries: good" in reply["message"]
+    assert "good" in ask(globalEvents=True)["logger"]["globalEvents"]  # nothing removed
+    assert ask(removeGlobalEvent="good")["logger"]["removeGlobalEvent"] == {"good": True}
+    assert "takes an object of entries" in ask(setGlobalEvent=["x"])["message"]
+
+
+def test_global_actions_and_switches(ask, logger, tmp_path):
+    reply = ask(setGlobalAction={"a": {"listenID": "go", "script": "stream(value, 'acted')"}})
+    assert reply["error"] is False
+    assert ask(globalActions=True)["logger"]["globalActions"]["a"]["listenID"] == ["go"]
+    logger.event("go!", id="go", value=3)
+    time.sleep(0.2)  # actions are off by default (global.globalActionsActivated)
+    assert ("Script", "acted") not in logger.store
+    assert ask(globalActionsActivated=True)["logger"]["globalActionsActivated"] is True
+    logger.event("go!", id="go", value=3)
+    wait_until(lambda: ("Script", "acted") in logger.store)
+    assert logger.store.get("Script", "acted").latest[1] == 3.0
+    assert "takes true or false" in ask(globalEventsActivated="yes")["message"]
+    reply = ask(setGlobalAction={"b": {"listenID": [], "script": "1"}})
+    assert "listenID is empty" in reply["message"]

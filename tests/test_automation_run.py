@@ -1,0 +1,165 @@
+"""Global events, actions and script jobs in a real ``rtoc run``, driven over TCP.
+
+The home folder holds RTOC-style ``globalEvents.json``/``globalActions.json``
+(one entry broken on purpose); the Generator device provides the signal the
+event watches, and a TCP client changes the device, adds jobs and rules.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import rtoc_command
+from rtoc.net import Client, RemoteError
+
+EVENTS = {
+    "offset high": {
+        "cond": "Generator.Square.latest > 2",
+        "text": "offset above 2",
+        "return": "",
+        "priority": 1,
+        "id": "high",
+        "trigger": "rising",
+        "sname": "",
+        "dname": "",
+        "active": True,
+    },
+    "broken": {"cond": "Generator.Square.latest >", "text": "never"},
+}
+ACTIONS = {
+    "lower": {
+        "listenID": ["high"],
+        "parameters": "",
+        "script": "Generator.offset = 0\nstream(value, 'seen', 'Actions')",
+        "active": True,
+    }
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float = 10.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.05)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def rtoc(tmp_path: Path):
+    home = tmp_path / "home"
+    home.mkdir()
+    port = free_port()
+    config = {
+        "tcp": {"active": True, "port": port},
+        "backup": {"active": False},
+        "global": {"globalEventsActivated": True, "globalActionsActivated": True},
+    }
+    (home / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    (home / "globalEvents.json").write_text(json.dumps(EVENTS), encoding="utf-8")
+    (home / "globalActions.json").write_text(json.dumps(ACTIONS), encoding="utf-8")
+    process = subprocess.Popen(
+        rtoc_command(home, "run", "--device", "Generator"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
+    reader.start()
+    wait_until(lambda: any("TCP server listening" in line for line in lines), 15, "the server")
+    client = Client("127.0.0.1", port)
+    try:
+        yield home, client, lines
+    finally:
+        client.close()
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        reader.join(2)
+
+
+@pytest.mark.timeout(60)
+def test_global_event_runs_action_and_broken_entry_is_reported(rtoc):
+    home, client, lines = rtoc
+    rules = client.request(logger={"globalEvents": True})["logger"]["globalEvents"]
+    assert rules["offset high"]["errors"] is False
+    assert rules["broken"]["errors"] is True
+    assert "cond does not compile" in rules["broken"]["error"]
+    assert any("global event skipped" in line and "broken" in line for line in lines)
+
+    client.request(plugin={"Generator": {"offset": 5}})  # Square goes to 4 or 6: above 2
+
+    def action_ran():
+        return client.request(getLatest=True)["latest"].get("Actions.seen")
+
+    seen = wait_until(action_ran, what="the action's signal")
+    assert seen[1] > 2  # the action got the event's value
+    events = client.request(getEventList=True)["events"].values()  # {uid: [dev, sig, uid, text...]}
+    raised = [e for e in events if e[:2] == ["Generator", "Square"] and e[3] == "offset above 2"]
+    assert raised and raised[0][5] > 2, events
+    wait_until(
+        lambda: (
+            client.request(plugin={"Generator": {"get": "offset"}})["plugin"]["Generator"]["get"]
+            == 0
+        ),
+        what="the action to set the offset back",
+    )
+
+
+@pytest.mark.timeout(60)
+def test_jobs_and_rules_over_tcp_persist_and_leave_broken_entries(rtoc):
+    home, client, lines = rtoc
+    reply = client.request(
+        logger={
+            "addJob": {
+                "name": "double",
+                "script": "stream(Generator.Sine.latest * 2, 'double', 'Jobs')",
+                "signals": ["Generator.Sine"],
+            }
+        }
+    )
+    assert reply["logger"]["addJob"]["schedule"] == "on new data of Generator.Sine"
+    wait_until(lambda: "Jobs.double" in client.request(getLatest=True)["latest"], what="job")
+    jobs = client.request(logger={"jobs": True})["logger"]["jobs"]
+    assert jobs[0]["name"] == "double" and jobs[0]["runs"] > 0
+    assert client.request(logger={"stopJob": "double"})["logger"]["stopJob"] == {"double": True}
+
+    output = client.request(logger={"runScript": "print(len(Generator.Sine.y) > 0)"})
+    assert output["logger"]["runScript"] == {"output": ["True"]}
+    with pytest.raises(RemoteError, match=r"line 2.*ZeroDivisionError"):
+        client.request(logger={"runScript": "x = 1\nx / 0"})
+
+    client.request(
+        logger={"setGlobalEvent": {"cold": {"cond": "Generator.Sine.latest < -5", "text": "cold"}}}
+    )
+    saved = json.loads((home / "globalEvents.json").read_text(encoding="utf-8"))
+    assert saved["broken"] == EVENTS["broken"]  # kept exactly as the user wrote it
+    assert saved["cold"]["cond"] == "Generator.Sine.latest < -5"
+    assert saved["cold"]["trigger"] == "rising"  # RTOC's default filled in
+
+    with pytest.raises(RemoteError, match="trigger must be one of"):
+        client.request(logger={"setGlobalEvent": {"bad": {"cond": "1", "trigger": "up"}}})
+    assert "bad" not in json.loads((home / "globalEvents.json").read_text(encoding="utf-8"))
+    client.request(logger={"removeGlobalEvent": "cold"})
+    assert "cold" not in json.loads((home / "globalEvents.json").read_text(encoding="utf-8"))
