@@ -101,7 +101,7 @@ def rtoc(tmp_path: Path):
 
 @pytest.mark.timeout(60)
 def test_global_event_runs_action_and_broken_entry_is_reported(rtoc):
-    home, client, lines = rtoc
+    _home, client, lines = rtoc
     rules = client.request(logger={"globalEvents": True})["logger"]["globalEvents"]
     assert rules["offset high"]["errors"] is False
     assert rules["broken"]["errors"] is True
@@ -129,7 +129,7 @@ def test_global_event_runs_action_and_broken_entry_is_reported(rtoc):
 
 @pytest.mark.timeout(60)
 def test_jobs_and_rules_over_tcp_persist_and_leave_broken_entries(rtoc):
-    home, client, lines = rtoc
+    home, client, _lines = rtoc
     reply = client.request(
         logger={
             "addJob": {
