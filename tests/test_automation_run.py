@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import rtoc_command
+from conftest import rtoc_command, run_rtoc
 from rtoc.net import Client, RemoteError
 
 EVENTS = {
@@ -163,3 +163,37 @@ def test_jobs_and_rules_over_tcp_persist_and_leave_broken_entries(rtoc):
     assert "bad" not in json.loads((home / "globalEvents.json").read_text(encoding="utf-8"))
     client.request(logger={"removeGlobalEvent": "cold"})
     assert "cold" not in json.loads((home / "globalEvents.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.timeout(90)
+def test_rtoc_script_and_rtoc_jobs_from_the_shell(rtoc, tmp_path):
+    home, client, _lines = rtoc
+    port = str(client.port)
+    script = tmp_path / "mean.py"
+    script.write_text(
+        "global runs = 0\nruns += 1\nprint('mean', rtoc.mean(Generator.Sine, n=10) > -2)\n",
+        encoding="utf-8",
+    )
+    once = run_rtoc(home, "script", str(script), "-p", port)
+    assert once.returncode == 0, once.stderr
+    assert once.stdout.strip() == "mean True"
+
+    job = run_rtoc(home, "script", str(script), "-p", port, "--every", "0.1")
+    assert job.returncode == 0, job.stderr
+    assert job.stdout.strip() == f"Job mean runs every 0.1 s in 127.0.0.1:{port}."
+    listed = run_rtoc(home, "jobs", "-p", port)
+    assert listed.stdout.startswith("mean: every 0.1 s,"), listed.stdout
+    stopped = run_rtoc(home, "jobs", "-p", port, "--stop", "mean")
+    assert "mean: every 0.1 s, stopped" in stopped.stdout
+
+    broken = tmp_path / "broken.py"
+    broken.write_text("x = 1\ny = x +\n", encoding="utf-8")
+    failed = run_rtoc(home, "script", str(broken), "-p", port)
+    assert failed.returncode == 1
+    assert "script remote, line 2" in failed.stderr and "SyntaxError" in failed.stderr
+    both = run_rtoc(home, "script", str(script), "-p", port, "--every", "1", "--on", "A.B")
+    assert both.returncode == 2 and "choose one of --every, --samplerate and --on" in both.stderr
+    unknown = run_rtoc(home, "jobs", "-p", port, "--stop", "nope")
+    assert unknown.returncode == 1 and "no job named 'nope'" in unknown.stderr
+    nobody = run_rtoc(home, "jobs", "-p", str(free_port()))
+    assert nobody.returncode == 1 and "cannot talk to 127.0.0.1" in nobody.stderr

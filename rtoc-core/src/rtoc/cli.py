@@ -15,6 +15,7 @@ from rtoc import __version__
 from rtoc.config_cli import config_command
 from rtoc.device import describe
 from rtoc.net.remote_cli import remote_command
+from rtoc.net.script_cli import jobs_command, script_command
 from rtoc.plugins import PluginRegistry
 
 DEFAULT_HOME = "~/.RTOC"
@@ -137,6 +138,8 @@ def devices(as_json: bool) -> None:
 
 cli.add_command(config_command, "config")
 cli.add_command(remote_command, "remote")
+cli.add_command(script_command, "script")
+cli.add_command(jobs_command, "jobs")
 
 
 def main() -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import click
 
@@ -14,19 +17,42 @@ from rtoc.net.remote import RemoteLogger
 PRIORITY_NAMES = ("info", "warning", "error")
 
 
+@contextlib.contextmanager
+def talking_to(host: str, port: int) -> Iterator[None]:
+    """Turn a failed conversation with an rtoc server into a one-line message."""
+    try:
+        yield
+    except AuthenticationError as error:
+        raise click.ClickException(f"{host}:{port} refused the password: {error}") from None
+    except RemoteError as error:
+        raise click.ClickException(f"{host}:{port} answered with an error: {error}") from None
+    except (OSError, FrameError) as error:
+        raise click.ClickException(f"cannot talk to {host}:{port}: {error}") from None
+
+
+#: Options every command that talks to a server shares.
+def server_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0)(
+        command
+    )
+    command = click.option(
+        "--password",
+        envvar="RTOC_TCP_PASSWORD",
+        default=None,
+        help="The server's tcp.password (env RTOC_TCP_PASSWORD).",
+    )(command)
+    return click.option(
+        "--port", "-p", type=click.IntRange(1, 65535), default=5050, show_default=True
+    )(command)
+
+
 def _when(timestamp: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
 
 
 @click.command()
 @click.argument("host")
-@click.option("--port", "-p", type=click.IntRange(1, 65535), default=5050, show_default=True)
-@click.option(
-    "--password",
-    envvar="RTOC_TCP_PASSWORD",
-    default=None,
-    help="The server's tcp.password (env RTOC_TCP_PASSWORD).",
-)
+@server_options
 @click.option(
     "--events",
     "event_count",
@@ -35,24 +61,16 @@ def _when(timestamp: float) -> str:
     show_default=True,
     help="How many of the newest events to show.",
 )
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def remote_command(
     host: str, port: int, password: str | None, event_count: int, timeout: float, as_json: bool
 ) -> None:
     """Show the signals, latest values and events of the rtoc logger at HOST."""
-    try:
-        with RemoteLogger(host, port, password, timeout=timeout) as remote:
-            info = remote.info()
-            latest = remote.latest()
-            names = remote.signal_names()
-            events = remote.events_of()[-event_count:] if event_count else []
-    except AuthenticationError as error:
-        raise click.ClickException(f"{host}:{port} refused the password: {error}") from None
-    except RemoteError as error:
-        raise click.ClickException(f"{host}:{port} answered with an error: {error}") from None
-    except (OSError, FrameError) as error:
-        raise click.ClickException(f"cannot talk to {host}:{port}: {error}") from None
+    with talking_to(host, port), RemoteLogger(host, port, password, timeout=timeout) as remote:
+        info = remote.info()
+        latest = remote.latest()
+        names = remote.signal_names()
+        events = remote.events_of()[-event_count:] if event_count else []
     if as_json:
         document = {
             "info": info,
