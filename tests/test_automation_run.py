@@ -107,6 +107,11 @@ def test_global_event_runs_action_and_broken_entry_is_reported(rtoc):
     assert rules["broken"]["errors"] is True
     assert "cond does not compile" in rules["broken"]["error"]
     assert any("global event skipped" in line and "broken" in line for line in lines)
+    assert any(
+        line.startswith("Global events: 1 from ") and "1 skipped for errors." in line
+        for line in lines
+    )
+    assert any(line.startswith("Global actions: 1 from ") for line in lines)
 
     client.request(plugin={"Generator": {"offset": 5}})  # Square goes to 4 or 6: above 2
 

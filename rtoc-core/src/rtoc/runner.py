@@ -74,6 +74,8 @@ class Runner:
             echo(f"Recording to {logger.storage.location} ({self.config.backup.backend}).")
             if len(logger.store):
                 echo(f"Loaded {len(logger.store)} signals and {len(logger.events)} events.")
+        for line in logger.automation.summary():
+            echo(line)
         for name in self.device_names:
             try:
                 logger.start_device(name)

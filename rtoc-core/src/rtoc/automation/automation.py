@@ -205,6 +205,24 @@ class Automation:
             self._apply()
         return invalid
 
+    def summary(self) -> list[str]:
+        """One line each for global events and actions, when there are any: for ``rtoc run``."""
+        lines = []
+        for kind, rules, active in (
+            ("events", self.events, self.events_active),
+            ("actions", self.actions, self.actions_active),
+        ):
+            if not rules.rules and not rules.problem:
+                continue
+            invalid = sum(isinstance(rule, InvalidRule) for rule in rules.rules.values())
+            line = f"Global {kind}: {len(rules.rules) - invalid} from {rules.path}"
+            line += f", {invalid} skipped for errors" if invalid else ""
+            line += f", unreadable: {rules.problem}" if rules.problem else ""
+            switch = f"global.global{kind.capitalize()}Activated"
+            line += "." if active else f"; off until {switch} is true."
+            lines.append(line)
+        return lines
+
     def describe_events(self) -> dict[str, dict[str, Any]]:
         """Every global event as in the file, with RTOC's ``errors`` flag and the reason."""
         return _described(self.events)
