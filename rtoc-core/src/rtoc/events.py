@@ -115,7 +115,8 @@ class EventLog:
         self._listeners = [*self._listeners, listener]
 
     def unsubscribe(self, listener: EventListener) -> None:
-        self._listeners = [other for other in self._listeners if other is not listener]
+        # ==, not is: a bound method is a new object each time it is looked up
+        self._listeners = [other for other in self._listeners if other != listener]
 
     def add(self, event: Event) -> Event:
         with self._lock:

@@ -479,7 +479,8 @@ class SignalStore:
 
     def unsubscribe(self, key: SignalKey, listener: Callable[[Signal], None]) -> None:
         with self._lock:
-            kept = tuple(f for f in self._listeners.get(key, ()) if f is not listener)
+            # ==, not is: a bound method is a new object each time it is looked up
+            kept = tuple(f for f in self._listeners.get(key, ()) if f != listener)
             self._set_listeners(key, kept)
 
     def _set_listeners(

@@ -224,8 +224,15 @@ class Automation:
         return lines
 
     def describe_events(self) -> dict[str, dict[str, Any]]:
-        """Every global event as in the file, with RTOC's ``errors`` flag and the reason."""
-        return _described(self.events)
+        """Every global event as in the file, with RTOC's ``errors`` flag and the reason.
+
+        An event whose condition hung and was switched off shows that as its error.
+        """
+        described = _described(self.events)
+        for name, (_, reason) in self.watcher.switched_off.items():
+            if name in described:
+                described[name].update(errors=True, error=reason)
+        return described
 
     def describe_actions(self) -> dict[str, dict[str, Any]]:
         return _described(self.actions)
@@ -252,8 +259,8 @@ class Automation:
             self.logger, lambda text: self.print(job.name, text), job.script.device_references
         )
 
-    def job_failed(self, job: Job, message: str) -> None:
-        self._report(Priority.ERROR, message, key=(job.name, message))
+    def job_failed(self, job: Job, message: str, kind: str) -> None:
+        self._report(Priority.ERROR, message, key=(job.name, kind))
 
     def job_overran(self, job: Job, duration: float, skipped: int) -> None:
         message = (
@@ -318,7 +325,8 @@ class Automation:
 
     def _rule_failed(self, rule: EventRule, message: str) -> None:
         text = f"global event {rule.name}: condition {rule.cond!r} failed: {message}"
-        self._report(Priority.ERROR, text, key=(rule.name, message))
+        # the same error type is "the same failure", whatever values its text names
+        self._report(Priority.ERROR, text, key=(rule.name, message.partition(":")[0]))
 
     def _long_run(self, run: Run) -> None:
         self._report(

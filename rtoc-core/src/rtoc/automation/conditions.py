@@ -77,6 +77,8 @@ class EventWatcher:
         self._lock = threading.Lock()  # one pass at a time; rules change between passes
         self._stopping = False
         self._thread: threading.Thread | None = None
+        #: Rules whose condition hung, by name: (the rule, why). They stay off until changed.
+        self.switched_off: dict[str, tuple[EventRule, str]] = {}
 
     def watch(self, rules: Iterable[EventRule]) -> None:
         """Watch these rules (active ones) from now on, in place of the previous ones.
@@ -91,7 +93,10 @@ class EventWatcher:
             unbound: list[_Watch] = []
             devices: set[str] = set()
             for rule in rules:
-                if not rule.active:
+                off = self.switched_off.get(rule.name)
+                if off is not None and off[0] != rule:
+                    del self.switched_off[rule.name]  # changed: give it another chance
+                if not rule.active or rule.name in self.switched_off:
                     continue
                 watch = before.get((rule.name, rule)) or _Watch(rule)
                 devices |= rule.condition.device_references
@@ -201,6 +206,7 @@ class EventWatcher:
 
     def _drop(self, watch: _Watch, reason: str) -> None:
         """Stop watching a rule whose condition hangs (called with the lock held)."""
+        self.switched_off[watch.rule.name] = (watch.rule, reason)
         self._on_error(watch.rule, reason)
         self._index = {
             key: tuple(w for w in watches if w is not watch) for key, watches in self._index.items()

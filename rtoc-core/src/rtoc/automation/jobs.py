@@ -110,7 +110,7 @@ class JobHost(Protocol):
 
     def names_for(self, job: Job) -> dict[str, Any]: ...
 
-    def job_failed(self, job: Job, message: str) -> None: ...
+    def job_failed(self, job: Job, message: str, kind: str) -> None: ...
 
     def job_overran(self, job: Job, duration: float, skipped: int) -> None: ...
 
@@ -253,21 +253,22 @@ class Job:
             finally:
                 watchdog.end(run)
         except ScriptError as error:
-            self._failed(str(error))
+            # the same error type on the same line is "the same failure", whatever its values
+            self._failed(str(error), f"line {error.line}: {error.message.partition(':')[0]}")
         except Interrupted:
             watchdog.end(run)
             if not self._stopping:
-                self._failed(f"script {self.name} was interrupted: it {run.reason}")
+                self._failed(f"script {self.name} was interrupted: it {run.reason}", "interrupted")
         finally:
             self._run = None
             self.runs += 1
             self.last_duration = time.perf_counter() - started
             self._state = "waiting"
 
-    def _failed(self, message: str) -> None:
+    def _failed(self, message: str, kind: str) -> None:
         self.failures += 1
         self.last_error = message
-        self._host.job_failed(self, message)
+        self._host.job_failed(self, message, kind)
 
 
 class Jobs:

@@ -279,7 +279,7 @@ def _read_entries(path: Path) -> dict[Any, Any]:
     except json.JSONDecodeError as error:
         try:
             data = ast.literal_eval(text)
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
             raise RuleError(
                 f"{path}: not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
             ) from None
