@@ -13,13 +13,13 @@ import signal
 import socket
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from conftest import rtoc_command, run_rtoc
 from rtoc.net import Client, RemoteError
+from rtoc.testing.waiting import wait_until
 
 EVENTS = {
     "offset high": {
@@ -49,16 +49,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def wait_until(predicate, timeout: float = 10.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -118,7 +108,7 @@ def test_global_event_runs_action_and_broken_entry_is_reported(rtoc):
     def action_ran():
         return client.request(getLatest=True)["latest"].get("Actions.seen")
 
-    seen = wait_until(action_ran, what="the action's signal")
+    seen = wait_until(action_ran, 10, what="the action's signal")
     assert seen[1] > 2  # the action got the event's value
     events = client.request(getEventList=True)["events"].values()  # {uid: [dev, sig, uid, text...]}
     raised = [e for e in events if e[:2] == ["Generator", "Square"] and e[3] == "offset above 2"]
@@ -128,7 +118,8 @@ def test_global_event_runs_action_and_broken_entry_is_reported(rtoc):
             client.request(plugin={"Generator": {"get": "offset"}})["plugin"]["Generator"]["get"]
             == 0
         ),
-        what="the action to set the offset back",
+        10,
+        "the action to set the offset back",
     )
 
 
@@ -145,7 +136,7 @@ def test_jobs_and_rules_over_tcp_persist_and_leave_broken_entries(rtoc):
         }
     )
     assert reply["logger"]["addJob"]["schedule"] == "on new data of Generator.Sine"
-    wait_until(lambda: "Jobs.double" in client.request(getLatest=True)["latest"], what="job")
+    wait_until(lambda: "Jobs.double" in client.request(getLatest=True)["latest"], 10, "job")
     jobs = client.request(logger={"jobs": True})["logger"]["jobs"]
     assert jobs[0]["name"] == "double" and jobs[0]["runs"] > 0
     assert client.request(logger={"stopJob": "double"})["logger"]["stopJob"] == {"double": True}

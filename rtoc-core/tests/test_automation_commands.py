@@ -9,6 +9,7 @@ import pytest
 
 from rtoc.logger import Logger
 from rtoc.net.requests import RequestHandler
+from rtoc.testing.waiting import wait_until
 
 
 @pytest.fixture
@@ -23,13 +24,6 @@ def logger(tmp_path):
 def ask(logger):
     handler = RequestHandler(logger)
     return lambda **commands: handler.handle({"logger": commands})
-
-
-def wait_until(predicate, timeout=3.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 def test_add_list_stop_and_remove_a_periodic_job(ask, logger):

@@ -12,17 +12,10 @@ from rtoc.automation.rules import RuleError
 from rtoc.config import Config
 from rtoc.events import Priority
 from rtoc.logger import Logger
+from rtoc.testing.waiting import wait_until
 
 EVENTS = "globalEvents.json"
 ACTIONS = "globalActions.json"
-
-
-def wait_until(predicate, timeout=3.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.002)
 
 
 def config(events=True, actions=True):

@@ -247,6 +247,11 @@ class Job:
         self._state = "running"
         started = time.perf_counter()
         run = self._run = watchdog.begin(self.name, self.time_limit)
+        if self._stopping:  # stop() came before the run was there to interrupt
+            watchdog.end(run)
+            self._run = None
+            self._state = "waiting"
+            return
         try:
             try:
                 self.script.run(names)

@@ -29,6 +29,8 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from rtoc.automation.watchdog import Interrupted
+
 #: Tokens after which a new statement starts.
 _STATEMENT_START = {tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT}
 _SKIPPED = {tokenize.COMMENT, tokenize.NL, tokenize.ENCODING}
@@ -336,7 +338,9 @@ class Script:
                 exec(self.code, namespace)
             except SystemExit:
                 pass
-            except Exception as error:
+            except Interrupted:
+                raise
+            except BaseException as error:  # a script's own KeyboardInterrupt is its failure
                 raise self._runtime_error(error) from error
             finally:
                 for name in self.global_names:
@@ -355,7 +359,7 @@ class Script:
             return self.globals[name]
         return initial()
 
-    def _runtime_error(self, error: Exception) -> ScriptError:
+    def _runtime_error(self, error: BaseException) -> ScriptError:
         frames = [
             frame
             for frame in traceback.extract_tb(error.__traceback__)
