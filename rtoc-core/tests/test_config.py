@@ -43,6 +43,8 @@ SEED_KEYS = {
         "port": 5432,
         "database": "postgres",
         "onlyPush": True,
+        "spoolLimit": 50_000_000,
+        "spoolKeep": "newest",
     },
     "GUI": {
         "darkmode": True,

@@ -105,6 +105,10 @@ class PostgresqlConfig:
     port: Port = 5432
     database: str = "postgres"
     onlyPush: bool = True
+    # rtoc only: samples kept in the local spool while the database is away,
+    # and which to keep when that is full ("newest" or "oldest").
+    spoolLimit: PositiveInt = 50_000_000
+    spoolKeep: Literal["newest", "oldest"] = "newest"
 
 
 @attrs.frozen

@@ -47,18 +47,28 @@ class Runner:
         self.frontends: list[Frontend] = []
 
     def _open_storage(self) -> Storage | None:
-        backup = self.config.backup
-        if not backup.active:
+        """The backend ``backup.backend`` names; PostgreSQL when ``postgresql.active``.
+
+        As in RTOC, an active ``postgresql`` section takes the backup over
+        from the local store.
+        """
+        config = self.config
+        if config.postgresql.active:
+            name, key = "postgresql", "postgresql.active"
+        elif config.backup.active:
+            name, key = config.backup.backend, "backup.backend"
+        else:
             return None
         backends = self.registry.storage_backends()
-        factory = backends.get(backup.backend)
+        factory = backends.get(name)
         if factory is None:
+            hint = " (pip install rtoc-postgres)" if name == "postgresql" else ""
             raise RunnerError(
-                f"config.json: backup.backend: no storage backend {backup.backend!r}; "
+                f"config.json: {key}: no storage backend {name!r}{hint}; "
                 f"installed: {', '.join(sorted(backends))}"
             )
         try:
-            return factory(self.config, self.home)
+            return factory(config, self.home)
         except StorageError as error:
             raise RunnerError(str(error)) from None
 

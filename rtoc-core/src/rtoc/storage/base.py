@@ -21,6 +21,7 @@ Contract (checked by :mod:`rtoc.testing.storage_contract`):
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -41,13 +42,20 @@ class StorageError(Exception):
 
 @attrs.frozen
 class SampleBatch:
-    """Samples of one signal to store, as equally long float64 arrays."""
+    """Samples of one signal to store, as equally long float64 arrays.
+
+    ``uid`` stays the same when the writer retries the batch, so a backend
+    that cannot tell whether a failed write reached the database (a
+    connection lost during commit) can recognise the batch and not store it
+    twice.
+    """
 
     device: str
     name: str
     x: np.ndarray = attrs.field(eq=False)
     y: np.ndarray = attrs.field(eq=False)
     unit: str = ""
+    uid: str = attrs.field(factory=lambda: uuid.uuid4().hex, eq=False)
 
     @property
     def key(self) -> SignalKey:
