@@ -14,14 +14,15 @@ import nox
 nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_existing_virtualenvs = False
 
-DISTRIBUTIONS = ["./rtoc-core[test]"]
+DISTRIBUTIONS = ["./rtoc-core[test]", "./rtoc-postgres[test]"]
+TEST_FOLDERS = ["rtoc-core/tests", "rtoc-postgres/tests", "tests"]
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """Install every distribution and run all tests (unit, contract, end-to-end)."""
     session.install(*DISTRIBUTIONS)
-    session.run("pytest", *(session.posargs or ["rtoc-core/tests", "tests"]))
+    session.run("pytest", *(session.posargs or TEST_FOLDERS))
 
 
 @nox.session

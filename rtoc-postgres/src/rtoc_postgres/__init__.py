@@ -1,0 +1,3 @@
+"""rtoc's PostgreSQL storage backend (``backup`` goes here when ``postgresql.active``)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,36 @@
+"""Registers the ``postgresql`` storage backend with rtoc."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import rtoc
+from rtoc_postgres.storage import PostgresStorage
+
+if TYPE_CHECKING:
+    from rtoc.config import Config
+
+
+def connection_settings(config: Config) -> dict[str, Any]:
+    """psycopg2 keyword arguments from config.json's ``postgresql`` section."""
+    section = config.postgresql
+    settings: dict[str, Any] = {
+        "host": section.host,
+        "port": section.port,
+        "user": section.user,
+        "dbname": section.database,
+        "application_name": f"rtoc {config.global_.name}",
+    }
+    if section.password:
+        settings["password"] = section.password
+    return settings
+
+
+def open_postgres(config: Config, home: Path) -> PostgresStorage:
+    return PostgresStorage(connection_settings(config))
+
+
+@rtoc.hookimpl
+def rtoc_storage_backends() -> dict[str, Any]:
+    return {"postgresql": open_postgres}

@@ -1,0 +1,348 @@
+"""Samples and events in PostgreSQL (see :mod:`rtoc_postgres.schema` for the tables).
+
+One call of :meth:`PostgresStorage.append_samples` is one transaction: the
+signals' counters move on, every sample goes in through one binary COPY, each
+batch gets its time-index row and its ``uid`` is recorded. A batch whose uid
+is already recorded is skipped, so a retry after a commit whose answer was
+lost stores nothing twice. Reads come back through binary COPY as well and
+are turned into numpy arrays without a Python loop.
+
+Any database failure rolls the transaction back and raises
+:class:`~rtoc.storage.base.StorageError`; the next call reconnects.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from typing import Any
+
+import numpy as np
+import psycopg2
+import psycopg2.extras
+from psycopg2 import sql
+
+from rtoc.events import Event
+from rtoc.signals import Samples, SignalKey, empty_samples
+from rtoc.storage.base import SampleBatch, SignalInfo, StorageError, batch_arrays, time_bounds
+from rtoc_postgres.copy import HEADER, TRAILER, sample_rows
+from rtoc_postgres.schema import SchemaError, ensure_schema
+
+#: A row of ``COPY (SELECT x, y ...) TO STDOUT (FORMAT binary)``.
+_XY_ROW = np.dtype(
+    [("fields", ">i2"), ("x_length", ">i4"), ("x", ">f8"), ("y_length", ">i4"), ("y", ">f8")]
+)
+_EVENT_COLUMNS = "uid, time, text, device, signal, priority, id, value"
+
+
+class PostgresStorage:
+    """The ``postgresql`` storage backend.
+
+    ``dsn`` is anything :func:`psycopg2.connect` takes (a dict of keyword
+    arguments here); ``schema`` the PostgreSQL schema for rtoc's tables. One
+    connection serves the writer thread and readers; a lock serialises them.
+    """
+
+    def __init__(self, dsn: dict[str, Any], schema: str = "rtoc") -> None:
+        self.dsn = {"connect_timeout": 5, **dsn}
+        self.schema = schema
+        self.location = (
+            f"postgresql://{self.dsn.get('user', '')}@{self.dsn.get('host', '')}:"
+            f"{self.dsn.get('port', 5432)}/{self.dsn.get('dbname', '')} (schema {schema})"
+        )
+        self._s = sql.Identifier(schema)
+        self._lock = threading.RLock()
+        self._connection: psycopg2.extensions.connection | None = None
+        self._ids: dict[SignalKey, int] = {}
+        with self._transaction():
+            pass  # connect and create or check the schema now, so errors show at start
+
+    # -- connection --------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self) -> Iterator[psycopg2.extensions.cursor]:
+        """A cursor in a transaction, committed at the end; StorageError on any failure."""
+        with self._lock:
+            try:
+                connection = self._connect()
+                with connection.cursor() as cursor:
+                    yield cursor
+                connection.commit()
+            except (psycopg2.Error, SchemaError) as error:
+                self._abandon()
+                raise StorageError(f"{self.location}: {_message(error)}") from error
+            except BaseException:
+                self._abandon()
+                raise
+
+    def _connect(self) -> psycopg2.extensions.connection:
+        if self._connection is None or self._connection.closed:
+            self._connection = None
+            self._ids.clear()
+            connection = psycopg2.connect(
+                keepalives=1,
+                keepalives_idle=10,
+                keepalives_interval=3,
+                keepalives_count=3,
+                **self.dsn,
+            )
+            ensure_schema(connection, self.schema)
+            self._connection = connection
+        return self._connection
+
+    def _abandon(self) -> None:
+        """Roll back; drop a connection that may be broken (the next call reconnects)."""
+        connection, self._connection = self._connection, None
+        self._ids.clear()
+        if connection is not None:
+            with suppress(psycopg2.Error):
+                connection.rollback()
+            if connection.closed or connection.get_transaction_status() != 0:
+                connection.close()
+            else:
+                self._connection = connection
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+    # -- samples -------------------------------------------------------------------
+
+    def append_samples(self, batches: Sequence[SampleBatch]) -> None:
+        arrays = [(batch, *batch_arrays(batch)) for batch in batches]  # all checked first
+        arrays = [(batch, x, y) for batch, x, y in arrays if len(x)]
+        if not arrays:
+            return
+        with self._transaction() as cursor:
+            cursor.execute(
+                sql.SQL("SELECT uid FROM {}.batches WHERE uid = ANY(%s)").format(self._s),
+                ([batch.uid for batch, _, _ in arrays],),
+            )
+            stored = {uid for (uid,) in cursor.fetchall()}
+            rows = io.BytesIO()
+            rows.write(HEADER)
+            chunks = []
+            for batch, x, y in arrays:
+                if batch.uid in stored:
+                    continue
+                signal_id = self._signal_id(cursor, batch.device, batch.name)
+                low, high = time_bounds(x)
+                cursor.execute(
+                    sql.SQL(
+                        "UPDATE {}.signals SET next_seq = next_seq + %(n)s, count = count + %(n)s,"
+                        " x_min = least(x_min, %(low)s), x_max = greatest(x_max, %(high)s),"
+                        " unit = coalesce(nullif(%(unit)s, ''), unit)"
+                        " WHERE id = %(id)s RETURNING next_seq - %(n)s"
+                    ).format(self._s),
+                    {"n": len(x), "low": low, "high": high, "unit": batch.unit, "id": signal_id},
+                )
+                (first,) = cursor.fetchone()
+                rows.write(sample_rows(signal_id, first, x, y))
+                chunks.append((signal_id, first, first + len(x) - 1, low, high))
+            if not chunks:
+                return
+            rows.write(TRAILER)
+            rows.seek(0)
+            cursor.copy_expert(
+                sql.SQL("COPY {}.samples FROM STDIN WITH (FORMAT binary)")
+                .format(self._s)
+                .as_string(cursor),
+                rows,
+            )
+            psycopg2.extras.execute_values(
+                cursor,
+                sql.SQL(
+                    "INSERT INTO {}.chunks (signal_id, first_seq, last_seq, x_min, x_max) VALUES %s"
+                )
+                .format(self._s)
+                .as_string(cursor),
+                chunks,
+            )
+            psycopg2.extras.execute_values(
+                cursor,
+                sql.SQL("INSERT INTO {}.batches (uid) VALUES %s").format(self._s).as_string(cursor),
+                [(batch.uid,) for batch, _, _ in arrays if batch.uid not in stored],
+            )
+
+    def _signal_id(self, cursor: Any, device: str, name: str) -> int:
+        """The signal's id, creating its device and signal rows when new."""
+        found = self._ids.get((device, name))
+        if found is not None:
+            return found
+        cursor.execute(
+            sql.SQL(
+                "INSERT INTO {s}.devices (name) VALUES (%s) ON CONFLICT (name) DO NOTHING"
+            ).format(s=self._s),
+            (device,),
+        )
+        cursor.execute(
+            sql.SQL(
+                "INSERT INTO {s}.signals (device_id, name)"
+                " SELECT id, %s FROM {s}.devices WHERE name = %s"
+                " ON CONFLICT (device_id, name) DO NOTHING"
+            ).format(s=self._s),
+            (name, device),
+        )
+        found = self._lookup(cursor, device, name)
+        assert found is not None
+        self._ids[(device, name)] = found
+        return found
+
+    def _lookup(self, cursor: Any, device: str, name: str) -> int | None:
+        cursor.execute(
+            sql.SQL(
+                "SELECT s.id FROM {s}.signals s JOIN {s}.devices d ON d.id = s.device_id"
+                " WHERE d.name = %s AND s.name = %s"
+            ).format(s=self._s),
+            (device, name),
+        )
+        row = cursor.fetchone()
+        return None if row is None else row[0]
+
+    def read(
+        self, device: str, name: str, start: float | None = None, end: float | None = None
+    ) -> Samples:
+        with self._transaction() as cursor:
+            signal_id = self._lookup(cursor, device, name)
+            if signal_id is None:
+                return empty_samples()
+            if start is None and end is None:
+                query = sql.SQL(
+                    "SELECT x, y FROM {s}.samples WHERE signal_id = %(id)s ORDER BY seq"
+                )
+            else:
+                query = sql.SQL(
+                    "SELECT p.x, p.y FROM {s}.chunks c JOIN {s}.samples p"
+                    " ON p.signal_id = c.signal_id AND p.seq BETWEEN c.first_seq AND c.last_seq"
+                    " WHERE c.signal_id = %(id)s AND p.x <> 'NaN'"
+                    + (
+                        " AND c.x_max >= %(start)s AND p.x >= %(start)s"
+                        if start is not None
+                        else ""
+                    )
+                    + (" AND c.x_min <= %(end)s AND p.x <= %(end)s" if end is not None else "")
+                    + " ORDER BY p.seq"
+                )
+            bounds = {"start": _float(start), "end": _float(end)}  # not numpy's repr
+            return self._copy_out(cursor, query, {"id": signal_id, **bounds})
+
+    def read_last(self, device: str, name: str, count: int) -> Samples:
+        if count <= 0:
+            return empty_samples()
+        with self._transaction() as cursor:
+            signal_id = self._lookup(cursor, device, name)
+            if signal_id is None:
+                return empty_samples()
+            query = sql.SQL(
+                "SELECT x, y FROM {s}.samples WHERE signal_id = %(id)s AND seq >="
+                " (SELECT next_seq FROM {s}.signals WHERE id = %(id)s) - %(count)s ORDER BY seq"
+            )
+            return self._copy_out(cursor, query, {"id": signal_id, "count": count})
+
+    def _copy_out(self, cursor: Any, query: sql.Composable, parameters: dict[str, Any]) -> Samples:
+        select = cursor.mogrify(query.format(s=self._s).as_string(cursor), parameters).decode()
+        buffer = io.BytesIO()
+        cursor.copy_expert(f"COPY ({select}) TO STDOUT WITH (FORMAT binary)", buffer)
+        data = buffer.getvalue()
+        body = data[len(HEADER) : len(data) - len(TRAILER)]
+        rows = np.frombuffer(body, dtype=_XY_ROW)
+        return Samples(rows["x"].astype(np.float64), rows["y"].astype(np.float64))
+
+    def signals(self) -> list[SignalInfo]:
+        with self._transaction() as cursor:
+            cursor.execute(
+                sql.SQL(
+                    "SELECT d.name, s.name, s.unit, s.count, s.x_min, s.x_max"
+                    " FROM {s}.signals s JOIN {s}.devices d ON d.id = s.device_id"
+                    " WHERE s.count > 0 ORDER BY d.name, s.name"
+                ).format(s=self._s)
+            )
+            rows = cursor.fetchall()
+        return [
+            SignalInfo(device=device, name=name, unit=unit, count=count, first=first, last=last)
+            for device, name, unit, count, first, last in rows
+        ]
+
+    def delete(self, device: str, name: str) -> None:
+        with self._transaction() as cursor:
+            signal_id = self._lookup(cursor, device, name)
+            if signal_id is None:
+                return
+            for table in ("samples", "chunks"):
+                cursor.execute(
+                    sql.SQL("DELETE FROM {}.{} WHERE signal_id = %s").format(
+                        self._s, sql.Identifier(table)
+                    ),
+                    (signal_id,),
+                )
+            cursor.execute(
+                sql.SQL("DELETE FROM {}.signals WHERE id = %s").format(self._s), (signal_id,)
+            )
+            self._ids.pop((device, name), None)
+
+    # -- events --------------------------------------------------------------------
+
+    def append_events(self, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        rows = [
+            (e.uid, e.time, e.text, e.device, e.signal, int(e.priority), e.id, e.value)
+            for e in events
+        ]
+        with self._transaction() as cursor:
+            psycopg2.extras.execute_values(
+                cursor,
+                sql.SQL(
+                    f"INSERT INTO {{}}.events ({_EVENT_COLUMNS}) VALUES %s"
+                    " ON CONFLICT (uid) DO NOTHING"
+                )
+                .format(self._s)
+                .as_string(cursor),
+                rows,
+            )
+
+    def events(
+        self, start: float | None = None, end: float | None = None, limit: int | None = None
+    ) -> list[Event]:
+        conditions = ["TRUE"]
+        if start is not None:
+            conditions.append("time >= %(start)s")
+        if end is not None:
+            conditions.append("time <= %(end)s")
+        query = sql.SQL(
+            f"SELECT {_EVENT_COLUMNS} FROM {{}}.events WHERE {' AND '.join(conditions)}"
+            " ORDER BY time DESC, uid DESC" + (" LIMIT %(limit)s" if limit is not None else "")
+        ).format(self._s)
+        with self._transaction() as cursor:
+            cursor.execute(query, {"start": _float(start), "end": _float(end), "limit": limit})
+            rows = cursor.fetchall()
+        return [
+            Event(
+                uid=uid,
+                time=time,
+                text=text,
+                device=device,
+                signal=signal,
+                priority=priority,
+                id=id_,
+                value=value,
+            )
+            for uid, time, text, device, signal, priority, id_, value in reversed(rows)
+        ]
+
+    def clear_events(self) -> None:
+        with self._transaction() as cursor:
+            cursor.execute(sql.SQL("DELETE FROM {}.events").format(self._s))
+
+
+def _float(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _message(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return " ".join(text.split())
