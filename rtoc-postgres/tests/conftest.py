@@ -6,7 +6,10 @@ RTOC_REQUIRE_SERVICES is set (as CI sets it): then they fail.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+import threading
 import uuid
 
 import psycopg2
@@ -46,3 +49,79 @@ def database() -> dict:
 def schema() -> str:
     """A schema name of its own for each test: tests never see each other's rows."""
     return f"t_{uuid.uuid4().hex[:12]}"
+
+
+class Proxy:
+    """A loopback TCP proxy to the PostgreSQL server that a test can cut and restore.
+
+    ``cut()`` closes the listening socket and every open connection, so the
+    database is unreachable as after a network failure; ``restore()`` listens
+    again on the same port.
+    """
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.port = 0
+        self._listener: socket.socket | None = None
+        self._sockets: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self.restore()
+
+    def restore(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(16)
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        with self._lock:
+            listener, self._listener = self._listener, None
+            sockets, self._sockets = self._sockets, set()
+        if listener is not None:
+            listener.close()
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                if self._listener is not listener:
+                    client.close()
+                    server.close()
+                    return
+                self._sockets |= {client, server}
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.fixture
+def proxy(database):
+    proxy = Proxy((database["host"], database["port"]))
+    yield proxy
+    proxy.cut()

@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import rtoc
-from rtoc_postgres.storage import PostgresStorage
+from rtoc_postgres.spool import Spool
+from rtoc_postgres.spooled import SpooledStorage
+from rtoc_postgres.storage import PostgresStorage, describe
 
 if TYPE_CHECKING:
     from rtoc.config import Config
@@ -27,8 +29,16 @@ def connection_settings(config: Config) -> dict[str, Any]:
     return settings
 
 
-def open_postgres(config: Config, home: Path) -> PostgresStorage:
-    return PostgresStorage(connection_settings(config))
+#: The spool file in ``$RTOC_HOME`` (see :mod:`rtoc_postgres.spool`).
+SPOOL_FILE = "postgresql-spool.sqlite"
+
+
+def open_postgres(config: Config, home: Path) -> SpooledStorage:
+    """The backend ``rtoc run`` uses: the database, behind a spool for outages."""
+    settings = connection_settings(config)
+    section = config.postgresql
+    spool = Spool(home / SPOOL_FILE, section.spoolLimit, section.spoolKeep)
+    return SpooledStorage(lambda: PostgresStorage(settings), spool, describe(settings, "rtoc"))
 
 
 @rtoc.hookimpl

@@ -48,10 +48,7 @@ class PostgresStorage:
     def __init__(self, dsn: dict[str, Any], schema: str = "rtoc") -> None:
         self.dsn = {"connect_timeout": 5, **dsn}
         self.schema = schema
-        self.location = (
-            f"postgresql://{self.dsn.get('user', '')}@{self.dsn.get('host', '')}:"
-            f"{self.dsn.get('port', 5432)}/{self.dsn.get('dbname', '')} (schema {schema})"
-        )
+        self.location = describe(self.dsn, schema)
         self._s = sql.Identifier(schema)
         self._lock = threading.RLock()
         self._connection: psycopg2.extensions.connection | None = None
@@ -337,6 +334,14 @@ class PostgresStorage:
     def clear_events(self) -> None:
         with self._transaction() as cursor:
             cursor.execute(sql.SQL("DELETE FROM {}.events").format(self._s))
+
+
+def describe(dsn: dict[str, Any], schema: str) -> str:
+    """Where the data goes, without the password: for ``rtoc run`` and the log."""
+    return (
+        f"postgresql://{dsn.get('user', '')}@{dsn.get('host', '')}:"
+        f"{dsn.get('port', 5432)}/{dsn.get('dbname', '')} (schema {schema})"
+    )
 
 
 def _float(value: float | None) -> float | None:

@@ -1,0 +1,237 @@
+"""PostgreSQL that may go away: writes fall back to the local spool and are replayed.
+
+:class:`SpooledStorage` is what ``rtoc run`` gets. While the database takes
+writes, they go straight to it. When a write fails (server down, network cut,
+write refused), that write and every later one go to the :class:`Spool`, in
+order, and a replay thread retries with back-off (1 s doubling to 30 s).
+Once the database answers again, it moves the spool over oldest first, and
+only then do writes go direct again. Replayed batches keep their ``uid``, so
+a batch whose first write did reach the database is not stored twice.
+
+The logger never waits for the database and never sees a write fail. The log
+says when spooling starts, how much is waiting (every 30 s), and when the
+spool is empty again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from rtoc.events import Event
+from rtoc.signals import Samples
+from rtoc.storage.base import SampleBatch, SignalInfo, StorageError, batch_arrays
+from rtoc_postgres.spool import Spool
+from rtoc_postgres.storage import PostgresStorage
+
+log = logging.getLogger("rtoc.postgres")
+
+#: Samples moved from the spool in one database transaction.
+REPLAY_CHUNK = 200_000
+#: How often, while spooling, the backlog is logged.
+BACKLOG_REPORT = 30.0
+
+
+class SpooledStorage:
+    """A :class:`PostgresStorage` behind a local spool. Reads go to the database."""
+
+    def __init__(
+        self,
+        connect: Callable[[], PostgresStorage],
+        spool: Spool,
+        location: str,
+        *,
+        first_retry: float = 1.0,
+        max_retry: float = 30.0,
+    ) -> None:
+        self.location = location
+        self.spool = spool
+        self._connect = connect
+        self._database: PostgresStorage | None = None
+        self._first_retry = first_retry
+        self._max_retry = max_retry
+        self._lock = threading.Lock()  # orders writes: direct, or into the spool
+        self._wake = threading.Event()
+        self._closing = False
+        self._last_report = 0.0
+        self.dropped = 0
+        self._thread = threading.Thread(
+            target=self._replay, name="rtoc-postgres-spool", daemon=True
+        )
+        try:
+            self._database = connect()
+        except StorageError as error:
+            self._spooling(error)
+        if not spool.empty:
+            log.warning("%d samples from an earlier run wait in %s", spool.samples, spool.path)
+        self._thread.start()
+        self._wake.set()
+
+    @property
+    def backlog(self) -> int:
+        """Samples in the spool, not yet in the database."""
+        return self.spool.samples
+
+    # -- writes ----------------------------------------------------------------------
+
+    def append_samples(self, batches: Sequence[SampleBatch]) -> None:
+        for batch in batches:
+            batch_arrays(batch)  # a bad batch is refused here, never spooled
+        with self._lock:
+            if self.spool.empty and self._database is not None:
+                try:
+                    self._database.append_samples(batches)
+                    return
+                except StorageError as error:
+                    self._spooling(error)
+            dropped = self.spool.put_samples(batches)
+        if dropped:
+            self._gave_up(dropped)
+        self._wake.set()
+
+    def append_events(self, events: Sequence[Event]) -> None:
+        with self._lock:
+            if self.spool.empty and self._database is not None:
+                try:
+                    self._database.append_events(events)
+                    return
+                except StorageError as error:
+                    self._spooling(error)
+            self.spool.put_events(events)
+        self._wake.set()
+
+    def delete(self, device: str, name: str) -> None:
+        self._db().delete(device, name)
+
+    def clear_events(self) -> None:
+        self._db().clear_events()
+
+    # -- reads: the database's -------------------------------------------------------
+
+    def read(
+        self, device: str, name: str, start: float | None = None, end: float | None = None
+    ) -> Samples:
+        return self._db().read(device, name, start, end)
+
+    def read_last(self, device: str, name: str, count: int) -> Samples:
+        return self._db().read_last(device, name, count)
+
+    def signals(self) -> list[SignalInfo]:
+        return self._db().signals()
+
+    def events(
+        self, start: float | None = None, end: float | None = None, limit: int | None = None
+    ) -> list[Event]:
+        return self._db().events(start, end, limit)
+
+    def _db(self) -> PostgresStorage:
+        database = self._database
+        if database is None:
+            raise StorageError(f"{self.location}: the database is not reachable now")
+        return database
+
+    # -- replay ----------------------------------------------------------------------
+
+    def _replay(self) -> None:
+        delay = self._first_retry
+        while True:
+            self._wake.wait(delay if not self.spool.empty or self._database is None else None)
+            self._wake.clear()
+            if self._closing:
+                return
+            if self.spool.empty and self._database is not None:
+                delay = self._first_retry
+                continue
+            if self.drain():
+                delay = self._first_retry
+            else:
+                delay = min(delay * 2, self._max_retry)
+                self._report_backlog()
+
+    def drain(self, deadline: float | None = None) -> bool:
+        """Move the spool to the database, oldest first; True when it is empty.
+
+        Stops at the first failure, or at ``deadline`` (``time.monotonic()``).
+        """
+        moved = 0
+        try:
+            while True:
+                with self._lock:
+                    if self._database is None:
+                        self._database = self._connect()
+                    last, batches = self.spool.oldest_samples(REPLAY_CHUNK)
+                    if batches:
+                        self._database.append_samples(batches)
+                        self.spool.forget_samples(last)
+                        moved += sum(len(batch.x) for batch in batches)
+                    else:
+                        last, events = self.spool.oldest_events()
+                        if events:
+                            self._database.append_events(events)
+                            self.spool.forget_events(last)
+                        if moved:
+                            log.warning("%s is back: replayed %d samples", self.location, moved)
+                        return True
+                if deadline is not None and time.monotonic() > deadline:
+                    return self.spool.empty
+        except StorageError as error:
+            self._spooling(error)
+            return False
+
+    def _spooling(self, error: StorageError) -> None:
+        if self._database is not None or not self._last_report:
+            log.error(
+                "%s failed, keeping data in the spool %s and retrying: %s",
+                self.location,
+                self.spool.path,
+                error,
+            )
+            self._last_report = time.monotonic()
+        if self._database is not None:
+            self._database.close()
+        self._database = None
+
+    def _report_backlog(self) -> None:
+        if time.monotonic() - self._last_report >= BACKLOG_REPORT:
+            self._last_report = time.monotonic()
+            log.warning(
+                "%s still unreachable: %d samples wait in the spool %s",
+                self.location,
+                self.spool.samples,
+                self.spool.path,
+            )
+
+    def _gave_up(self, count: int) -> None:
+        self.dropped += count
+        which = "newest" if self.spool.keep == "oldest" else "oldest"
+        log.error(
+            "the spool %s is full (postgresql.spoolLimit = %d samples): gave up the %s "
+            "%d samples (%d in all); keeping the %s",
+            self.spool.path,
+            self.spool.limit,
+            which,
+            count,
+            self.dropped,
+            self.spool.keep,
+        )
+
+    # -- closing ---------------------------------------------------------------------
+
+    def close(self, wait: float = 10.0) -> None:
+        """Try for ``wait`` seconds to empty the spool; what is left stays for next time."""
+        if not self.spool.empty:
+            self.drain(deadline=time.monotonic() + wait)
+        self._closing = True
+        self._wake.set()
+        self._thread.join(self._max_retry + 5)
+        if not self.spool.empty:
+            log.error(
+                "%d samples stay in %s until rtoc runs again with the database reachable",
+                self.spool.samples,
+                self.spool.path,
+            )
+        self.spool.close()
+        if self._database is not None:
+            self._database.close()

@@ -1,0 +1,168 @@
+"""The database goes away while samples keep arriving: nothing is lost, nothing doubled.
+
+Traffic runs through a loopback proxy that the tests cut and restore.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import numpy as np
+import psycopg2
+import pytest
+
+from rtoc.config import Config
+from rtoc.logger import Logger
+from rtoc.storage.base import SampleBatch
+from rtoc.testing.waiting import wait_until
+from rtoc_postgres.spool import Spool
+from rtoc_postgres.spooled import SpooledStorage
+from rtoc_postgres.storage import PostgresStorage
+
+
+def through(proxy, database: dict) -> dict:
+    return {**database, "port": proxy.port, "connect_timeout": 2}
+
+
+def stored(database: dict, schema: str) -> dict[str, np.ndarray]:
+    """Every stored sample's x, by signal name, straight from the server."""
+    with psycopg2.connect(**database) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.name, array_agg(p.x ORDER BY p.seq) FROM {schema}.samples p"
+            f" JOIN {schema}.signals s ON s.id = p.signal_id GROUP BY s.name"
+        )
+        return {name: np.array(xs) for name, xs in cursor.fetchall()}
+
+
+@pytest.mark.timeout(60)
+def test_every_sample_arrives_exactly_once_across_an_outage(database, schema, proxy, tmp_path):
+    storage = SpooledStorage(
+        lambda: PostgresStorage(through(proxy, database), schema),
+        Spool(tmp_path / "spool.sqlite", 10_000_000),
+        "test",
+        first_retry=0.1,
+        max_retry=0.5,
+    )
+    logger = Logger(Config(), storage=storage)
+    logger.writer.interval = 0.05
+    logger.start()
+    sent = {"A": [], "B": []}
+    stop = threading.Event()
+
+    def feed() -> None:
+        index = 0
+        while not stop.is_set():
+            for name in sent:
+                x = np.arange(index, index + 50, dtype=np.float64)
+                logger.stream_many(x, x * 2, name, "Dev")
+                sent[name].append(x)
+            index += 50
+            time.sleep(0.005)
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    try:
+        time.sleep(0.5)
+        proxy.cut()  # mid-traffic: open transactions die with their connection
+        wait_until(lambda: storage.backlog > 0, 5, "writes to go to the spool")
+        time.sleep(0.5)
+        proxy.restore()
+        wait_until(lambda: storage.backlog == 0, 15, "the spool to be replayed")
+        time.sleep(0.3)
+        proxy.cut()  # a second outage, shorter
+        time.sleep(0.3)
+        proxy.restore()
+    finally:
+        stop.set()
+        feeder.join()
+    assert logger.close()
+    found = stored(database, schema)
+    for name, chunks in sent.items():
+        expected = np.concatenate(chunks)
+        assert len(found[name]) == len(expected), f"{name}: {len(found[name])} of {len(expected)}"
+        np.testing.assert_array_equal(found[name], expected)  # in order, each once
+
+
+@pytest.mark.timeout(30)
+def test_a_database_down_at_start_is_spooled_for_and_filled_later(
+    database, schema, proxy, tmp_path, caplog
+):
+    proxy.cut()
+    spool = tmp_path / "spool.sqlite"
+    with caplog.at_level(logging.ERROR, "rtoc.postgres"):
+        storage = SpooledStorage(
+            lambda: PostgresStorage(through(proxy, database), schema),
+            Spool(spool, 1_000_000),
+            "test",
+            first_retry=0.1,
+            max_retry=0.2,
+        )
+    assert "failed, keeping data in the spool" in caplog.text
+    storage.append_samples([SampleBatch("D", "S", np.arange(5.0), np.arange(5.0))])
+    assert storage.backlog == 5
+    proxy.restore()
+    wait_until(lambda: storage.backlog == 0, 10, "the replay")
+    np.testing.assert_array_equal(storage.read("D", "S").x, np.arange(5.0))
+    storage.close()
+
+
+@pytest.mark.timeout(30)
+def test_the_spool_outlives_a_restart(database, schema, proxy, tmp_path):
+    path = tmp_path / "spool.sqlite"
+    proxy.cut()
+
+    def open_storage():
+        return SpooledStorage(
+            lambda: PostgresStorage(through(proxy, database), schema),
+            Spool(path, 1_000_000),
+            "test",
+            first_retry=0.1,
+        )
+
+    first = open_storage()
+    first.append_samples([SampleBatch("D", "S", np.arange(3.0), np.ones(3))])
+    first.close(wait=0.2)  # the database is still away: the samples stay in the file
+    proxy.restore()
+    second = open_storage()
+    wait_until(lambda: second.backlog == 0, 10, "the replay after restart")
+    np.testing.assert_array_equal(second.read("D", "S").x, np.arange(3.0))
+    second.close()
+
+
+def test_a_retried_batch_is_stored_once(database, schema):
+    storage = PostgresStorage(database, schema)
+    batch = SampleBatch("D", "S", np.arange(4.0), np.arange(4.0))
+    storage.append_samples([batch])
+    storage.append_samples([batch, SampleBatch("D", "S", np.array([9.0]), np.array([9.0]))])
+    np.testing.assert_array_equal(storage.read("D", "S").x, [0, 1, 2, 3, 9])
+    assert storage.signals()[0].count == 5
+    storage.close()
+
+
+@pytest.mark.parametrize(("keep", "left"), [("newest", [2, 3]), ("oldest", [0, 1])])
+def test_a_full_spool_keeps_what_the_policy_says_and_says_so(tmp_path, caplog, keep, left):
+    spool = Spool(tmp_path / "spool.sqlite", limit=4, keep=keep)
+    storage = SpooledStorage(_unreachable, spool, "nowhere", first_retry=60)
+    with caplog.at_level(logging.ERROR, "rtoc.postgres"):
+        for index in range(4):
+            x = np.array([index, index + 0.5])
+            storage.append_samples([SampleBatch("D", "S", x, x)])
+    assert spool.samples == 4 and storage.dropped == 4
+    assert "spool" in caplog.text and "is full (postgresql.spoolLimit = 4 samples)" in caplog.text
+    _, batches = spool.oldest_samples(100)
+    assert [batch.x[0] for batch in batches] == left
+    storage.close(wait=0)
+
+
+def test_a_bad_batch_is_refused_not_spooled(tmp_path):
+    storage = SpooledStorage(_unreachable, Spool(tmp_path / "s.sqlite", 100), "x", first_retry=60)
+    with pytest.raises(ValueError, match="x has 2 samples but y has 1"):
+        storage.append_samples([SampleBatch("D", "S", np.arange(2.0), np.arange(1.0))])
+    assert storage.spool.empty
+    storage.close(wait=0)
+
+
+def _unreachable() -> PostgresStorage:
+    return PostgresStorage({"host": "127.0.0.1", "port": 1, "user": "x", "connect_timeout": 1})
