@@ -42,6 +42,7 @@ class Runner:
         if unknown:
             known = ", ".join(sorted(registry.devices)) or "none"
             raise RunnerError(f"unknown device {', '.join(unknown)}; installed devices: {known}")
+        self.backend = ""  # the storage backend's name, once one is open
         storage = self._open_storage()
         self.logger = Logger(self.config, storage=storage, plugins=registry, home=home)
         self.frontends: list[Frontend] = []
@@ -59,6 +60,7 @@ class Runner:
             name, key = config.backup.backend, "backup.backend"
         else:
             return None
+        self.backend = name
         backends = self.registry.storage_backends()
         factory = backends.get(name)
         if factory is None:
@@ -81,7 +83,7 @@ class Runner:
         if logger.storage is None:
             echo("Storage is off (backup.active is false): data stays in memory only.")
         else:
-            echo(f"Recording to {logger.storage.location} ({self.config.backup.backend}).")
+            echo(f"Recording to {logger.storage.location} ({self.backend}).")
             if len(logger.store):
                 echo(f"Loaded {len(logger.store)} signals and {len(logger.events)} events.")
         for line in logger.automation.summary():
