@@ -12,6 +12,8 @@ hand::
                                             one row per stored batch: the time index
     batches(uid, stored)                    batches already stored (idempotent retries)
     events(uid, time, text, device, signal, priority, id, value)
+    rollups(signal_id, level, bucket, n, y_min, y_max, y_sum)
+                                            min/max/sum per bucket, for plots (version 2)
     readings                                view: device, signal, unit, time, x, value
     samples_between(device, signal, t0, t1) function: a signal's samples in a time range
 
@@ -27,7 +29,9 @@ from __future__ import annotations
 from psycopg2 import sql
 from psycopg2.extensions import connection as Connection
 
-SCHEMA_VERSION = 1
+from rtoc_postgres.rollups import WIDTHS
+
+SCHEMA_VERSION = 2
 
 _CREATE = """
 CREATE SCHEMA IF NOT EXISTS {s};
@@ -97,7 +101,39 @@ RETURNS TABLE ("time" timestamptz, x float8, value float8) LANGUAGE sql STABLE A
     JOIN {s}.samples p ON p.signal_id = s.id AND p.seq BETWEEN c.first_seq AND c.last_seq
     WHERE d.name = $1 AND p.x BETWEEN $3 AND $4 AND p.x <> 'NaN'
     ORDER BY p.seq
-$$;"""
+$$;
+"""
+
+# Version 2: min/max/sum buckets per signal and width (see rtoc_postgres.rollups),
+# filled from the samples already stored.
+_ADD_ROLLUPS = """
+CREATE TABLE IF NOT EXISTS {s}.rollups (
+    signal_id int NOT NULL,
+    level int2 NOT NULL,
+    bucket bigint NOT NULL,
+    n bigint NOT NULL,
+    y_min float8 NOT NULL,
+    y_max float8 NOT NULL,
+    y_sum float8 NOT NULL,
+    PRIMARY KEY (signal_id, level, bucket)
+);
+INSERT INTO {s}.rollups (signal_id, level, bucket, n, y_min, y_max, y_sum)
+    SELECT p.signal_id, w.level, floor(p.x / w.width)::bigint, count(*),
+           min(p.y), max(p.y), sum(p.y)
+    FROM {s}.samples p
+    CROSS JOIN (VALUES LEVELS) AS w (level, width)
+    WHERE p.x NOT IN ('NaN', 'Infinity', '-Infinity') AND p.y <> 'NaN'
+    GROUP BY 1, 2, 3
+ON CONFLICT DO NOTHING;
+"""
+
+#: What brings a schema from the version before to this one.
+MIGRATIONS = {
+    1: _CREATE,
+    2: _ADD_ROLLUPS.replace(
+        "LEVELS", ", ".join(f"({level}, {width!r})" for level, width in enumerate(WIDTHS))
+    ),
+}
 
 
 class SchemaError(Exception):
@@ -129,7 +165,8 @@ def ensure_schema(connection: Connection, schema: str) -> int:
                 f"understands ({SCHEMA_VERSION}); upgrade rtoc-postgres"
             )
         if version < SCHEMA_VERSION:
-            cursor.execute(sql.SQL(_CREATE).format(s=name))
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                cursor.execute(sql.SQL(MIGRATIONS[step]).format(s=name))
             cursor.execute(
                 sql.SQL(
                     "INSERT INTO {}.meta (key, value) VALUES ('schema_version', %s) "

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from rtoc.events import Event
 from rtoc.signals import Samples
 from rtoc.storage.base import SampleBatch, SignalInfo, StorageError, batch_arrays
+from rtoc_postgres.rollups import Buckets
 from rtoc_postgres.spool import Spool
 from rtoc_postgres.storage import PostgresStorage
 
@@ -118,6 +119,11 @@ class SpooledStorage:
     def read_last(self, device: str, name: str, count: int) -> Samples:
         return self._db().read_last(device, name, count)
 
+    def read_buckets(
+        self, device: str, name: str, start: float, end: float, count: int = 2000
+    ) -> Buckets:
+        return self._db().read_buckets(device, name, start, end, count)
+
     def signals(self) -> list[SignalInfo]:
         return self._db().signals()
 
@@ -156,9 +162,9 @@ class SpooledStorage:
         Stops at the first failure, or at ``deadline`` (``time.monotonic()``).
         """
         moved = 0
-        try:
-            while True:
-                with self._lock:
+        while True:
+            with self._lock:
+                try:
                     if self._database is None:
                         self._database = self._connect()
                     last, batches = self.spool.oldest_samples(REPLAY_CHUNK)
@@ -174,11 +180,11 @@ class SpooledStorage:
                         if moved:
                             log.warning("%s is back: replayed %d samples", self.location, moved)
                         return True
-                if deadline is not None and time.monotonic() > deadline:
-                    return self.spool.empty
-        except StorageError as error:
-            self._spooling(error)
-            return False
+                except StorageError as error:
+                    self._spooling(error)
+                    return False
+            if deadline is not None and time.monotonic() > deadline:
+                return self.spool.empty
 
     def _spooling(self, error: StorageError) -> None:
         if self._database is not None or not self._last_report:

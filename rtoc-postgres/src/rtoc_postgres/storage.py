@@ -28,6 +28,7 @@ from rtoc.events import Event
 from rtoc.signals import Samples, SignalKey, empty_samples
 from rtoc.storage.base import SampleBatch, SignalInfo, StorageError, batch_arrays, time_bounds
 from rtoc_postgres.copy import HEADER, TRAILER, sample_rows
+from rtoc_postgres.rollups import WIDTHS, Buckets, empty_buckets, merged, plan, rollup_rows
 from rtoc_postgres.schema import SchemaError, ensure_schema
 
 #: A row of ``COPY (SELECT x, y ...) TO STDOUT (FORMAT binary)``.
@@ -122,7 +123,8 @@ class PostgresStorage:
             stored = {uid for (uid,) in cursor.fetchall()}
             rows = io.BytesIO()
             rows.write(HEADER)
-            chunks = []
+            chunks: list[tuple] = []
+            rollups: list[tuple] = []
             for batch, x, y in arrays:
                 if batch.uid in stored:
                     continue
@@ -140,6 +142,7 @@ class PostgresStorage:
                 (first,) = cursor.fetchone()
                 rows.write(sample_rows(signal_id, first, x, y))
                 chunks.append((signal_id, first, first + len(x) - 1, low, high))
+                rollups.extend(rollup_rows(signal_id, x, y))
             if not chunks:
                 return
             rows.write(TRAILER)
@@ -159,6 +162,22 @@ class PostgresStorage:
                 .as_string(cursor),
                 chunks,
             )
+            if rollups:
+                psycopg2.extras.execute_values(
+                    cursor,
+                    sql.SQL(
+                        "INSERT INTO {s}.rollups AS r"
+                        " (signal_id, level, bucket, n, y_min, y_max, y_sum) VALUES %s"
+                        " ON CONFLICT (signal_id, level, bucket) DO UPDATE SET"
+                        " n = r.n + excluded.n, y_min = least(r.y_min, excluded.y_min),"
+                        " y_max = greatest(r.y_max, excluded.y_max),"
+                        " y_sum = r.y_sum + excluded.y_sum"
+                    )
+                    .format(s=self._s)
+                    .as_string(cursor),
+                    merged(rollups),
+                    page_size=1000,
+                )
             psycopg2.extras.execute_values(
                 cursor,
                 sql.SQL("INSERT INTO {}.batches (uid) VALUES %s").format(self._s).as_string(cursor),
@@ -249,6 +268,59 @@ class PostgresStorage:
         rows = np.frombuffer(body, dtype=_XY_ROW)
         return Samples(rows["x"].astype(np.float64), rows["y"].astype(np.float64))
 
+    def read_buckets(
+        self, device: str, name: str, start: float, end: float, count: int = 2000
+    ) -> Buckets:
+        """About ``count`` (at most) equal buckets of ``start <= x <= end``, oldest first.
+
+        Empty buckets are left out. Long ranges are read from the rollups;
+        ranges shorter than ``count`` tenths of a second from the samples.
+        """
+        if not end > start or count < 1:
+            raise ValueError(
+                f"buckets need start < end and count >= 1, got {start}, {end}, {count}"
+            )
+        level, width = plan(float(start), float(end), count)
+        parameters = {"start": float(start), "end": float(end), "width": width, "level": level}
+        with self._transaction() as cursor:
+            signal_id = self._lookup(cursor, device, name)
+            if signal_id is None:
+                return empty_buckets()
+            parameters["id"] = signal_id
+            if level is None:
+                query = sql.SQL(
+                    "SELECT floor(p.x / %(width)s) AS b, count(*), min(p.y), max(p.y), sum(p.y)"
+                    " FROM {s}.chunks c JOIN {s}.samples p ON p.signal_id = c.signal_id"
+                    " AND p.seq BETWEEN c.first_seq AND c.last_seq"
+                    " WHERE c.signal_id = %(id)s AND c.x_max >= %(start)s AND c.x_min <= %(end)s"
+                    " AND p.x BETWEEN %(start)s AND %(end)s AND p.x <> 'NaN' AND p.y <> 'NaN'"
+                    " GROUP BY b ORDER BY b"
+                )
+            else:
+                query = sql.SQL(
+                    "SELECT floor(bucket * %(step)s / %(width)s) AS b, sum(n), min(y_min),"
+                    " max(y_max), sum(y_sum) FROM {s}.rollups"
+                    " WHERE signal_id = %(id)s AND level = %(level)s"
+                    " AND bucket BETWEEN floor(%(start)s / %(step)s) AND floor(%(end)s / %(step)s)"
+                    " GROUP BY b ORDER BY b"
+                )
+                parameters["step"] = WIDTHS[level]
+            cursor.execute(query.format(s=self._s), parameters)
+            rows = cursor.fetchall()
+        if not rows:
+            return empty_buckets()
+        index, counts, minimum, maximum, total = (
+            np.array(column) for column in zip(*rows, strict=True)
+        )
+        counts = counts.astype(np.int64)
+        return Buckets(
+            index.astype(np.float64) * width,
+            counts,
+            minimum.astype(np.float64),
+            maximum.astype(np.float64),
+            total.astype(np.float64) / counts,
+        )
+
     def signals(self) -> list[SignalInfo]:
         with self._transaction() as cursor:
             cursor.execute(
@@ -269,7 +341,7 @@ class PostgresStorage:
             signal_id = self._lookup(cursor, device, name)
             if signal_id is None:
                 return
-            for table in ("samples", "chunks"):
+            for table in ("samples", "chunks", "rollups"):
                 cursor.execute(
                     sql.SQL("DELETE FROM {}.{} WHERE signal_id = %s").format(
                         self._s, sql.Identifier(table)
