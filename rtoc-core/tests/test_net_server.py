@@ -322,7 +322,7 @@ def test_clear_resize_and_info(logger, remote):
     info = remote.info()
     assert info == logger.info()
     assert info["recordLength"] == 2 and info["signals"] == 5 and info["events"] == 4
-    assert info["storage"] is None and info["devices"] == []
+    assert info["storage"] is None and info["devices"] == [] and info["backlog"] == 0
     before = logger.signal_names()
     assert remote.clear() == before
     assert logger.signal_names() == [] == remote.signal_names()

@@ -67,6 +67,7 @@ def test_every_sample_arrives_exactly_once_across_an_outage(database, schema, pr
         time.sleep(0.5)
         proxy.cut()  # mid-traffic: open transactions die with their connection
         wait_until(lambda: storage.backlog > 0, 5, "writes to go to the spool")
+        assert logger.info()["backlog"] >= storage.backlog  # what remote users see
         time.sleep(0.5)
         proxy.restore()
         wait_until(lambda: storage.backlog == 0, 15, "the spool to be replayed")

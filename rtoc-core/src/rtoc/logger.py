@@ -369,7 +369,7 @@ class Logger:
         self.store.set_capacity(record_length)
 
     def info(self) -> dict[str, Any]:
-        """A summary for remote users: name, version, uptime, sizes, storage."""
+        """A summary for remote users: name, version, uptime, sizes, storage and its backlog."""
         from rtoc import __version__
 
         return {
@@ -382,7 +382,14 @@ class Logger:
             "events": len(self.events),
             "devices": sorted(name for name, dev in self.devices.items() if dev.running),
             "storage": None if self.storage is None else self.storage.location,
+            "backlog": self.backlog(),
         }
+
+    def backlog(self) -> int:
+        """Samples accepted but not yet in long-term storage: the writer's queue,
+        plus a backend's own (the PostgreSQL spool while the database is away)."""
+        queued = self.writer.backlog if self.writer is not None else 0
+        return queued + int(getattr(self.storage, "backlog", 0) or 0)
 
     def _attached(self, name: str) -> Device:
         device = self.devices.get(name)
