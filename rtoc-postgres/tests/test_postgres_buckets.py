@@ -7,7 +7,7 @@ import psycopg2
 import pytest
 
 from rtoc.storage.base import SampleBatch
-from rtoc_postgres.schema import MIGRATIONS
+from rtoc_postgres.schema import MIGRATIONS, SCHEMA_VERSION
 from rtoc_postgres.storage import PostgresStorage
 
 T0 = 1_764_000_000.0
@@ -100,5 +100,23 @@ def test_a_version_1_schema_is_migrated_and_its_rollups_filled(database, schema)
     assert as_rows(buckets) == [(T0, 2, 1.0, 3.0, 2.0), (T0 + 50, 1, 8.0, 8.0, 8.0)]
     with psycopg2.connect(**database) as connection, connection.cursor() as cursor:
         cursor.execute(f"SELECT value FROM {schema}.meta WHERE key = 'schema_version'")
-        assert cursor.fetchone() == ("2",)
+        assert cursor.fetchone() == (str(SCHEMA_VERSION),)
     storage.close()
+
+
+def test_retention_drops_old_batches_their_buckets_and_events(storage):
+    from rtoc.events import Event
+
+    for start in range(0, 100, 10):  # ten 10 s batches of 1 Hz
+        x = T0 + np.arange(start, start + 10, dtype=np.float64)
+        storage.append_samples([SampleBatch("D", "S", x, np.ones(10))])
+    storage.append_events([Event(text="old", time=T0, uid="o"), Event(text="new", time=T0 + 90)])
+    assert storage.delete_before(T0 + 45) == 40  # batches 0-9 .. 30-39; 40-49 straddles: kept
+    x, _ = storage.read("D", "S")
+    np.testing.assert_array_equal(x, T0 + np.arange(40.0, 100.0))
+    (info,) = storage.signals()
+    assert (info.count, info.first, info.last) == (60, T0 + 40, T0 + 99)
+    buckets = storage.read_buckets("D", "S", T0, T0 + 100, 10)  # 10 s buckets from rollups
+    assert buckets.count.sum() == 60 and buckets.start[0] == T0 + 40
+    assert [event.text for event in storage.events()] == ["new"]
+    assert storage.delete_before(T0) == 0

@@ -81,3 +81,14 @@ def test_samples_between_reads_a_time_range_through_the_index(storage, database,
 def test_an_unreachable_server_names_itself():
     with pytest.raises(StorageError, match=r"postgresql://x@127\.0\.0\.1:1/rtoc \(schema rtoc\)"):
         PostgresStorage({"host": "127.0.0.1", "port": 1, "user": "x", "dbname": "rtoc"})
+
+
+def test_stored_batch_uids_are_forgotten_after_30_days(storage, database, schema):
+    old, recent = query(database, f"SELECT uid FROM {schema}.batches ORDER BY stored")
+    query(
+        database,
+        f"UPDATE {schema}.batches SET stored = now() - interval '31 days' WHERE uid = %s",
+        old[0],
+    )
+    PostgresStorage(database, schema).close()  # each new connection forgets the old ones
+    assert query(database, f"SELECT uid FROM {schema}.batches") == [recent]

@@ -10,7 +10,8 @@ hand::
     samples(signal_id, seq, x, y)           one row per sample; seq counts per signal
     chunks(signal_id, first_seq, last_seq, x_min, x_max)
                                             one row per stored batch: the time index
-    batches(uid, stored)                    batches already stored (idempotent retries)
+    batches(uid, stored)                    batches already stored (idempotent retries),
+                                            forgotten after 30 days (version 3)
     events(uid, time, text, device, signal, priority, id, value)
     rollups(signal_id, level, bucket, n, y_min, y_max, y_sum)
                                             min/max/sum per bucket, for plots (version 2)
@@ -31,7 +32,7 @@ from psycopg2.extensions import connection as Connection
 
 from rtoc_postgres.rollups import WIDTHS
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _CREATE = """
 CREATE SCHEMA IF NOT EXISTS {s};
@@ -127,12 +128,18 @@ INSERT INTO {s}.rollups (signal_id, level, bucket, n, y_min, y_max, y_sum)
 ON CONFLICT DO NOTHING;
 """
 
+# Version 3: stored batch uids are forgotten after a while (see BATCH_MEMORY).
+_INDEX_BATCH_AGE = """
+CREATE INDEX IF NOT EXISTS batches_by_age ON {s}.batches (stored);
+"""
+
 #: What brings a schema from the version before to this one.
 MIGRATIONS = {
     1: _CREATE,
     2: _ADD_ROLLUPS.replace(
         "LEVELS", ", ".join(f"({level}, {width!r})" for level, width in enumerate(WIDTHS))
     ),
+    3: _INDEX_BATCH_AGE,
 }
 
 

@@ -106,6 +106,9 @@ class SpooledStorage:
     def delete(self, device: str, name: str) -> None:
         self._db().delete(device, name)
 
+    def delete_before(self, cutoff: float) -> int:
+        return self._db().delete_before(cutoff)
+
     def clear_events(self) -> None:
         self._db().clear_events()
 

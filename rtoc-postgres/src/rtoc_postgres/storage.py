@@ -36,6 +36,8 @@ _XY_ROW = np.dtype(
     [("fields", ">i2"), ("x_length", ">i4"), ("x", ">f8"), ("y_length", ">i4"), ("y", ">f8")]
 )
 _EVENT_COLUMNS = "uid, time, text, device, signal, priority, id, value"
+#: How long a stored batch's uid is remembered, to recognise a retry of it.
+BATCH_MEMORY_DAYS = 30
 
 
 class PostgresStorage:
@@ -87,6 +89,14 @@ class PostgresStorage:
                 **self.dsn,
             )
             ensure_schema(connection, self.schema)
+            with connection.cursor() as cursor:  # retries come within days, not months
+                cursor.execute(
+                    sql.SQL(
+                        "DELETE FROM {}.batches WHERE stored < now() - %s * interval '1 day'"
+                    ).format(self._s),
+                    (BATCH_MEMORY_DAYS,),
+                )
+            connection.commit()
             self._connection = connection
         return self._connection
 
@@ -352,6 +362,57 @@ class PostgresStorage:
                 sql.SQL("DELETE FROM {}.signals WHERE id = %s").format(self._s), (signal_id,)
             )
             self._ids.pop((device, name), None)
+
+    def delete_before(self, cutoff: float) -> int:
+        """Retention: drop samples and events older than ``cutoff`` (unix seconds).
+
+        Samples go in whole batches: a batch is dropped when its newest sample
+        is older than the cutoff, so up to one batch per signal older than the
+        cutoff stays. Rollups go with them. Returns the samples dropped.
+        """
+        levels = sql.SQL(", ").join(
+            sql.SQL("({}, {})").format(sql.Literal(level), sql.Literal(width))
+            for level, width in enumerate(WIDTHS)
+        )
+        parameters = {"cutoff": float(cutoff)}
+        with self._transaction() as cursor:
+            cursor.execute(
+                sql.SQL(
+                    "WITH gone AS (DELETE FROM {s}.chunks WHERE x_max < %(cutoff)s"
+                    "  RETURNING signal_id, first_seq, last_seq),"
+                    " removed AS (DELETE FROM {s}.samples p USING gone g"
+                    "  WHERE p.signal_id = g.signal_id AND p.seq BETWEEN g.first_seq AND g.last_seq"
+                    "  RETURNING p.signal_id)"
+                    " SELECT signal_id, count(*) FROM removed GROUP BY signal_id"
+                ).format(s=self._s),
+                parameters,
+            )
+            removed = cursor.fetchall()
+            for signal_id, count in removed:
+                cursor.execute(
+                    sql.SQL(
+                        "UPDATE {s}.signals SET count = count - %(n)s,"
+                        " x_min = (SELECT min(x_min) FROM {s}.chunks WHERE signal_id = %(id)s)"
+                        " WHERE id = %(id)s"
+                    ).format(s=self._s),
+                    {"n": count, "id": signal_id},
+                )
+            # rollup buckets wholly before what is left of each signal
+            cursor.execute(
+                sql.SQL(
+                    "DELETE FROM {s}.rollups r USING (VALUES {levels}) AS w (level, width),"
+                    " (SELECT s.id, least(%(cutoff)s, coalesce(s.x_min, %(cutoff)s)) AS edge"
+                    "  FROM {s}.signals s) e"
+                    " WHERE r.level = w.level AND r.signal_id = e.id"
+                    " AND (r.bucket + 1) * w.width <= e.edge"
+                ).format(s=self._s, levels=levels),
+                parameters,
+            )
+            cursor.execute(
+                sql.SQL("DELETE FROM {}.events WHERE time < %(cutoff)s").format(self._s),
+                parameters,
+            )
+        return sum(count for _, count in removed)
 
     # -- events --------------------------------------------------------------------
 
