@@ -16,11 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
-import attrs
 import numpy as np
 
 from rtoc.events import Event
-from rtoc.storage.base import SampleBatch, batch_arrays
+from rtoc.storage.base import SampleBatch, batch_arrays, event_from_row, event_row
 
 Keep = Literal["newest", "oldest"]
 _BLOB = np.dtype("<f8")
@@ -118,7 +117,7 @@ class Spool:
     def put_events(self, events: Sequence[Event]) -> None:
         if not events:
             return
-        rows = [(json.dumps({**attrs.asdict(e), "priority": int(e.priority)}),) for e in events]
+        rows = [(json.dumps(event_row(event)),) for event in events]
         with self._lock, self._db:
             self._db.execute("BEGIN")
             self._db.executemany("INSERT INTO events (event) VALUES (?)", rows)
@@ -156,7 +155,9 @@ class Spool:
     def oldest_events(self) -> tuple[int, list[Event]]:
         with self._lock:
             rows = self._db.execute("SELECT seq, event FROM events ORDER BY seq").fetchall()
-        return (rows[-1][0] if rows else 0), [Event(**json.loads(event)) for _, event in rows]
+        return (rows[-1][0] if rows else 0), [
+            event_from_row(json.loads(event)) for _, event in rows
+        ]
 
     def forget_events(self, up_to: int) -> None:
         with self._lock, self._db:

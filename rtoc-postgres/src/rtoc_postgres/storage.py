@@ -26,7 +26,16 @@ from psycopg2 import sql
 
 from rtoc.events import Event
 from rtoc.signals import Samples, SignalKey, empty_samples
-from rtoc.storage.base import SampleBatch, SignalInfo, StorageError, batch_arrays, time_bounds
+from rtoc.storage.base import (
+    EVENT_COLUMNS,
+    SampleBatch,
+    SignalInfo,
+    StorageError,
+    batch_arrays,
+    event_from_row,
+    event_row,
+    time_bounds,
+)
 from rtoc_postgres.copy import HEADER, TRAILER, sample_rows
 from rtoc_postgres.rollups import WIDTHS, Buckets, empty_buckets, merged, plan, rollup_rows
 from rtoc_postgres.schema import SchemaError, ensure_schema
@@ -35,7 +44,6 @@ from rtoc_postgres.schema import SchemaError, ensure_schema
 _XY_ROW = np.dtype(
     [("fields", ">i2"), ("x_length", ">i4"), ("x", ">f8"), ("y_length", ">i4"), ("y", ">f8")]
 )
-_EVENT_COLUMNS = "uid, time, text, device, signal, priority, id, value"
 #: How long a stored batch's uid is remembered, to recognise a retry of it.
 BATCH_MEMORY_DAYS = 30
 
@@ -419,15 +427,12 @@ class PostgresStorage:
     def append_events(self, events: Sequence[Event]) -> None:
         if not events:
             return
-        rows = [
-            (e.uid, e.time, e.text, e.device, e.signal, int(e.priority), e.id, e.value)
-            for e in events
-        ]
+        rows = [event_row(event) for event in events]
         with self._transaction() as cursor:
             psycopg2.extras.execute_values(
                 cursor,
                 sql.SQL(
-                    f"INSERT INTO {{}}.events ({_EVENT_COLUMNS}) VALUES %s"
+                    f"INSERT INTO {{}}.events ({EVENT_COLUMNS}) VALUES %s"
                     " ON CONFLICT (uid) DO NOTHING"
                 )
                 .format(self._s)
@@ -438,31 +443,21 @@ class PostgresStorage:
     def events(
         self, start: float | None = None, end: float | None = None, limit: int | None = None
     ) -> list[Event]:
+        if limit is not None and limit <= 0:
+            return []  # PostgreSQL refuses a negative LIMIT
         conditions = ["TRUE"]
         if start is not None:
             conditions.append("time >= %(start)s")
         if end is not None:
             conditions.append("time <= %(end)s")
         query = sql.SQL(
-            f"SELECT {_EVENT_COLUMNS} FROM {{}}.events WHERE {' AND '.join(conditions)}"
+            f"SELECT {EVENT_COLUMNS} FROM {{}}.events WHERE {' AND '.join(conditions)}"
             " ORDER BY time DESC, uid DESC" + (" LIMIT %(limit)s" if limit is not None else "")
         ).format(self._s)
         with self._transaction() as cursor:
             cursor.execute(query, {"start": _float(start), "end": _float(end), "limit": limit})
             rows = cursor.fetchall()
-        return [
-            Event(
-                uid=uid,
-                time=time,
-                text=text,
-                device=device,
-                signal=signal,
-                priority=priority,
-                id=id_,
-                value=value,
-            )
-            for uid, time, text, device, signal, priority, id_, value in reversed(rows)
-        ]
+        return [event_from_row(row) for row in reversed(rows)]
 
     def clear_events(self) -> None:
         with self._transaction() as cursor:

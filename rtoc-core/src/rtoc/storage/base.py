@@ -77,6 +77,39 @@ def batch_arrays(batch: SampleBatch) -> Samples:
     return Samples(x, y)
 
 
+#: An event as a table row, in this order (``event_row`` / ``event_from_row``).
+EVENT_COLUMNS = "uid, time, text, device, signal, priority, id, value"
+
+EventRow = tuple[str, float, str, str, str, int, str, float | None]
+
+
+def event_row(event: Event) -> EventRow:
+    return (
+        event.uid,
+        event.time,
+        event.text,
+        event.device,
+        event.signal,
+        int(event.priority),
+        event.id,
+        event.value,
+    )
+
+
+def event_from_row(row: Sequence[object]) -> Event:
+    uid, time, text, device, signal, priority, event_id, value = row
+    return Event(
+        uid=uid,
+        time=time,
+        text=text,
+        device=device,
+        signal=signal,
+        priority=priority,
+        id=event_id,
+        value=value,
+    )
+
+
 def time_bounds(x: np.ndarray) -> tuple[float | None, float | None]:
     """Smallest and largest timestamp in ``x``, NaN ignored; None when there is none."""
     if not len(x) or np.isnan(x).all():

@@ -37,7 +37,16 @@ import numpy as np
 
 from rtoc.events import Event
 from rtoc.signals import Samples, SignalKey, between, empty_samples
-from rtoc.storage.base import SampleBatch, SignalInfo, StorageError, batch_arrays, time_bounds
+from rtoc.storage.base import (
+    EVENT_COLUMNS,
+    SampleBatch,
+    SignalInfo,
+    StorageError,
+    batch_arrays,
+    event_from_row,
+    event_row,
+    time_bounds,
+)
 
 if TYPE_CHECKING:
     from rtoc.config import Config
@@ -101,8 +110,6 @@ UPDATE signals SET
     unit = coalesce(nullif(:unit, ''), unit)
 WHERE id = :id
 """
-
-_EVENT_COLUMNS = "uid, time, text, device, signal, priority, id, value"
 
 
 class SQLiteStorage:
@@ -313,11 +320,8 @@ class SQLiteStorage:
             return
         with self._writing() as db:
             db.executemany(
-                f"INSERT OR IGNORE INTO events ({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (e.uid, e.time, e.text, e.device, e.signal, int(e.priority), e.id, e.value)
-                    for e in events
-                ],
+                f"INSERT OR IGNORE INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [event_row(event) for event in events],
             )
 
     def events(
@@ -330,23 +334,10 @@ class SQLiteStorage:
         parameters.append(-1 if limit is None else limit)
         with self._reading() as db:
             rows = db.execute(
-                f"SELECT {_EVENT_COLUMNS} FROM events{where}"
-                " ORDER BY time DESC, rowid DESC LIMIT ?",
+                f"SELECT {EVENT_COLUMNS} FROM events{where} ORDER BY time DESC, rowid DESC LIMIT ?",
                 parameters,
             ).fetchall()
-        return [
-            Event(
-                uid=uid,
-                time=time,
-                text=text,
-                device=device,
-                signal=signal,
-                priority=priority,
-                id=event_id,
-                value=value,
-            )
-            for uid, time, text, device, signal, priority, event_id, value in reversed(rows)
-        ]
+        return [event_from_row(row) for row in reversed(rows)]
 
     def clear_events(self) -> None:
         with self._writing() as db:

@@ -310,6 +310,7 @@ class StorageContract:
         assert texts(start=T0 + 2, end=T0 + 7, limit=2) == ["e5", "e7"]
         assert texts(limit=100) == texts()
         assert texts(limit=0) == []
+        assert texts(limit=-1) == []
         assert texts(start=T0 + 10) == []
 
     def test_clear_events(self, storage: Storage) -> None:
