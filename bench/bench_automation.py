@@ -16,21 +16,11 @@ import time
 from pathlib import Path
 
 import attrs
+from figures import emit
 
 from rtoc.config import Config
 from rtoc.events import Event
 from rtoc.logger import Logger
-
-
-def emit(figure: str, value: float, unit: str, target: str, **extra: object) -> None:
-    import json
-
-    print(
-        json.dumps(
-            {"figure": figure, "value": round(value, 4), "unit": unit, "target": target, **extra}
-        ),
-        flush=True,
-    )
 
 
 def logger_with_events(home: Path, rules: dict[str, dict]) -> Logger:
@@ -109,6 +99,7 @@ def main() -> None:
             statistics.median(latencies) * 1000,
             "ms",
             "< 0.1",
+            digits=4,
             p90=round(statistics.quantiles(latencies, n=10)[-1] * 1000, 4),
         )
         watched, passes = best_of(3, lambda: ingest_rate(home, 100, watched=True))

@@ -6,23 +6,14 @@ Run with ``nox -s bench`` or ``python bench/bench_core.py``.
 from __future__ import annotations
 
 import gc
-import json
 import time
 import tracemalloc
 
 import numpy as np
+from figures import emit
 
 from rtoc.logger import Logger
 from rtoc.signals import Signal, SignalStore
-
-
-def emit(figure: str, value: float, unit: str, target: str, **extra: object) -> None:
-    print(
-        json.dumps(
-            {"figure": figure, "value": round(value, 3), "unit": unit, "target": target, **extra}
-        ),
-        flush=True,
-    )
 
 
 def memory_per_sample(signals: int = 10, capacity: int = 500_000) -> float:

@@ -9,7 +9,6 @@ Run with ``nox -s bench`` or ``python bench/bench_postgres.py``.
 
 from __future__ import annotations
 
-import json
 import statistics
 import tempfile
 import threading
@@ -20,6 +19,7 @@ from pathlib import Path
 import attrs
 import numpy as np
 import psycopg2
+from figures import emit
 
 from rtoc.config import Config
 from rtoc.logger import Logger
@@ -30,15 +30,6 @@ from rtoc_postgres.storage import PostgresStorage
 
 DATABASE = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
 T0 = 1_764_000_000.0
-
-
-def emit(figure: str, value: float, unit: str, target: str, **extra: object) -> None:
-    print(
-        json.dumps(
-            {"figure": figure, "value": round(value, 3), "unit": unit, "target": target, **extra}
-        ),
-        flush=True,
-    )
 
 
 def sustained_ingest(schema: str, seconds: float = 10.0, signals: int = 20) -> dict:

@@ -8,13 +8,13 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 import time
 from pathlib import Path
 
 import attrs
 import numpy as np
+from figures import emit
 
 from rtoc.config import Config
 from rtoc.logger import Logger
@@ -22,15 +22,6 @@ from rtoc.storage.sqlite import SQLiteStorage
 
 SIGNALS = 100
 BATCH = 1000
-
-
-def emit(figure: str, value: float, unit: str, target: str, **extra: object) -> None:
-    print(
-        json.dumps(
-            {"figure": figure, "value": round(value, 3), "unit": unit, "target": target, **extra}
-        ),
-        flush=True,
-    )
 
 
 def make_logger(path: Path, interval: float) -> Logger:

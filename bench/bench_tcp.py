@@ -23,20 +23,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+from figures import emit
 
 from rtoc.net import Client
 from rtoc.net.frame import Cipher, encode
 
 PASSWORD = "bench password"
-
-
-def emit(figure: str, value: float, unit: str, target: str, **extra: object) -> None:
-    print(
-        json.dumps(
-            {"figure": figure, "value": round(value, 3), "unit": unit, "target": target, **extra}
-        ),
-        flush=True,
-    )
 
 
 def free_port() -> int:
