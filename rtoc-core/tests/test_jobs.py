@@ -107,7 +107,7 @@ def test_schedule_forms_and_their_text():
 
 @pytest.mark.timeout(10)
 def test_once_job_runs_exactly_once_and_its_output_reaches_the_automation(logger):
-    job = logger.automation.add_job("hello", "print('hi', 1 + 1)\n", Schedule.once())
+    job = logger.automation.jobs.add("hello", "print('hi', 1 + 1)\n", Schedule.once())
 
     wait_until(lambda: job.info().state == "done", what="the once job to be done")
 
@@ -117,7 +117,7 @@ def test_once_job_runs_exactly_once_and_its_output_reaches_the_automation(logger
     assert ("hello", "hi 2") in logger.automation.output
     assert outputs(logger, "hello") == ["hi 2"]
     assert not job.running
-    assert [i.name for i in logger.automation.job_infos()] == ["hello"]
+    assert [i.name for i in logger.automation.jobs.infos()] == ["hello"]
 
 
 @pytest.mark.timeout(10)
@@ -125,7 +125,7 @@ def test_periodic_job_keeps_globals_and_trig_fires_on_rising_edges_only(logger):
     source = (
         "global n = 0\nn += 1\nprint('run', n)\ntrig 3 <= n <= 4 or n >= 7:\n    print('edge', n)\n"
     )
-    job = logger.automation.add_job("count", source, Schedule.every(0.01))
+    job = logger.automation.jobs.add("count", source, Schedule.every(0.01))
 
     wait_until(lambda: job.runs >= 9, what="nine runs")
     logger.automation.jobs.stop("count")
@@ -143,7 +143,7 @@ def test_periodic_job_keeps_globals_and_trig_fires_on_rising_edges_only(logger):
 @pytest.mark.timeout(10)
 def test_a_failing_run_is_reported_and_the_next_run_still_happens(logger):
     source = "global n = 0\nn += 1\nif n == 1:\n    x = 1 / 0\nprint('ok', n)\n"
-    job = logger.automation.add_job("flaky", source, Schedule.every(0.01))
+    job = logger.automation.jobs.add("flaky", source, Schedule.every(0.01))
 
     wait_until(lambda: "ok 2" in outputs(logger, "flaky"), what="the run after the failure")
     logger.automation.jobs.stop("flaky")
@@ -163,7 +163,7 @@ def test_a_failing_run_is_reported_and_the_next_run_still_happens(logger):
 
 @pytest.mark.timeout(10)
 def test_the_same_failure_every_run_is_reported_once(logger):
-    job = logger.automation.add_job("broken", "x = 1\nundefined_name\n", Schedule.every(0.005))
+    job = logger.automation.jobs.add("broken", "x = 1\nundefined_name\n", Schedule.every(0.005))
 
     wait_until(lambda: job.failures >= 10, what="ten failures")
     logger.automation.jobs.stop("broken")
@@ -177,7 +177,7 @@ def test_the_same_failure_every_run_is_reported_once(logger):
 @pytest.mark.timeout(10)
 def test_a_different_failure_is_reported_separately(logger):
     source = "global n = 0\nn += 1\nif n < 3:\n    x = 1 / 0\nelse:\n    y = [][n]\n"
-    job = logger.automation.add_job("two", source, Schedule.every(0.005))
+    job = logger.automation.jobs.add("two", source, Schedule.every(0.005))
 
     wait_until(lambda: job.failures >= 5, what="five failures")
     logger.automation.jobs.stop("two")
@@ -205,7 +205,7 @@ def test_overrunning_periodic_job_skips_ticks_instead_of_stacking_runs(logger):
         "active -= 1\n"
     )
     started = time.monotonic()
-    job = logger.automation.add_job("slow", source, Schedule.every(0.02))
+    job = logger.automation.jobs.add("slow", source, Schedule.every(0.02))
 
     wait_until(lambda: job.runs >= 4, what="four runs")
     logger.automation.jobs.stop("slow")
@@ -231,7 +231,7 @@ def test_overrunning_periodic_job_skips_ticks_instead_of_stacking_runs(logger):
 @pytest.mark.timeout(10)
 def test_signal_job_runs_on_new_data_of_its_signal_only(logger):
     source = "print(trigger.device + '.' + trigger.name, len(trigger))\n"
-    job = logger.automation.add_job("on_s", source, Schedule.on_signals([("D", "S")]))
+    job = logger.automation.jobs.add("on_s", source, Schedule.on_signals([("D", "S")]))
     assert job.info().schedule == "on new data of D.S"
 
     logger.stream(1.0, "Other", "D")
@@ -256,7 +256,7 @@ def test_triggers_during_a_run_fold_into_one_more_run(logger):
         "while ('Gate', 'open') not in logger.store:\n"
         "    time.sleep(0.002)\n"
     )
-    job = logger.automation.add_job("fold", source, Schedule.on_signals([("D", "S")]))
+    job = logger.automation.jobs.add("fold", source, Schedule.on_signals([("D", "S")]))
 
     logger.stream(0.0, "S", "D")
     wait_for_output(logger, "fold", "run 1")  # the first run is under way
@@ -272,7 +272,7 @@ def test_triggers_during_a_run_fold_into_one_more_run(logger):
 
 @pytest.mark.timeout(10)
 def test_stopped_signal_job_does_not_run_and_starts_again(logger):
-    job = logger.automation.add_job("sig", "print('x')\n", Schedule.on_signals([("D", "S")]))
+    job = logger.automation.jobs.add("sig", "print('x')\n", Schedule.on_signals([("D", "S")]))
     jobs = logger.automation.jobs
 
     assert jobs.stop("sig") is True
@@ -290,7 +290,7 @@ def test_stopped_signal_job_does_not_run_and_starts_again(logger):
 @pytest.mark.timeout(10)
 def test_endless_job_does_not_stop_sampling_and_stops_quickly(logger):
     source = "print('started')\nwhile True:\n    pass\n"
-    job = logger.automation.add_job("spin", source, Schedule.once())
+    job = logger.automation.jobs.add("spin", source, Schedule.once())
     wait_for_output(logger, "spin", "started")
 
     for i in range(10_000):
@@ -318,7 +318,7 @@ def test_script_catching_exception_broadly_is_still_stopped(logger):
         "    except Exception:\n"
         "        pass\n"
     )
-    job = logger.automation.add_job("stubborn", source, Schedule.every(0.5))
+    job = logger.automation.jobs.add("stubborn", source, Schedule.every(0.5))
     wait_for_output(logger, "stubborn", "started")
 
     assert logger.automation.jobs.stop("stubborn") is True
@@ -346,7 +346,7 @@ def test_stop_requested_before_the_run_begins_is_not_lost(logger):
     # Holding the watchdog's lock only pins the interleaving: the job's thread
     # has started but has not registered its run yet when stop() comes.
     with watchdog._lock:
-        job = logger.automation.add_job("early", "while True:\n    pass\n", Schedule.once())
+        job = logger.automation.jobs.add("early", "while True:\n    pass\n", Schedule.once())
         job.stop(timeout=0.01)  # the thread is parked in watchdog.begin
     try:
         wait_until(lambda: not job.running, timeout=0.5, what="the stopped job to end")
@@ -359,7 +359,7 @@ def test_stop_requested_before_the_run_begins_is_not_lost(logger):
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_a_run_raising_keyboard_interrupt_is_reported_and_the_job_goes_on(logger):
     source = "global n = 0\nn += 1\nif n == 1:\n    raise KeyboardInterrupt\nprint('ok', n)\n"
-    job = logger.automation.add_job("kb", source, Schedule.every(0.01))
+    job = logger.automation.jobs.add("kb", source, Schedule.every(0.01))
 
     wait_until(lambda: job.runs >= 1, what="the first run")
     wait_until(lambda: "ok 2" in outputs(logger, "kb"), timeout=0.5, what="the next run")
@@ -375,15 +375,15 @@ def test_replace_remove_start_stop_and_unknown_names(logger):
     automation = logger.automation
     jobs = automation.jobs
     counting = "global n = 0\nn += 1\nprint('{tag}', n)\n"
-    old = automation.add_job("a", counting.format(tag="old"), Schedule.every(0.01))
-    automation.add_job("b", "pass\n", Schedule.once(), start=False)
+    old = automation.jobs.add("a", counting.format(tag="old"), Schedule.every(0.01))
+    automation.jobs.add("b", "pass\n", Schedule.once(), start=False)
     wait_until(lambda: old.runs >= 3, what="three runs of the old job")
 
     with pytest.raises(JobError, match="'a' exists"):
-        automation.add_job("a", "pass\n", Schedule.once())
+        automation.jobs.add("a", "pass\n", Schedule.once())
     assert jobs.get("a") is old and old.running
 
-    new = automation.add_job("a", counting.format(tag="new"), Schedule.every(0.01), replace=True)
+    new = automation.jobs.add("a", counting.format(tag="new"), Schedule.every(0.01), replace=True)
     assert not old.running and old.info().state == "stopped"
     assert jobs.get("a") is new
     wait_until(lambda: new.runs >= 1, what="a run of the new job")
@@ -397,7 +397,7 @@ def test_replace_remove_start_stop_and_unknown_names(logger):
     wait_until(lambda: new.runs > runs, what="a run after starting again")
     assert new.info().state in ("waiting", "running")
 
-    assert [info.name for info in automation.job_infos()] == ["a", "b"]
+    assert [info.name for info in automation.jobs.infos()] == ["a", "b"]
     assert jobs.get("b").info().state == "waiting" and jobs.get("b").runs == 0
 
     assert jobs.remove("a") is True
@@ -412,17 +412,17 @@ def test_replace_remove_start_stop_and_unknown_names(logger):
 
     for bad in ("", "   ", None):
         with pytest.raises(JobError, match="needs a name"):
-            automation.add_job(bad, "pass\n", Schedule.once())
+            automation.jobs.add(bad, "pass\n", Schedule.once())
 
 
 @pytest.mark.timeout(10)
 def test_a_job_that_does_not_compile_leaves_the_old_one_running(logger):
     automation = logger.automation
-    old = automation.add_job("keep", "global n = 0\nn += 1\n", Schedule.every(0.01))
+    old = automation.jobs.add("keep", "global n = 0\nn += 1\n", Schedule.every(0.01))
     wait_until(lambda: old.runs >= 1, what="a run")
 
     with pytest.raises(ScriptError) as raised:
-        automation.add_job("keep", "x = 1\ny = (\n", Schedule.every(0.01), replace=True)
+        automation.jobs.add("keep", "x = 1\ny = (\n", Schedule.every(0.01), replace=True)
     assert raised.value.line == 2 or "line 2" in str(raised.value)
 
     assert automation.jobs.get("keep") is old and old.running
@@ -430,14 +430,14 @@ def test_a_job_that_does_not_compile_leaves_the_old_one_running(logger):
     wait_until(lambda: old.runs > runs, what="the old job to go on running")
 
     with pytest.raises(ScriptError):
-        automation.add_job("fresh", "def (:\n", Schedule.once())
+        automation.jobs.add("fresh", "def (:\n", Schedule.once())
     assert "fresh" not in automation.jobs
 
 
 @pytest.mark.timeout(10)
 def test_sys_exit_ends_only_that_run(logger):
     source = "global n = 0\nn += 1\nprint('before', n)\nsys.exit()\nprint('after', n)\n"
-    job = logger.automation.add_job("quits", source, Schedule.every(0.01))
+    job = logger.automation.jobs.add("quits", source, Schedule.every(0.01))
 
     wait_until(lambda: job.runs >= 3, what="three runs")
     logger.automation.jobs.stop("quits")
@@ -588,9 +588,9 @@ def test_logger_close_stops_all_jobs(tmp_path):
     try:
         automation = logger.automation
         source = "print('started')\nwhile True:\n    pass\n"
-        spin = automation.add_job("close-spin", source, Schedule.once())
-        tick = automation.add_job("close-tick", "x = 1\n", Schedule.every(0.01))
-        sig = automation.add_job("close-sig", "x = 1\n", Schedule.on_signals([("D", "S")]))
+        spin = automation.jobs.add("close-spin", source, Schedule.once())
+        tick = automation.jobs.add("close-tick", "x = 1\n", Schedule.every(0.01))
+        sig = automation.jobs.add("close-sig", "x = 1\n", Schedule.on_signals([("D", "S")]))
         wait_for_output(logger, "close-spin", "started")
         wait_until(lambda: tick.runs >= 1, what="a periodic run")
         assert len(job_threads(*names)) == 3

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rtoc.automation.conditions import EventWatcher
-from rtoc.automation.jobs import Job, JobError, JobInfo, Jobs, Schedule
+from rtoc.automation.jobs import Job, Jobs, Schedule
 from rtoc.automation.namespace import SignalRef, script_namespace
 from rtoc.automation.rules import (
     ACTIONS_FILE,
@@ -110,22 +110,7 @@ class Automation:
                 self.actions_active = bool(actions)
             self._apply()
 
-    # -- script jobs ---------------------------------------------------------------------
-
-    def add_job(
-        self,
-        name: str,
-        source: str,
-        schedule: Schedule,
-        *,
-        replace: bool = False,
-        start: bool = True,
-    ) -> Job:
-        """A named script job (see :class:`Schedule`); ScriptError if it does not compile."""
-        return self.jobs.add(name, source, schedule, replace=replace, start=start)
-
-    def job_infos(self) -> list[JobInfo]:
-        return self.jobs.infos()
+    # -- script jobs: see self.jobs (add, start, stop, remove, infos) ------------------
 
     def run(
         self, source: str, name: str = "script", time_limit: float = RUN_TIME_LIMIT
@@ -358,6 +343,3 @@ def _described(rules: RuleFile) -> dict[str, dict[str, Any]]:
         else:
             described[name] = {**rule.to_json(), "errors": False}
     return described
-
-
-__all__ = ["Automation", "JobError", "Rule", "RuleError", "Schedule"]

@@ -55,7 +55,7 @@ def add_job(automation: Automation, value: Any, key_of: KeyOf) -> dict[str, Any]
         raise CommandError(f"addJob: replace must be true or false, got {replace!r}")
     schedule = _schedule(value, key_of)
     try:
-        job = automation.add_job(name, source, schedule, replace=replace)
+        job = automation.jobs.add(name, source, schedule, replace=replace)
     except ScriptError as error:
         raise CommandError(str(error)) from None
     return _info(job.info())
@@ -80,7 +80,7 @@ def _schedule(value: dict[str, Any], key_of: KeyOf) -> Schedule:
 
 
 def jobs(automation: Automation, value: Any) -> list[dict[str, Any]]:
-    return [_info(info) for info in automation.job_infos()]
+    return [_info(info) for info in automation.jobs.infos()]
 
 
 def _each_job(action: Callable[[Automation, str], Any]) -> Callable[[Automation, Any], Any]:
