@@ -85,13 +85,8 @@ class Automation:
     def start(self) -> None:
         """Load the global events and actions and start those switched on."""
         self._started = True
-        for name, rules in (("events", self.events), ("actions", self.actions)):
-            for invalid in rules.load():
-                self._report(Priority.WARNING, f"global {name[:-1]} skipped: {invalid.error}")
-            if rules.problem:
-                self._report(Priority.ERROR, f"global {name} not loaded: {rules.problem}")
         self.logger.events.subscribe(self._on_event)
-        self._apply()
+        self.reload()
 
     def close(self) -> None:
         self._started = False
@@ -184,9 +179,17 @@ class Automation:
             self._apply()
 
     def reload(self) -> list[InvalidRule]:
-        """Read both files again (after editing them by hand); return the invalid entries."""
+        """Read both files (again, after editing them by hand); report and return
+        the invalid entries."""
+        invalid: list[InvalidRule] = []
         with self._lock:
-            invalid = self.events.load() + self.actions.load()
+            for name, rules in (("event", self.events), ("action", self.actions)):
+                skipped = rules.load()
+                for entry in skipped:
+                    self._report(Priority.WARNING, f"global {name} skipped: {entry.error}")
+                if rules.problem:
+                    self._report(Priority.ERROR, f"global {name}s not loaded: {rules.problem}")
+                invalid += skipped
             self._apply()
         return invalid
 
@@ -290,8 +293,10 @@ class Automation:
         if job.schedule.kind != "signals":
             return
 
-        def on_samples(signal: Signal) -> None:
-            job.trigger(SignalRef(self.logger, signal.device, signal.name))
+        refs = {key: SignalRef(self.logger, *key) for key in job.schedule.signals}
+
+        def on_samples(signal: Signal) -> None:  # in the sample's thread: keep it short
+            job.trigger(refs[signal.device, signal.name])
 
         self._listeners[job.name] = on_samples
         for key in job.schedule.signals:
@@ -308,10 +313,11 @@ class Automation:
             self.logger, lambda text: self.print("global events", text), devices
         )
 
-    def _rule_failed(self, rule: EventRule, message: str) -> None:
+    def _rule_failed(self, rule: EventRule, message: str, kind: str) -> None:
+        """``kind`` (the error's type) is what makes two failures "the same", whatever
+        values their messages name."""
         text = f"global event {rule.name}: condition {rule.cond!r} failed: {message}"
-        # the same error type is "the same failure", whatever values its text names
-        self._report(Priority.ERROR, text, key=(rule.name, message.partition(":")[0]))
+        self._report(Priority.ERROR, text, key=(rule.name, kind))
 
     def _long_run(self, run: Run) -> None:
         self._report(

@@ -54,8 +54,8 @@ class EventWatcher:
     """Raises global events whose conditions hold, evaluated on new samples.
 
     ``names(devices)`` builds the namespace conditions see; ``on_error(rule,
-    message)`` hears about conditions that raise (other than for a signal
-    that has no samples yet, which just means "not yet").
+    message, kind)`` hears about conditions that raise (other than for a
+    signal that has no samples yet, which just means "not yet") or hang.
     """
 
     def __init__(
@@ -63,7 +63,7 @@ class EventWatcher:
         logger: Logger,
         watchdog: Watchdog,
         names: Callable[[set[str]], dict[str, Any]],
-        on_error: Callable[[EventRule, str], None],
+        on_error: Callable[[EventRule, str, str], None],
     ) -> None:
         self._logger = logger
         self._watchdog = watchdog
@@ -87,8 +87,8 @@ class EventWatcher:
         fire a rising edge again.
         """
         with self._lock:
-            before = {(w.rule.name, w.rule): w for watches in self._index.values() for w in watches}
-            before.update({(w.rule.name, w.rule): w for w in self._unbound})
+            before = {w.rule: w for watches in self._index.values() for w in watches}
+            before.update({w.rule: w for w in self._unbound})
             index: dict[SignalKey, list[_Watch]] = {}
             unbound: list[_Watch] = []
             devices: set[str] = set()
@@ -98,7 +98,7 @@ class EventWatcher:
                     del self.switched_off[rule.name]  # changed: give it another chance
                 if not rule.active or rule.name in self.switched_off:
                     continue
-                watch = before.get((rule.name, rule)) or _Watch(rule)
+                watch = before.get(rule) or _Watch(rule)
                 devices |= rule.condition.device_references
                 for key in rule.condition.signals:
                     index.setdefault(key, []).append(watch)
@@ -182,7 +182,8 @@ class EventWatcher:
         except MissingSignal:
             return  # a signal it reads has no samples yet: nothing to decide
         except Exception as error:
-            self._on_error(rule, f"{type(error).__name__}: {error}")
+            kind = type(error).__name__
+            self._on_error(rule, f"{kind}: {error}", kind)
             return
         before, watch.held = watch.held, now
         if watch.fires(before, now):
@@ -207,7 +208,7 @@ class EventWatcher:
     def _drop(self, watch: _Watch, reason: str) -> None:
         """Stop watching a rule whose condition hangs (called with the lock held)."""
         self.switched_off[watch.rule.name] = (watch.rule, reason)
-        self._on_error(watch.rule, reason)
+        self._on_error(watch.rule, reason, "interrupted")
         self._index = {
             key: tuple(w for w in watches if w is not watch) for key, watches in self._index.items()
         }
