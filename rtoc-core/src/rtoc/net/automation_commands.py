@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from rtoc.automation.automation import Automation
 from rtoc.automation.jobs import Schedule
 from rtoc.automation.script import ScriptError
 
 if TYPE_CHECKING:
-    from rtoc.automation.automation import Automation
     from rtoc.signals import SignalKey
 
 
@@ -58,7 +58,7 @@ def add_job(automation: Automation, value: Any, key_of: KeyOf) -> dict[str, Any]
         job = automation.jobs.add(name, source, schedule, replace=replace)
     except ScriptError as error:
         raise CommandError(str(error)) from None
-    return _info(job.info())
+    return attrs.asdict(job.info())
 
 
 def _schedule(value: dict[str, Any], key_of: KeyOf) -> Schedule:
@@ -73,23 +73,27 @@ def _schedule(value: dict[str, Any], key_of: KeyOf) -> Schedule:
         return Schedule.every(spec)
     if kind == "samplerate":
         return Schedule.samplerate(spec)
-    names = [spec] if isinstance(spec, str) else spec
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise CommandError('addJob: signals is a list of "Device.Signal" names')
+    names = _names(spec, 'addJob: signals is a list of "Device.Signal" names')
     return Schedule.on_signals(key_of("logger.addJob.signals", name) for name in names)
 
 
+def _names(value: Any, refusal: str) -> list[str]:
+    """One name or a list of them, as a list; CommandError(refusal) for anything else."""
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise CommandError(f"{refusal}, got {value!r}")
+    return names
+
+
 def jobs(automation: Automation, value: Any) -> list[dict[str, Any]]:
-    return [_info(info) for info in automation.jobs.infos()]
+    return [attrs.asdict(info) for info in automation.jobs.infos()]
 
 
 def _each_job(action: Callable[[Automation, str], Any]) -> Callable[[Automation, Any], Any]:
     """A command taking one job name or a list of them; answers ``{name: result}``."""
 
     def command(automation: Automation, value: Any) -> dict[str, Any]:
-        names = [value] if isinstance(value, str) else value
-        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise CommandError(f"takes a job name or a list of them, got {value!r}")
+        names = _names(value, "takes a job name or a list of them")
         for name in names:
             automation.jobs.get(name)  # every name known before anything is done
         return {name: action(automation, name) for name in names}
@@ -127,26 +131,24 @@ def script_output(automation: Automation, value: Any) -> list[dict[str, str]]:
     return [{"source": source, "text": text} for source, text in lines]
 
 
-def set_rules(setter: str) -> Callable[[Automation, Any], dict[str, bool]]:
+def set_rules(setter: Callable[[Automation, Any], Any]) -> Callable[[Automation, Any], Any]:
     """``{name: {key: value, ...}, ...}``: all entries valid, or none is changed."""
 
     def command(automation: Automation, value: Any) -> dict[str, bool]:
         if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
             raise CommandError("takes an object of entries: {name: {key: value, ...}}")
-        getattr(automation, setter)(value)
+        setter(automation, value)
         return dict.fromkeys(value, True)
 
     return command
 
 
-def remove_rules(remover: str) -> Callable[[Automation, Any], dict[str, bool]]:
+def remove_rules(remover: Callable[[Automation, Any], Any]) -> Callable[[Automation, Any], Any]:
     """An entry name or a list of them: all must exist, or none is removed."""
 
     def command(automation: Automation, value: Any) -> dict[str, bool]:
-        names = [value] if isinstance(value, str) else value
-        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise CommandError(f"takes an entry name or a list of them, got {value!r}")
-        getattr(automation, remover)(names)
+        names = _names(value, "takes an entry name or a list of them")
+        remover(automation, names)
         return dict.fromkeys(names, True)
 
     return command
@@ -162,10 +164,6 @@ def _switch(which: str) -> Callable[[Automation, Any], bool]:
     return command
 
 
-def _info(info: Any) -> dict[str, Any]:
-    return attrs.asdict(info)
-
-
 #: Commands that need only the automation; ``addJob`` also needs signal names resolved.
 COMMANDS: dict[str, Callable[[Automation, Any], Any]] = {
     "jobs": jobs,
@@ -176,10 +174,10 @@ COMMANDS: dict[str, Callable[[Automation, Any], Any]] = {
     "scriptOutput": script_output,
     "globalEvents": lambda automation, value: automation.describe_events(),
     "globalActions": lambda automation, value: automation.describe_actions(),
-    "setGlobalEvent": set_rules("set_global_events"),
-    "setGlobalAction": set_rules("set_global_actions"),
-    "removeGlobalEvent": remove_rules("remove_global_events"),
-    "removeGlobalAction": remove_rules("remove_global_actions"),
+    "setGlobalEvent": set_rules(Automation.set_global_events),
+    "setGlobalAction": set_rules(Automation.set_global_actions),
+    "removeGlobalEvent": remove_rules(Automation.remove_global_events),
+    "removeGlobalAction": remove_rules(Automation.remove_global_actions),
     "globalEventsActivated": _switch("events"),
     "globalActionsActivated": _switch("actions"),
 }
