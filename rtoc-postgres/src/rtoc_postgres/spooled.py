@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 
 from rtoc.events import Event
 from rtoc.signals import Samples
-from rtoc.storage.base import SampleBatch, SignalInfo, StorageError, batch_arrays
+from rtoc.storage.base import SampleBatch, SignalInfo, StorageError
 from rtoc_postgres.rollups import Buckets
 from rtoc_postgres.spool import Spool
 from rtoc_postgres.storage import PostgresStorage
@@ -78,8 +78,7 @@ class SpooledStorage:
     # -- writes ----------------------------------------------------------------------
 
     def append_samples(self, batches: Sequence[SampleBatch]) -> None:
-        for batch in batches:
-            batch_arrays(batch)  # a bad batch is refused here, never spooled
+        # a bad batch raises ValueError from either path before anything is stored
         with self._lock:
             if self.spool.empty and self._database is not None:
                 try:
@@ -150,9 +149,6 @@ class SpooledStorage:
             self._wake.clear()
             if self._closing:
                 return
-            if self.spool.empty and self._database is not None:
-                delay = self._first_retry
-                continue
             if self.drain():
                 delay = self._first_retry
             else:
