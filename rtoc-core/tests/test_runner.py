@@ -1,0 +1,29 @@
+"""Runner picks the storage backend the config asks for, or says what is missing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rtoc.plugins import PluginRegistry
+from rtoc.runner import Runner, RunnerError
+
+
+def test_postgresql_active_without_the_backend_says_what_to_install(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"postgresql": {"active": True}}))
+    registry = PluginRegistry.load(entry_points=False)  # rtoc-core alone
+    with pytest.raises(RunnerError) as caught:
+        Runner(tmp_path, registry)
+    message = str(caught.value)
+    assert (
+        "postgresql.active: no storage backend 'postgresql' (pip install rtoc-postgres)" in message
+    )
+    assert "installed: memory, sqlite" in message
+
+
+def test_backup_off_and_postgresql_off_means_no_storage(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"backup": {"active": False}}))
+    runner = Runner(tmp_path, PluginRegistry.load(entry_points=False))
+    assert runner.logger.storage is None and runner.backend == ""
+    runner.logger.close()
