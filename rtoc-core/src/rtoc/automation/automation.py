@@ -36,7 +36,7 @@ from rtoc.automation.rules import (
     parse_event,
 )
 from rtoc.automation.script import Script, ScriptError
-from rtoc.automation.watchdog import Interrupted, Run, Watchdog
+from rtoc.automation.watchdog import Run, Watchdog
 from rtoc.events import Event, Priority, RepeatFilter
 from rtoc.signals import Signal
 
@@ -73,7 +73,7 @@ class Automation:
         self.output: deque[tuple[str, str]] = deque(maxlen=OUTPUT_LINES)
         self._output_listeners: list[OutputListener] = []
         self._reports = RepeatFilter(60.0)
-        self._listeners: dict[str, Callable[[Signal], None]] = {}
+        self._listeners: dict[Job, Callable[[Signal], None]] = {}  # signal jobs' listeners
         self._lock = threading.RLock()
         global_ = logger.config.global_
         self.events_active = global_.globalEventsActivated
@@ -123,15 +123,9 @@ class Automation:
 
         script = Script(source, name)
         names = script_namespace(self.logger, capture, script.device_references)
-        run = self.watchdog.begin(name, time_limit)
-        try:
-            try:
-                script.run(names)
-            finally:
-                self.watchdog.end(run)
-        except Interrupted:
-            self.watchdog.end(run)
-            raise ScriptError(name, None, None, f"stopped: it {run.reason}") from None
+        run = self.watchdog.call(name, time_limit, lambda: script.run(names))
+        if run.reason:
+            raise ScriptError(name, None, None, f"stopped: it {run.reason}")
         return printed
 
     # -- global events ---------------------------------------------------------------
@@ -298,12 +292,12 @@ class Automation:
         def on_samples(signal: Signal) -> None:  # in the sample's thread: keep it short
             job.trigger(refs[signal.device, signal.name])
 
-        self._listeners[job.name] = on_samples
+        self._listeners[job] = on_samples
         for key in job.schedule.signals:
             self.logger.subscribe_samples(key, on_samples)
 
     def _job_stopped(self, job: Job) -> None:
-        listener = self._listeners.pop(job.name, None)
+        listener = self._listeners.pop(job, None)
         if listener is not None:
             for key in job.schedule.signals:
                 self.logger.unsubscribe_samples(key, listener)

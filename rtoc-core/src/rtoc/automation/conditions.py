@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from rtoc.automation.namespace import MissingSignal
-from rtoc.automation.watchdog import Interrupted, Watchdog
+from rtoc.automation.watchdog import Watchdog
 from rtoc.signals import Signal, SignalKey
 
 if TYPE_CHECKING:
@@ -162,18 +162,16 @@ class EventWatcher:
     def _evaluate(self, due: list[tuple[_Watch, SignalKey | None]]) -> None:
         names = self._names
         names["clock"] = time.time()
-        current: _Watch | None = None
-        run = self._watchdog.begin("global events", PASS_TIME_LIMIT)
-        try:
-            try:
-                for current, key in due:
-                    self._check(current, key, names)
-            finally:
-                self._watchdog.end(run)
-        except Interrupted:
-            self._watchdog.end(run)
-            if current is not None:
-                self._drop(current, f"its condition {run.reason}; it is switched off")
+        current: list[_Watch] = []  # the rule being checked, should the pass hang
+
+        def check_all() -> None:
+            for watch, key in due:
+                current[:] = [watch]
+                self._check(watch, key, names)
+
+        run = self._watchdog.call("global events", PASS_TIME_LIMIT, check_all)
+        if run.reason and current:
+            self._drop(current[0], f"its condition {run.reason}; it is switched off")
 
     def _check(self, watch: _Watch, key: SignalKey | None, names: dict[str, Any]) -> None:
         rule = watch.rule

@@ -96,6 +96,24 @@ class Watchdog:
             if run.sent:
                 _raise_in(run.thread_id, None)
 
+    def call(self, name: str, limit: float | None, function: Callable[[], object]) -> Run:
+        """``function()`` as a guarded run; the Run's ``reason`` says why if it was cut short.
+
+        Other exceptions of ``function`` propagate. Keep loops inside
+        ``function``: on CPython 3.11 an interruption raised at a loop's jump
+        back is not caught by a ``try`` in the same function, so the guarded
+        code must run one call deeper than the ``except``.
+        """
+        run = self.begin(name, limit)
+        try:
+            try:
+                function()
+            finally:
+                self.end(run)
+        except Interrupted:
+            self.end(run)  # again: the interruption may have arrived inside end()
+        return run
+
     def interrupt(self, run: Run, reason: str) -> bool:
         """Make the run raise :class:`Interrupted`; False when it had already ended."""
         with self._lock:
