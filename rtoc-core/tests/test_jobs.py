@@ -1,6 +1,7 @@
 """Script jobs against a real Logger: schedules, runs, failures, overruns, stopping."""
 
 import itertools
+import logging
 import math
 import threading
 import time
@@ -601,3 +602,17 @@ def test_logger_close_stops_all_jobs(tmp_path):
     assert not any(job.running for job in (spin, tick, sig))
     assert job_threads(*names) == []
     assert {job.info().state for job in (spin, tick, sig)} == {"stopped"}
+
+
+def test_output_listeners_hear_every_line_and_a_broken_one_stops_nothing(logger, caplog):
+    heard = []
+
+    def broken(source, text):
+        raise RuntimeError("listener bug")
+
+    logger.automation.subscribe_output(broken)
+    logger.automation.subscribe_output(lambda source, text: heard.append((source, text)))
+    with caplog.at_level(logging.ERROR, "rtoc.automation"):
+        assert logger.automation.run("print('a')\nprint('b', 2)", "talk") == ["a", "b 2"]
+    assert heard == [("talk", "a"), ("talk", "b 2")]
+    assert "listener bug" in caplog.text
