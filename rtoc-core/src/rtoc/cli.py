@@ -72,21 +72,32 @@ def cli(ctx: click.Context, home: Path, verbose: int) -> None:
     help="Start this device (repeatable).",
 )
 @click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="DEVICE.PARAM=VALUE",
+    help="Set a device parameter before it starts (repeatable), "
+    "e.g. DPS5020.port=/dev/ttyUSB1; over $RTOC_HOME/deviceParameters.json.",
+)
+@click.option(
     "--duration",
     type=click.FloatRange(min=0, min_open=True),
     help="Stop by itself after this many seconds.",
 )
-def run(demo: bool, devices: tuple[str, ...], duration: float | None) -> None:
+def run(
+    demo: bool, devices: tuple[str, ...], assignments: tuple[str, ...], duration: float | None
+) -> None:
     """Record until Ctrl-C or SIGTERM, then store everything and stop.
 
     Starts the devices named in $RTOC_HOME/autorun_devices, those given with
-    --device, and with --demo a Generator and the System monitor.
+    --device, and with --demo a Generator and the System monitor, each with
+    its parameters from $RTOC_HOME/deviceParameters.json and --set.
     """
     from rtoc.runner import Runner, RunnerError
 
     names = list(dict.fromkeys([*(DEMO_DEVICES if demo else ()), *devices]))
     try:
-        runner = Runner(_home(), _registry(), names)
+        runner = Runner(_home(), _registry(), names, assignments)
     except RunnerError as error:
         raise click.ClickException(str(error)) from None
     stop = threading.Event()

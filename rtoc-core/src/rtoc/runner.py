@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rtoc.config import ConfigError, load_config, read_autorun_devices
+from rtoc.device_parameters import load_device_parameters, merged, parse_assignment
 from rtoc.frontend import Frontend
 from rtoc.logger import Logger
 from rtoc.plugins import PluginRegistry
@@ -29,10 +30,18 @@ class RunnerError(Exception):
 class Runner:
     """One ``rtoc run``: config → storage → logger → devices → frontends."""
 
-    def __init__(self, home: Path, registry: PluginRegistry, devices: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        home: Path,
+        registry: PluginRegistry,
+        devices: Sequence[str] = (),
+        assignments: Sequence[str] = (),
+    ) -> None:
+        """``assignments``: ``DEVICE.PARAMETER=VALUE`` texts (``rtoc run --set``)."""
         try:
             home.mkdir(parents=True, exist_ok=True)
             self.config = load_config(home)
+            parameters = merged(load_device_parameters(home), assignments)
         except (ConfigError, OSError) as error:
             raise RunnerError(str(error)) from None
         self.home = home
@@ -42,9 +51,16 @@ class Runner:
         if unknown:
             known = ", ".join(sorted(registry.devices)) or "none"
             raise RunnerError(f"unknown device {', '.join(unknown)}; installed devices: {known}")
+        for text in assignments:
+            device = parse_assignment(text)[0]
+            if device not in self.device_names:
+                raise RunnerError(
+                    f"--set {text}: device {device} is not started here (add --device {device})"
+                )
         self.backend = ""  # the storage backend's name, once one is open
         storage = self._open_storage()
         self.logger = Logger(self.config, storage=storage, plugins=registry, home=home)
+        self.logger.device_parameters = parameters
         self.frontends: list[Frontend] = []
 
     def _open_storage(self) -> Storage | None:

@@ -1,0 +1,137 @@
+"""Device parameters from $RTOC_HOME/deviceParameters.json and ``rtoc run --set``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rtoc.config import ConfigError
+from rtoc.device import DeviceError
+from rtoc.device_parameters import load_device_parameters, merged, parse_assignment
+from rtoc.plugins import PluginRegistry
+from rtoc.runner import Runner, RunnerError
+
+
+def quiet(_line: str) -> None:
+    pass
+
+
+@pytest.fixture
+def registry():
+    return PluginRegistry.load(entry_points=False)  # Generator and System
+
+
+def write(home, data) -> None:
+    (home / "deviceParameters.json").write_text(data if isinstance(data, str) else json.dumps(data))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("DPS5020.port=/dev/ttyUSB1", ("DPS5020", "port", "/dev/ttyUSB1")),
+        ("Generator.frequency=2.5", ("Generator", "frequency", 2.5)),
+        ("Meter.hold=true", ("Meter", "hold", True)),
+        ('Meter.label="3"', ("Meter", "label", "3")),
+        ("Lab.PSU.2.voltage=12", ("Lab.PSU.2", "voltage", 12)),
+        ("Meter.note=a=b", ("Meter", "note", "a=b")),
+        ("Meter.note=", ("Meter", "note", "")),
+    ],
+)
+def test_assignments(text, expected):
+    assert parse_assignment(text) == expected
+
+
+@pytest.mark.parametrize("text", ["nonsense", "Generator=3", ".frequency=3", "Generator.=3", "=3"])
+def test_malformed_assignments_say_what_is_expected(text):
+    with pytest.raises(ConfigError, match=r"expected DEVICE\.PARAMETER=VALUE"):
+        parse_assignment(text)
+
+
+def test_set_wins_over_the_file_and_the_file_is_not_changed(tmp_path):
+    base = {"Generator": {"frequency": 1, "amplitude": 2}}
+    result = merged(base, ["Generator.frequency=5", "System.samplerate=0.5"])
+    assert result == {
+        "Generator": {"frequency": 5, "amplitude": 2},
+        "System": {"samplerate": 0.5},
+    }
+    assert base == {"Generator": {"frequency": 1, "amplitude": 2}}
+
+
+def test_no_file_is_no_parameters(tmp_path):
+    assert load_device_parameters(tmp_path) == {}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "must be an object of devices"),
+        ('{"Generator": 5}', "Generator: must be an object of parameter names and values, got 5"),
+    ],
+)
+def test_a_bad_file_is_refused_naming_the_file(tmp_path, registry, content, message):
+    write(tmp_path, content)
+    with pytest.raises(RunnerError, match=message) as caught:
+        Runner(tmp_path, registry, ["Generator"])
+    assert "deviceParameters.json" in str(caught.value)
+
+
+def test_parameters_are_set_before_the_device_starts(tmp_path, registry):
+    write(tmp_path, {"Generator": {"frequency": 4, "amplitude": 3}, "Absent": {"x": 1}})
+    runner = Runner(tmp_path, registry, ["Generator"], ["Generator.amplitude=7"])
+    runner.start(echo=quiet)
+    try:
+        generator = runner.logger.devices["Generator"]
+        assert generator.running
+        assert (generator.frequency, generator.amplitude) == (4, 7)
+    finally:
+        runner.stop(echo=quiet)
+
+
+def test_set_for_a_device_that_is_not_started_is_refused(tmp_path, registry):
+    with pytest.raises(RunnerError, match=r"device System is not started here"):
+        Runner(tmp_path, registry, ["Generator"], ["System.samplerate=2"])
+
+
+@pytest.mark.parametrize(
+    ("assignment", "message"),
+    [
+        ("Generator.nonsense=1", "Generator has no parameter 'nonsense'"),
+        ("Generator.frequency=fast", "Generator.frequency takes a number, got 'fast'"),
+        ("Generator.samplerate=-1", "samples per second >= 0"),
+    ],
+)
+def test_a_bad_parameter_stops_that_device_only(tmp_path, registry, assignment, message):
+    lines: list[str] = []
+    runner = Runner(tmp_path, registry, ["Generator", "System"], [assignment])
+    runner.start(echo=lines.append)
+    try:
+        failure = next(line for line in lines if line.startswith("Device Generator"))
+        assert message in failure and "deviceParameters.json or with rtoc run --set" in failure
+        assert "Generator" not in runner.logger.devices  # not left half configured
+        assert runner.logger.devices["System"].running
+        assert any(message in event.text for event in runner.logger.events)
+    finally:
+        runner.stop(echo=quiet)
+
+
+def test_a_device_started_later_gets_its_parameters_too(tmp_path, registry):
+    write(tmp_path, {"Generator": {"frequency": 9}})
+    runner = Runner(tmp_path, registry, [])
+    runner.start(echo=quiet)
+    try:
+        assert runner.logger.start_device("Generator").frequency == 9
+    finally:
+        runner.stop(echo=quiet)
+
+
+def test_start_device_with_a_bad_parameter_raises_and_leaves_nothing_attached(tmp_path, registry):
+    runner = Runner(tmp_path, registry, [])
+    runner.logger.device_parameters = {"Generator": {"frequency": "x"}}
+    try:
+        with pytest.raises(DeviceError, match="takes a number"):
+            runner.logger.start_device("Generator")
+        assert runner.logger.devices == {}
+    finally:
+        runner.stop(echo=quiet)
