@@ -21,6 +21,7 @@ import numpy as np
 
 from rtoc.automation.automation import Automation
 from rtoc.device import Device, DeviceDescription, DeviceError, describe
+from rtoc.device_parameters import DeviceParameters, apply_parameters
 from rtoc.events import Event, EventLog, Priority, RepeatFilter
 from rtoc.signals import Signal, SignalKey, SignalStore, as_samples
 from rtoc.storage.base import Storage
@@ -77,11 +78,17 @@ class Logger:
         )
         self.events = EventLog(on_listener_error=self._listener_failed)
         self.devices: dict[str, Device] = {}
+        #: Parameters set on a device the plugins provide, before it first starts.
+        self.device_parameters: DeviceParameters = {}
         self.storage = storage
         self.writer: WriteBehind | None = None
         if storage is not None:
             self.writer = WriteBehind(
-                self.store, storage, self.config.backup.intervall, report=self._writer_report
+                self.store,
+                storage,
+                self.config.backup.intervall,
+                report=self._writer_report,
+                resample=self.config.backup.resample,
             )
             self.events.subscribe(self.writer.add_event)
         self._failures = RepeatFilter(FAILURE_REPEAT_SECONDS)
@@ -233,6 +240,13 @@ class Logger:
                 )
                 raise DeviceError(f"no device named {name!r}; known devices: {', '.join(known)}")
             device = self.add_device(self.plugins.devices[name].cls)
+            try:
+                apply_parameters(device, self.device_parameters.get(name, {}))
+            except DeviceError:  # not left attached with half its parameters set
+                device.stop()
+                with self._lock:
+                    del self.devices[device.name]
+                raise
         device.start()
         return device
 

@@ -23,6 +23,7 @@ import numpy as np
 from rtoc.events import Event, Priority
 from rtoc.signals import Signal, SignalKey, SignalStore
 from rtoc.storage.base import SampleBatch, Storage
+from rtoc.storage.resample import Resampler
 
 log = logging.getLogger("rtoc.storage")
 
@@ -61,12 +62,15 @@ class WriteBehind:
         report: Report | None = None,
         max_backlog: int = 20_000_000,
         max_retry_delay: float = 30.0,
+        resample: float = 0.0,
     ) -> None:
+        """``resample``: store one mean sample per 1/resample s (0 stores every sample)."""
         self.store = store
         self.storage = storage
         self.interval = interval
         self.max_backlog = max_backlog
         self.max_retry_delay = max_retry_delay
+        self._resampler = Resampler(resample) if resample > 0 else None
         self.stats = WriterStats()
         self._report = report or (
             lambda priority, message: log.log(Priority(priority).log_level, message)
@@ -87,7 +91,10 @@ class WriteBehind:
 
     def retire(self, signal: Signal) -> None:
         """Queue what the writer has not yet taken from a signal leaving the store."""
-        self._enqueue(self._collected(signal))
+        operations = self._resampled(self._collected(signal))
+        if self._resampler is not None:
+            operations.extend(self._resampler.rest([signal.key]))
+        self._enqueue(operations)
 
     @property
     def backlog(self) -> int:
@@ -113,7 +120,7 @@ class WriteBehind:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
-        return self.flush()
+        return self.flush(final=True)
 
     def _run(self) -> None:
         delay = self.interval
@@ -125,10 +132,15 @@ class WriteBehind:
 
     # -- flushing --------------------------------------------------------------
 
-    def flush(self) -> bool:
-        """Collect from every signal and write; True when nothing is left queued."""
+    def flush(self, final: bool = False) -> bool:
+        """Collect from every signal and write; True when nothing is left queued.
+
+        ``final``: also write what resampling holds back (the logger is stopping).
+        """
         with self._flush_lock:
             self._collect()
+            if final and self._resampler is not None:
+                self._enqueue(list(self._resampler.rest()))
             with self._lock:
                 operations, self._operations = self._operations, []
                 events, self._events = self._events, []
@@ -157,7 +169,21 @@ class WriteBehind:
         operations: list[_Operation] = []
         for signal in self.store:
             operations.extend(self._collected(signal))
-        self._enqueue(operations)
+        self._enqueue(self._resampled(operations))
+
+    def _resampled(self, operations: list[_Operation]) -> list[_Operation]:
+        """``operations`` with each batch thinned to per-bin means (``backup.resample``)."""
+        resampler = self._resampler
+        if resampler is None:
+            return operations
+        thinned: list[_Operation] = []
+        for operation in operations:
+            if isinstance(operation, _Delete):
+                resampler.forget(operation.key)
+                thinned.append(operation)
+            elif (batch := resampler.take(operation)) is not None:
+                thinned.append(batch)
+        return thinned
 
     def _enqueue(self, operations: list[_Operation]) -> None:
         with self._lock:
