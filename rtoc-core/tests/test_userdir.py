@@ -1,3 +1,4 @@
+import importlib.util
 import sys
 import textwrap
 import time
@@ -6,13 +7,14 @@ import types
 import numpy as np
 import pytest
 
-from rtoc.compat import LoggerPlugin, install_import_aliases
+from rtoc.compat import LoggerPlugin, install_import_aliases, qt_standin
 from rtoc.device import DeviceError
 from rtoc.logger import Logger
 from rtoc.userdir import PACKAGE, FailedDevice, LoadedDevice, load_user_devices
 
-# The manual's Template.py (RTOC 2.0 docs, 5.3.2), with PyQt5 optional as many
-# users wrote it and SAMPLERATE raised from 1 to 20 Hz to keep the test short.
+# The manual's Template.py (RTOC 2.0 docs, 5.3.2), with its unconditional PyQt5
+# imports (PyQt5 is not installed here: the stand-ins of rtoc.compat.qt_standin
+# take its place) and SAMPLERATE raised from 1 to 20 Hz to keep the test short.
 TEMPLATE = '''
 """
 This template shows, how to implement plugins in RTOC
@@ -26,11 +28,8 @@ except ImportError:
 
 import sys
 import time
-try:
-    from PyQt5 import uic
-    from PyQt5 import QtWidgets
-except ImportError:
-    uic = QtWidgets = None
+from PyQt5 import uic
+from PyQt5 import QtWidgets
 import numpy as np
 
 DEVICENAME = "Template"
@@ -200,6 +199,29 @@ class Probe(rtoc.Device):
 """
 
 
+# Qt used the ways RTOC plugins use it: at class level, subclassed, signals.
+QT_PLUGIN = """
+from PyQt5 import QtWidgets
+from PyQt5.QtCore import Qt, pyqtSignal
+from RTOC.LoggerPlugin import LoggerPlugin
+
+
+class Panel(QtWidgets.QWidget):
+    def __init__(self):
+        super().__init__()
+        self.setLayout(QtWidgets.QVBoxLayout())
+
+
+class Plugin(LoggerPlugin):
+    Alignment = Qt.AlignLeft
+    changed = pyqtSignal(float)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setDeviceName("{name}")
+"""
+
+
 def write(path, text):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text), encoding="utf-8")
@@ -222,6 +244,9 @@ def isolated_imports(tmp_path):
         if name.startswith(PACKAGE + ".") or str(getattr(module, "__file__", "") or "").startswith(
             str(tmp_path)
         ):
+            del sys.modules[name]
+    if qt_standin.installed():
+        for name in ["PyQt5", *(f"PyQt5.{sub}" for sub in qt_standin.SUBMODULES)]:
             del sys.modules[name]
 
 
@@ -337,7 +362,10 @@ def test_template_plugin_streams_raises_its_event_and_stops_with_cancel(devices,
     assert description.functions == ()  # loadGUI is RTOC plumbing, the rest is private
     assert description.doc.startswith("This template shows, how to implement plugins in RTOC")
     assert plugin.getDir(result.source + "/Template.py") == result.source
+    widget = plugin.loadGUI()  # never called by rtoc; harmless when it is
+    assert not widget and "not installed" in type(widget).__module__
 
+    caplog.clear()
     with caplog.at_level("WARNING", logger="rtoc.compat.loggerplugin"):
         plugin._teleMessageAction()
         plugin._teleMessageAction()
@@ -350,6 +378,27 @@ def test_template_plugin_streams_raises_its_event_and_stops_with_cancel(devices,
     count = len(sinus())
     time.sleep(0.15)
     assert len(sinus()) == count
+
+
+def test_qt_stand_ins_only_when_pyqt5_is_missing_and_with_one_warning(devices, caplog):
+    if importlib.util.find_spec("PyQt5") is not None:
+        pytest.skip("PyQt5 is installed here: plugins get the real one")
+    write(devices / "A.py", QT_PLUGIN.format(name="A"))
+    write(devices / "B.py", QT_PLUGIN.format(name="B"))
+    write(devices / "C.py", "import PyQt5.QtBluetooth\n")  # a module the stand-in lacks
+    write(devices / "D.py", "import notinstalled\n")
+    with caplog.at_level("WARNING", logger="rtoc.userdir"):
+        results = by_name(load_user_devices(devices))
+    assert isinstance(results["A.py"], LoadedDevice) and isinstance(results["B.py"], LoadedDevice)
+    assert "No module named 'PyQt5.QtBluetooth'" in results["C.py"].error
+    assert "No module named 'notinstalled'" in results["D.py"].error
+    warnings = [r.getMessage() for r in caplog.records]
+    assert warnings == [
+        "A.py imports PyQt5, which is not installed: its Qt GUI parts are inert stand-ins, "
+        "its data collection runs as written"
+    ]
+    cls = results["A.py"].cls
+    assert issubclass(cls.Alignment, qt_standin.StandIn)
 
 
 def test_both_import_spellings_and_the_old_constructor(devices, logger):

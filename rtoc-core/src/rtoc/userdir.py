@@ -13,14 +13,17 @@ in RTOC, so that plugins import their helpers by plain sibling imports
 (appended, so that a stray file there never shadows an installed module).
 
 A plugin provides the :class:`rtoc.Device` subclasses it defines and its RTOC
-2.x ``Plugin(LoggerPlugin)`` class. A plugin that fails to import or defines no
-device is reported as a :class:`FailedDevice`; the others still load.
+2.x ``Plugin(LoggerPlugin)`` class. One that imports PyQt5 for its GUI loads
+on a machine without PyQt5 too (see :mod:`rtoc.compat.qt_standin`). A plugin
+that fails to import or defines no device is reported as a
+:class:`FailedDevice`; the others still load.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import inspect
+import logging
 import sys
 import traceback
 import types
@@ -28,8 +31,10 @@ from pathlib import Path
 
 import attrs
 
-from rtoc.compat import LoggerPlugin, install_import_aliases
+from rtoc.compat import LoggerPlugin, install_import_aliases, qt_standin
 from rtoc.device import Device
+
+log = logging.getLogger(__name__)
 
 #: The package user plugins are imported into.
 PACKAGE = "rtoc_user_devices"
@@ -82,7 +87,18 @@ def _load_plugin(entry: Path, module_name: str) -> list[LoadedDevice | FailedDev
     try:
         main = _main_module_file(entry)
         _append_to_path(main.parent)
-        module = _import(module_name, main)
+        try:
+            module = _import(module_name, main)
+        except ModuleNotFoundError as error:
+            if not _wants_absent_qt(error):
+                raise
+            qt_standin.install()
+            log.warning(
+                "%s imports PyQt5, which is not installed: its Qt GUI parts are inert "
+                "stand-ins, its data collection runs as written",
+                entry.name,
+            )
+            module = _import(module_name, main)
     except _PluginError as error:
         return [FailedDevice(source, str(error))]
     except (Exception, SystemExit) as error:  # a plugin calling sys.exit() must not end rtoc
@@ -92,6 +108,12 @@ def _load_plugin(entry: Path, module_name: str) -> list[LoadedDevice | FailedDev
     if not classes:
         return [FailedDevice(source, _no_device_message(module, main))]
     return [LoadedDevice(source, cls) for cls in classes]
+
+
+def _wants_absent_qt(error: ModuleNotFoundError) -> bool:
+    """The plugin failed only because PyQt5 is missing (and no stand-in is in place yet)."""
+    name = error.name or ""
+    return (name == "PyQt5" or name.startswith("PyQt5.")) and not qt_standin.installed()
 
 
 def _main_module_file(entry: Path) -> Path:
