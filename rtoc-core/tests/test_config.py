@@ -45,6 +45,9 @@ SEED_KEYS = {
         "onlyPush": True,
         "spoolLimit": 50_000_000,
         "spoolKeep": "newest",
+        "keepDays": 0.0,
+        "resampleAfterDays": 0.0,
+        "resampleRate": 0.1,
     },
     "GUI": {
         "darkmode": True,

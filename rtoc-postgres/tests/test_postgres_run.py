@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import psycopg2
 import pytest
 
@@ -56,3 +57,41 @@ def test_wrong_postgresql_settings_are_named_by_config(tmp_path):
     result = rtoc(home, "run", "--duration", "0.1")
     assert result.returncode != 0
     assert "postgresql.spoolKeep" in result.stderr + result.stdout
+
+
+@pytest.mark.timeout(120)
+def test_two_loggers_share_one_database_and_it_reads_with_none_running(database, tmp_path):
+    """Two machines' loggers (here: two homes, two processes at once) under their own
+    device names; then a reader, as the dashboard will be, with no logger running."""
+    homes = [tmp_path / "lab", tmp_path / "greenhouse"]
+    settings = {"active": True, **{k: database[k] for k in ("host", "port")}}
+    settings["database"] = database["dbname"]
+    for home in homes:
+        home.mkdir()
+        (home / "config.json").write_text(json.dumps({"postgresql": settings}))
+    command = [sys.executable, "-m", "rtoc", "--home"]
+    runs = [
+        subprocess.Popen(
+            [*command, str(home), "run", "--device", device, "--duration", "2"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for home, device in zip(homes, ["Generator", "System"], strict=True)
+    ]
+    for run in runs:
+        out, err = run.communicate(timeout=60)
+        assert run.returncode == 0 and "everything stored" in out, err
+
+    from rtoc_postgres.storage import PostgresStorage
+
+    reader = PostgresStorage(database)
+    try:
+        devices = {info.device for info in reader.signals()}
+        assert {"Generator", "System"} <= devices
+        x, y = reader.read("Generator", "Sine")
+        assert len(x) >= 10 and np.all(np.diff(x) > 0) and np.all(np.abs(y) <= 1.0)
+        cpu = next(info for info in reader.signals() if info.device == "System")
+        assert reader.read_last("System", cpu.name, 1).x.size == 1
+    finally:
+        reader.close()

@@ -109,6 +109,12 @@ class PostgresqlConfig:
     # and which to keep when that is full ("newest" or "oldest").
     spoolLimit: PositiveInt = 50_000_000
     spoolKeep: Literal["newest", "oldest"] = "newest"
+    # rtoc only: long recordings. Samples older than resampleAfterDays are
+    # thinned to resampleRate (Hz); data older than keepDays is deleted.
+    # 0 days switches either off.
+    keepDays: NonNegativeFloat = 0.0
+    resampleAfterDays: NonNegativeFloat = 0.0
+    resampleRate: PositiveFloat = 0.1
 
 
 @attrs.frozen

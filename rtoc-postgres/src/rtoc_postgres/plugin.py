@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import rtoc
+from rtoc_postgres.maintenance import Maintenance, Policy
 from rtoc_postgres.spool import Spool
 from rtoc_postgres.spooled import SpooledStorage
 from rtoc_postgres.storage import PostgresStorage, describe
@@ -38,9 +39,29 @@ def open_postgres(config: Config, home: Path) -> SpooledStorage:
     settings = connection_settings(config)
     section = config.postgresql
     spool = Spool(home / SPOOL_FILE, section.spoolLimit, section.spoolKeep)
-    return SpooledStorage(lambda: PostgresStorage(settings), spool, describe(settings, "rtoc"))
+    policy = retention_policy(config)
+    return SpooledStorage(
+        lambda: PostgresStorage(settings),
+        spool,
+        describe(settings, "rtoc"),
+        maintenance=Maintenance(lambda: PostgresStorage(settings), policy)
+        if policy.active
+        else None,
+    )
+
+
+def retention_policy(config: Config) -> Policy:
+    section = config.postgresql
+    return Policy(section.keepDays, section.resampleAfterDays, section.resampleRate)
 
 
 @rtoc.hookimpl
 def rtoc_storage_backends() -> dict[str, Any]:
     return {"postgresql": open_postgres}
+
+
+@rtoc.hookimpl
+def rtoc_cli(cli: Any) -> None:
+    from rtoc_postgres.cli import postgres_command
+
+    cli.add_command(postgres_command)

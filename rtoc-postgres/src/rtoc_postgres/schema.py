@@ -8,8 +8,9 @@ hand::
     devices(id, name)
     signals(id, device_id, name, unit, count, x_min, x_max, next_seq)
     samples(signal_id, seq, x, y)           one row per sample; seq counts per signal
-    chunks(signal_id, first_seq, last_seq, x_min, x_max)
-                                            one row per stored batch: the time index
+    chunks(signal_id, first_seq, last_seq, x_min, x_max, rate)
+                                            one row per stored batch: the time index;
+                                            rate: Hz it was resampled to, NULL if raw (v4)
     batches(uid, stored)                    batches already stored (idempotent retries),
                                             forgotten after 30 days (version 3)
     events(uid, time, text, device, signal, priority, id, value)
@@ -32,7 +33,7 @@ from psycopg2.extensions import connection as Connection
 
 from rtoc_postgres.rollups import WIDTHS
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _CREATE = """
 CREATE SCHEMA IF NOT EXISTS {s};
@@ -133,6 +134,12 @@ _INDEX_BATCH_AGE = """
 CREATE INDEX IF NOT EXISTS batches_by_age ON {s}.batches (stored);
 """
 
+# Version 4: old samples can be resampled in place (rtoc_postgres.thinning); a
+# chunk remembers the rate it was resampled to, so it is not done again.
+_ADD_CHUNK_RATE = """
+ALTER TABLE {s}.chunks ADD COLUMN IF NOT EXISTS rate float8;
+"""
+
 #: What brings a schema from the version before to this one.
 MIGRATIONS = {
     1: _CREATE,
@@ -140,6 +147,7 @@ MIGRATIONS = {
         "LEVELS", ", ".join(f"({level}, {width!r})" for level, width in enumerate(WIDTHS))
     ),
     3: _INDEX_BATCH_AGE,
+    4: _ADD_CHUNK_RATE,
 }
 
 

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from rtoc.events import Event
 from rtoc.signals import Samples
 from rtoc.storage.base import SampleBatch, SignalInfo, StorageError
+from rtoc_postgres.maintenance import Maintenance
 from rtoc_postgres.rollups import Buckets
 from rtoc_postgres.spool import Spool
 from rtoc_postgres.storage import PostgresStorage
@@ -46,8 +47,11 @@ class SpooledStorage:
         *,
         first_retry: float = 1.0,
         max_retry: float = 30.0,
+        maintenance: Maintenance | None = None,
     ) -> None:
+        """``maintenance``: started here and closed with this storage."""
         self.location = location
+        self.maintenance = maintenance
         self.spool = spool
         self._connect = connect
         self._database: PostgresStorage | None = None
@@ -69,6 +73,8 @@ class SpooledStorage:
             log.warning("%d samples from an earlier run wait in %s", spool.samples, spool.path)
         self._thread.start()
         self._wake.set()
+        if maintenance is not None:
+            maintenance.start()
 
     @property
     def backlog(self) -> int:
@@ -226,6 +232,8 @@ class SpooledStorage:
 
     def close(self, wait: float = 10.0) -> None:
         """Try for ``wait`` seconds to empty the spool; what is left stays for next time."""
+        if self.maintenance is not None:
+            self.maintenance.close()
         if not self.spool.empty:
             self.drain(deadline=time.monotonic() + wait)
         self._closing = True

@@ -36,6 +36,7 @@ from rtoc.storage.base import (
     event_row,
     time_bounds,
 )
+from rtoc_postgres import thinning
 from rtoc_postgres.copy import HEADER, TRAILER, sample_rows
 from rtoc_postgres.rollups import WIDTHS, Buckets, empty_buckets, merged, plan, rollup_rows
 from rtoc_postgres.schema import SchemaError, ensure_schema
@@ -271,9 +272,10 @@ class PostgresStorage:
             signal_id = self._lookup(cursor, device, name)
             if signal_id is None:
                 return empty_samples()
+            # not "seq >= next_seq - count": resampled old data leaves gaps in seq
             query = sql.SQL(
-                "SELECT x, y FROM {s}.samples WHERE signal_id = %(id)s AND seq >="
-                " (SELECT next_seq FROM {s}.signals WHERE id = %(id)s) - %(count)s ORDER BY seq"
+                "SELECT x, y FROM (SELECT seq, x, y FROM {s}.samples WHERE signal_id = %(id)s"
+                " ORDER BY seq DESC LIMIT %(count)s) newest ORDER BY seq"
             )
             return self._copy_out(cursor, query, {"id": signal_id, "count": count})
 
@@ -354,6 +356,30 @@ class PostgresStorage:
             for device, name, unit, count, first, last in rows
         ]
 
+    def summary(self) -> dict[str, Any]:
+        """Schema version, what is stored and its size on disk (``rtoc postgres status``)."""
+        with self._transaction() as cursor:
+            cursor.execute(
+                sql.SQL(
+                    "SELECT (SELECT value FROM {s}.meta WHERE key = 'schema_version'),"
+                    " (SELECT count(*) FROM {s}.devices),"
+                    " (SELECT count(*) FROM {s}.signals WHERE count > 0),"
+                    " (SELECT coalesce(sum(count), 0)::bigint FROM {s}.signals),"
+                    " (SELECT min(x_min) FROM {s}.signals), (SELECT max(x_max) FROM {s}.signals),"
+                    " (SELECT count(*) FROM {s}.events),"
+                    " (SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
+                    "  JOIN pg_namespace n ON n.oid = c.relnamespace"
+                    "  WHERE n.nspname = %s AND c.relkind = 'r')"
+                ).format(s=self._s),
+                (self.schema,),
+            )
+            row = cursor.fetchone()
+        keys = ("schema_version", "devices", "signals", "samples", "first", "last", "events")
+        summary: dict[str, Any] = dict(zip(keys, row[:-1], strict=True))
+        summary["schema_version"] = int(summary["schema_version"])
+        summary["bytes"] = int(row[-1])
+        return summary
+
     def delete(self, device: str, name: str) -> None:
         with self._transaction() as cursor:
             signal_id = self._lookup(cursor, device, name)
@@ -378,49 +404,17 @@ class PostgresStorage:
         is older than the cutoff, so up to one batch per signal older than the
         cutoff stays. Rollups go with them. Returns the samples dropped.
         """
-        levels = sql.SQL(", ").join(
-            sql.SQL("({}, {})").format(sql.Literal(level), sql.Literal(width))
-            for level, width in enumerate(WIDTHS)
-        )
-        parameters = {"cutoff": float(cutoff)}
         with self._transaction() as cursor:
-            cursor.execute(
-                sql.SQL(
-                    "WITH gone AS (DELETE FROM {s}.chunks WHERE x_max < %(cutoff)s"
-                    "  RETURNING signal_id, first_seq, last_seq),"
-                    " removed AS (DELETE FROM {s}.samples p USING gone g"
-                    "  WHERE p.signal_id = g.signal_id AND p.seq BETWEEN g.first_seq AND g.last_seq"
-                    "  RETURNING p.signal_id)"
-                    " SELECT signal_id, count(*) FROM removed GROUP BY signal_id"
-                ).format(s=self._s),
-                parameters,
-            )
-            removed = cursor.fetchall()
-            for signal_id, count in removed:
-                cursor.execute(
-                    sql.SQL(
-                        "UPDATE {s}.signals SET count = count - %(n)s,"
-                        " x_min = (SELECT min(x_min) FROM {s}.chunks WHERE signal_id = %(id)s)"
-                        " WHERE id = %(id)s"
-                    ).format(s=self._s),
-                    {"n": count, "id": signal_id},
-                )
-            # rollup buckets wholly before what is left of each signal
-            cursor.execute(
-                sql.SQL(
-                    "DELETE FROM {s}.rollups r USING (VALUES {levels}) AS w (level, width),"
-                    " (SELECT s.id, least(%(cutoff)s, coalesce(s.x_min, %(cutoff)s)) AS edge"
-                    "  FROM {s}.signals s) e"
-                    " WHERE r.level = w.level AND r.signal_id = e.id"
-                    " AND (r.bucket + 1) * w.width <= e.edge"
-                ).format(s=self._s, levels=levels),
-                parameters,
-            )
-            cursor.execute(
-                sql.SQL("DELETE FROM {}.events WHERE time < %(cutoff)s").format(self._s),
-                parameters,
-            )
-        return sum(count for _, count in removed)
+            return thinning.delete_before(cursor, self._s, cutoff)
+
+    def resample_before(self, cutoff: float, rate: float) -> tuple[int, int]:
+        """Keep one mean sample per ``1/rate`` s of batches older than ``cutoff``.
+
+        Rollups stay as they were, so buckets of that time stay exact. Returns
+        (samples before, samples after); see :mod:`rtoc_postgres.thinning`.
+        """
+        with self._transaction() as cursor:
+            return thinning.resample_before(cursor, self._s, cutoff, rate)
 
     # -- events --------------------------------------------------------------------
 
