@@ -14,14 +14,26 @@ import nox
 nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_existing_virtualenvs = False
 
-DISTRIBUTIONS = ["./rtoc-core[test]", "./rtoc-postgres[test]"]
-TEST_FOLDERS = ["rtoc-core/tests", "rtoc-postgres/tests", "tests"]
+DEVICES = ["rtoc-device-vc820"]
+DISTRIBUTIONS = [
+    "./rtoc-core[test]",
+    "./rtoc-postgres[test]",
+    *(f"./{device}[test]" for device in DEVICES),
+]
+TEST_FOLDERS = [
+    "rtoc-core/tests",
+    "rtoc-postgres/tests",
+    *(f"{device}/tests" for device in DEVICES),
+    "tests",
+]
+#: What tests/test_plugin_template.py needs besides the distributions.
+TEST_TOOLS = ["cookiecutter>=2.6,<3", "ruff>=0.6"]
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """Install every distribution and run all tests (unit, contract, end-to-end)."""
-    session.install(*DISTRIBUTIONS)
+    session.install(*DISTRIBUTIONS, *TEST_TOOLS)
     session.run("pytest", *(session.posargs or TEST_FOLDERS))
 
 
