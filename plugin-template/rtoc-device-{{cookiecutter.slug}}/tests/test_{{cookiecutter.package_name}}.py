@@ -1,0 +1,120 @@
+"""Tests of the {{ cookiecutter.device_name }} driver against its simulator.
+
+The device runs in a real rtoc Logger, everything on 127.0.0.1 in a few
+seconds; every wait is bounded (wait_until).
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+import pytest
+from rtoc.device import DeviceError, describe
+from rtoc.events import Priority
+from rtoc.logger import Logger
+from rtoc.testing.waiting import wait_until
+
+from {{ cookiecutter.package_name }} import (
+    {{ cookiecutter.class_name }},
+    plugin,
+)
+from {{ cookiecutter.package_name }}.device import SIGNAL, UNIT
+from {{ cookiecutter.package_name }}.simulator import BASE, SWING, Simulator
+
+
+@pytest.fixture
+def simulator():
+    simulator = Simulator().start()  # on a free port
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def logger():
+    logger = Logger()  # in memory, no storage
+    yield logger
+    logger.close()
+
+
+@pytest.fixture
+def device(logger, simulator):
+    device = logger.add_device({{ cookiecutter.class_name }})
+    device.set_parameter("address", f"127.0.0.1:{simulator.port}")
+    device.set_parameter("samplerate", 20)
+    device.start()
+    yield device
+    device.stop()
+
+
+def values(logger, device) -> list[float]:
+    signal = logger.store.get(device.name, SIGNAL)
+    return [] if signal is None else signal.y.tolist()
+
+
+def more_values(logger, device, than: int, what: str, timeout: float = 3) -> list[float]:
+    """Wait for more than ``than`` values; return the new ones."""
+    wait_until(lambda: len(values(logger, device)) > than, timeout=timeout, what=what)
+    return values(logger, device)[than:]
+
+
+def events(logger, event_id: str, priority: Priority | None = None):
+    return [e for e in logger.events if e.id == event_id and priority in (None, e.priority)]
+
+
+def test_rtoc_finds_the_device():
+    names = {entry.value for entry in entry_points(group="rtoc")}
+    assert "{{ cookiecutter.package_name }}.plugin" in names, "pip install -e . first"
+    assert plugin.rtoc_devices() == [{{ cookiecutter.class_name }}]
+    description = describe({{ cookiecutter.class_name }})
+    assert [p.name for p in description.parameters] == ["address", "samplerate"]
+    assert [f.name for f in description.functions] == ["set_offset"]
+
+
+def test_values_arrive_with_their_unit(logger, device):
+    new = more_values(logger, device, 3, "readings")
+    assert all(BASE - SWING <= value <= BASE + SWING for value in new)
+    assert logger.store.get(device.name, SIGNAL).unit == UNIT
+    assert list(logger.events) == []
+
+
+def test_set_offset_changes_the_instrument(logger, device, simulator):
+    logger.call(device.name, "set_offset", "50")  # as a frontend or script calls it
+    assert simulator.offset == 50.0
+    count = len(values(logger, device))  # the next value may have been read just before
+    new = more_values(logger, device, count + 1, "readings with the offset")
+    assert all(BASE - SWING + 50 <= value <= BASE + SWING + 50 for value in new)
+
+
+@pytest.mark.parametrize("bad", ["warm", None, 1000, -100.5, float("nan"), True])
+def test_a_bad_offset_is_refused(device, simulator, bad):
+    with pytest.raises(DeviceError, match="set_offset takes"):
+        device.set_offset(bad)
+    assert simulator.offset == 0.0
+
+
+def test_garbage_is_dropped_with_a_warning(logger, device, simulator):
+    more_values(logger, device, 0, "first reading")
+    simulator.garbage = True
+    wait_until(lambda: events(logger, "invalid-answer", Priority.WARNING), what="warning")
+    count = len(values(logger, device))
+    simulator.garbage = False
+    more_values(logger, device, count, "readings after the garbage")
+    assert all(BASE - SWING <= value <= BASE + SWING for value in values(logger, device))
+    assert events(logger, "connection") == []  # the connection was kept
+
+
+def test_instrument_off_is_one_warning_then_recovery(logger, device, simulator):
+    more_values(logger, device, 0, "first reading")
+    simulator.stop()
+    wait_until(lambda: events(logger, "connection", Priority.WARNING), what="warning")
+    with pytest.raises(DeviceError, match="connect"):  # functions say why they cannot work
+        device.set_offset(1)
+    count = len(values(logger, device))
+
+    simulator.start()  # same port; the device retries with back-off (1 s, 2 s, ...)
+    more_values(logger, device, count, "readings after recovery", timeout=6)
+    wait_until(lambda: events(logger, "connection", Priority.INFO), what="recovery event")
+    assert len(events(logger, "connection", Priority.WARNING)) == 1
+    assert "again after" in events(logger, "connection", Priority.INFO)[0].text
+    device.set_offset(1)
+    assert simulator.offset == 1.0

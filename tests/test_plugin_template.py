@@ -1,0 +1,221 @@
+"""plugin-template/ writes a device distribution that works as soon as it is installed.
+
+The template is rendered with cookiecutter's Python API, the way a plugin
+author runs it without prompts; the result is linted with ruff, installed with
+its test extra beside ./rtoc-core into one fresh virtual environment, and then
+its own tests, ``rtoc devices`` and ``rtoc run`` against its simulator must all
+work. Bad answers are refused by the template's pre-generation hook.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, run_rtoc
+from rtoc.storage.sqlite import SQLiteStorage
+
+cookiecutter_main = pytest.importorskip(
+    "cookiecutter.main", reason="the plugin template needs cookiecutter>=2.6 (pip install it)"
+)
+FailedHookException = pytest.importorskip("cookiecutter.exceptions").FailedHookException
+yaml = pytest.importorskip("yaml")
+
+pytestmark = pytest.mark.slow
+
+TEMPLATE = REPO / "plugin-template"
+ANSWERS = {
+    "device_name": "Acme Thermometer",
+    "author_name": "Ada Lovelace",
+    "author_email": "ada@example.org",
+    "github_username": "ada",
+}
+DISTRIBUTION = "rtoc-device-acme-thermometer"
+PACKAGE = "rtoc_acme_thermometer"
+DEVICE = "AcmeThermometer"
+
+
+def render(output_dir: Path, **answers: str) -> Path:
+    """Render the template without prompts; the generated project's folder.
+
+    The user's ~/.cookiecutterrc is ignored and the replay file goes beside
+    ``output_dir``, not into ~/.cookiecutter_replay.
+    """
+    config = {"replay_dir": str(output_dir.parent / f"{output_dir.name}-replay")}
+    folder = cookiecutter_main.cookiecutter(
+        str(TEMPLATE),
+        no_input=True,
+        extra_context=answers,
+        output_dir=str(output_dir),
+        default_config=config,
+    )
+    return Path(folder)
+
+
+def ruff_command() -> list[str]:
+    if importlib.util.find_spec("ruff") is not None:
+        return [sys.executable, "-m", "ruff"]
+    found = shutil.which("ruff")
+    if found is None:
+        pytest.skip("ruff is neither importable nor on PATH, so the lint check cannot run")
+    return [found]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    return render(tmp_path_factory.mktemp("template"), **ANSWERS)
+
+
+@pytest.fixture(scope="module")
+def venv_python(project: Path) -> str:
+    """One fresh virtual environment with rtoc-core and the generated distribution[test]."""
+    venv = project.parent / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    subprocess.run(
+        [python, "-m", "pip", "install", "-q", str(REPO / "rtoc-core"), f"{project}[test]"],
+        check=True,
+        timeout=600,
+    )
+    return python
+
+
+def test_the_answers_name_the_distribution_package_and_class(project):
+    assert project.name == DISTRIBUTION
+    files = {str(path.relative_to(project)) for path in project.rglob("*") if path.is_file()}
+    assert files == {
+        "pyproject.toml",
+        "README.md",
+        ".gitignore",
+        ".github/workflows/test.yml",
+        f"src/{PACKAGE}/__init__.py",
+        f"src/{PACKAGE}/plugin.py",
+        f"src/{PACKAGE}/device.py",
+        f"src/{PACKAGE}/simulator.py",
+        f"tests/test_{PACKAGE}.py",
+    }
+    pyproject = (project / "pyproject.toml").read_text()
+    assert f'name = "{DISTRIBUTION}"' in pyproject
+    assert f'acme-thermometer = "{PACKAGE}.plugin"' in pyproject
+    assert f"class {DEVICE}(rtoc.Device):" in (project / f"src/{PACKAGE}/device.py").read_text()
+    assert "Ada Lovelace" in pyproject and "https://github.com/ada/" in pyproject
+    workflow = (project / ".github/workflows/test.yml").read_text()
+    assert "${{ matrix.python-version }}" in workflow  # GitHub's syntax, not rendered away
+    assert "pip install -e '.[test]'" in workflow
+    jobs = yaml.safe_load(workflow)["jobs"]  # PyYAML comes with cookiecutter
+    assert "3.10" in jobs["test"]["strategy"]["matrix"]["python-version"]
+    assert "{{" not in (project / "README.md").read_text()
+
+
+def test_generated_code_passes_ruff(project, tmp_path):
+    ruff = ruff_command()
+    # and so do awkward but valid answers: all-capitals, non-ASCII, long texts
+    odd = render(
+        tmp_path,
+        device_name="Präzisions-Wärmezähler XL 2000 Mk.II",
+        signal_name="Energy delivered to the heating circuit",
+        unit="kW·h",
+        description="A long description that has to be wrapped in the docstring. " * 4,
+    )
+    upper = render(tmp_path, device_name="DPS5020")
+    assert (odd / "src" / "rtoc_prazisions_warmezahler_xl_2000_mk_ii").is_dir()
+    for folder in (project, odd, upper):
+        for check in (["check"], ["format", "--check"]):
+            result = subprocess.run(
+                [*ruff, *check, "--no-cache", "."], cwd=folder, capture_output=True, text=True
+            )
+            assert result.returncode == 0, f"{folder.name}: ruff {check}\n{result.stdout}"
+
+
+def test_generated_tests_pass_in_a_fresh_venv(project, venv_python):
+    result = subprocess.run(
+        [venv_python, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"\b11 passed\b", result.stdout), result.stdout
+
+
+def test_rtoc_devices_lists_the_generated_device(venv_python, home):
+    result = run_rtoc(home, "devices", "--json", python=venv_python)
+    assert result.returncode == 0, result.stderr
+    listing = json.loads(result.stdout)
+    assert listing["failed"] == []
+    device = {item["name"]: item for item in listing["devices"]}[DEVICE]
+    assert device["source"] == f"{DISTRIBUTION} 0.1.0"
+    assert device["parameters"] == {"address": "127.0.0.1:5025", "samplerate": 2.0}
+    assert device["functions"] == {"set_offset": "(offset: float) -> None"}
+    assert device["doc"].startswith("rtoc device driver for the Acme Thermometer")
+
+
+def test_rtoc_run_records_from_the_simulator(venv_python, home):
+    simulator = subprocess.Popen(
+        [venv_python, "-m", f"{PACKAGE}.simulator", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        banner = simulator.stdout.readline()
+        port = re.search(r"listening on 127\.0\.0\.1:(\d+)", banner)
+        assert port, banner
+        result = run_rtoc(
+            home,
+            "run",
+            "--device",
+            DEVICE,
+            "--set",
+            f"{DEVICE}.address=127.0.0.1:{port[1]}",
+            "--set",
+            f"{DEVICE}.samplerate=10",
+            "--duration",
+            "2",
+            python=venv_python,
+        )
+    finally:
+        simulator.terminate()
+        simulator.wait(10)
+        simulator.stdout.close()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"Started {DEVICE}." in result.stdout
+    storage = SQLiteStorage(home / "rtoc.sqlite")
+    samples = storage.read(DEVICE, "Temperature")
+    units = {info.key: info.unit for info in storage.signals()}
+    events = storage.events()
+    storage.close()
+    assert len(samples.x) >= 10
+    assert ((samples.y >= 20.0) & (samples.y <= 22.0)).all()  # the simulator's 21 ± 1
+    assert units[(DEVICE, "Temperature")] == "°C"
+    assert [event.text for event in events] == []  # connected at once, no warnings
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ({"device_name": "!!!"}, "slug '' (from device_name '!!!') must be lowercase"),
+        ({"device_name": "3D Scanner"}, "class_name '3DScanner' (from device_name '3D Scanner')"),
+        ({"device_name": "Link"}, "class_name 'Link' is taken by the generated code"),
+        ({"package_name": "rtoc-acme"}, "package_name 'rtoc-acme' cannot be imported"),
+        ({"device_name": 'Acme "Pro"'}, "device_name 'Acme \"Pro\"' must not contain '\"'"),
+        ({"unit": "degrees Celsius"}, "unit 'degrees Celsius' is too long"),
+    ],
+)
+def test_bad_answers_are_refused_before_anything_is_written(tmp_path, capfd, answers, message):
+    output = tmp_path / "out"
+    output.mkdir()
+    with pytest.raises(FailedHookException):
+        render(output, **answers)
+    error = capfd.readouterr().err
+    assert message in error, textwrap.indent(error, "    ")
+    assert "Nothing was generated" in error
+    assert list(output.iterdir()) == []
