@@ -10,7 +10,6 @@ work. Bad answers are refused by the template's pre-generation hook.
 from __future__ import annotations
 
 import importlib.util
-import json
 import re
 import shutil
 import subprocess
@@ -22,6 +21,7 @@ import pytest
 
 from conftest import REPO, run_rtoc
 from rtoc.storage.sqlite import SQLiteStorage
+from rtoc.testing.installed import listed_device
 
 cookiecutter_main = pytest.importorskip(
     "cookiecutter.main", reason="the plugin template needs cookiecutter>=2.6 (pip install it)"
@@ -148,11 +148,7 @@ def test_generated_tests_pass_in_a_fresh_venv(project, venv_python):
 
 
 def test_rtoc_devices_lists_the_generated_device(venv_python, home):
-    result = run_rtoc(home, "devices", "--json", python=venv_python)
-    assert result.returncode == 0, result.stderr
-    listing = json.loads(result.stdout)
-    assert listing["failed"] == []
-    device = {item["name"]: item for item in listing["devices"]}[DEVICE]
+    device = listed_device(DEVICE, home, python=venv_python)
     assert device["source"] == f"{DISTRIBUTION} 0.1.0"
     assert device["parameters"] == {"address": "127.0.0.1:5025", "samplerate": 2.0}
     assert device["functions"] == {"set_offset": "(offset: float) -> None"}

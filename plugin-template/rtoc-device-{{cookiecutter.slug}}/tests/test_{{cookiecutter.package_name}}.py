@@ -6,12 +6,11 @@ seconds; every wait is bounded (wait_until).
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
-
 import pytest
-from rtoc.device import DeviceError, describe
+from rtoc.device import DeviceError
 from rtoc.events import Priority
 from rtoc.logger import Logger
+from rtoc.testing.installed import listed_device
 from rtoc.testing.waiting import wait_until
 
 from {{ cookiecutter.package_name }} import (
@@ -61,13 +60,13 @@ def events(logger, event_id: str, priority: Priority | None = None):
     return [e for e in logger.events if e.id == event_id and priority in (None, e.priority)]
 
 
-def test_rtoc_finds_the_device():
-    names = {entry.value for entry in entry_points(group="rtoc")}
-    assert "{{ cookiecutter.package_name }}.plugin" in names, "pip install -e . first"
+def test_rtoc_devices_lists_the_device(tmp_path):
+    """``rtoc devices`` (a process of its own) finds the entry point; ``pip install -e .`` first."""
+    listed = listed_device("{{ cookiecutter.class_name }}", tmp_path)
+    assert listed["source"].startswith("rtoc-device-{{ cookiecutter.slug }} ")
+    assert sorted(listed["parameters"]) == ["address", "samplerate"]
+    assert sorted(listed["functions"]) == ["set_offset"]
     assert plugin.rtoc_devices() == [{{ cookiecutter.class_name }}]
-    description = describe({{ cookiecutter.class_name }})
-    assert [p.name for p in description.parameters] == ["address", "samplerate"]
-    assert [f.name for f in description.functions] == ["set_offset"]
 
 
 def test_values_arrive_with_their_unit(logger, device):
