@@ -163,3 +163,24 @@ def test_device_failing_at_construction_or_start_leaves_others_running(home):
     signals, events = stored(home)
     assert signals[("Generator", "Sine")].count >= 5
     assert {e.device for e in events if e.priority == 2} == {"NoPort", "NoStart"}
+
+
+def test_device_events_show_on_the_console_at_their_priority(home):
+    devices = home / "devices"
+    devices.mkdir()
+    (devices / "noisy.py").write_text(
+        textwrap.dedent(
+            """
+            import rtoc
+
+            class Noisy(rtoc.Device):
+                def on_start(self):
+                    self.event("probe is loose", "Temperature", priority=1)
+                    self.event("calibrated", priority=0)
+            """
+        )
+    )
+    result = run_rtoc(home, "run", "-d", "Noisy", "--duration", "0.5")
+    assert result.returncode == 0, result.stderr
+    assert "WARNING rtoc.events: Noisy.Temperature: probe is loose" in result.stderr
+    assert "INFO rtoc.events: Noisy: calibrated" in result.stderr

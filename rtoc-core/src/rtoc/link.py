@@ -196,7 +196,7 @@ class Link(Generic[Connection]):
         if self._down_since is None:  # say it once per outage, not on every retry
             self._down_since = self._clock()
             self.device.event(
-                f"{self.device.name}: {what_happened}: {_text(error)}; retrying with back-off",
+                f"{what_happened}: {_text(error)}; retrying with back-off",
                 priority=Priority.WARNING,
                 id="connection",
             )
@@ -207,7 +207,7 @@ class Link(Generic[Connection]):
         self._down_since = None
         self._delay = 0.0
         self.device.event(
-            f"{self.device.name}: connected to {self._what()} again after {seconds:.1f} s",
+            f"connected to {self._what()} again after {seconds:.1f} s",
             priority=Priority.INFO,
             id="connection",
         )
@@ -217,7 +217,7 @@ class Link(Generic[Connection]):
         held_back = self._garbage.admit(type(error))
         if held_back is not None:
             self.device.event(
-                f"{self.device.name}: dropped an invalid answer from {self._what()}: "
+                f"dropped an invalid answer from {self._what()}: "
                 f"{_text(error)}{RepeatFilter.suffix(held_back)}",
                 priority=Priority.WARNING,
                 id="invalid-answer",

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from rtoc.plugins import PluginRegistry
 
 log = logging.getLogger("rtoc")
+#: Every event, at its priority's level (``rtoc run`` shows them on stderr).
+event_log = logging.getLogger("rtoc.events")
 
 #: Called as ``listener(signal)`` after new samples reached ``signal``.
 SampleListener = Callable[[Signal], None]
@@ -208,6 +210,8 @@ class Logger:
         return self.add_event(event)
 
     def add_event(self, event: Event) -> Event:
+        where = ".".join(part for part in (event.device, event.signal) if part) or "rtoc"
+        event_log.log(event.priority.log_level, "%s: %s", where, event.text)
         self.events.add(event)
         if self.plugins is not None:
             self.plugins.call_event_hooks(self, event)
@@ -469,7 +473,6 @@ class Logger:
     # -- reporting ---------------------------------------------------------------
 
     def _writer_report(self, priority: int, message: str) -> None:
-        log.log(Priority(priority).log_level, message)
         self.event(message, device="rtoc", signal="storage", priority=priority)
 
     def _listener_failed(self, listener: object, subject: object, error: BaseException) -> None:

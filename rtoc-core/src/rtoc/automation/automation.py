@@ -324,7 +324,6 @@ class Automation:
         if held_back is None:
             return
         message += RepeatFilter.suffix(held_back)
-        log.log(priority.log_level, message)
         self.logger.event(message, device=DEVICE, signal=SIGNAL, priority=priority)
 
 
