@@ -1,4 +1,9 @@
-"""The installed entry point: `rtoc devices` finds the VC820 with its parameters and functions."""
+"""The installed entry point: `rtoc devices` finds the VC820 with its parameters and functions,
+and `rtoc run` starts it without the meter and shows the warning on the console."""
+
+import os
+import subprocess
+import sys
 
 from rtoc.testing.installed import listed_device
 
@@ -15,3 +20,19 @@ def test_the_hook_returns_the_device_class():
     from rtoc_vc820.device import VC820
 
     assert plugin.rtoc_devices() == [VC820]
+
+
+def test_rtoc_run_without_the_meter_warns_on_the_console(tmp_path):
+    port = tmp_path / "ttyUSB-missing"
+    result = subprocess.run(
+        [sys.executable, "-m", "rtoc", "run", "--device", "VC820",
+         "--set", f"VC820.port={port}", "--duration", "1"],
+        env={**os.environ, "RTOC_HOME": str(tmp_path / "home")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Started VC820." in result.stdout
+    assert f"WARNING rtoc.events: VC820: cannot connect to {port}: " in result.stderr

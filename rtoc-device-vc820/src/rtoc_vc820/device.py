@@ -187,14 +187,12 @@ class VC820(Device):
         for flag, meaning in (("hold", "display held (HOLD)"), ("rel", "relative mode (REL)")):
             now_on = getattr(reading, flag)
             if now_on != (getattr(previous, flag) if previous is not None else False):
-                self.event(
-                    f"{self.name}: {meaning} {'on' if now_on else 'off'}", signal, id=flag, x=x
-                )
+                self.event(f"{meaning} {'on' if now_on else 'off'}", signal, id=flag, x=x)
         if reading.battery_low:
             held_back = self._battery.admit("battery")
             if held_back is not None:
                 self.event(
-                    f"{self.name}: the meter's battery is low{RepeatFilter.suffix(held_back)}",
+                    f"the meter's battery is low{RepeatFilter.suffix(held_back)}",
                     signal,
                     priority=Priority.WARNING,
                     id="battery",
@@ -204,7 +202,7 @@ class VC820(Device):
             held_back = self._overloads.admit(signal)
             if held_back is not None:
                 self.event(
-                    f"{self.name}: overload ({reading.text} {reading.display_unit}) on {signal}: "
+                    f"overload ({reading.text} {reading.display_unit}): "
                     f"no value stored{RepeatFilter.suffix(held_back)}",
                     signal,
                     priority=Priority.WARNING,
