@@ -14,7 +14,12 @@ import nox
 nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_existing_virtualenvs = False
 
-DEVICES = ["rtoc-device-vc820"]
+DEVICES = [
+    "rtoc-device-dps5020",
+    "rtoc-device-vc820",
+    "rtoc-device-ina219",
+    "rtoc-device-heliotherm",
+]
 DISTRIBUTIONS = [
     "./rtoc-core[test]",
     "./rtoc-postgres[test]",
