@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import rtoc_command, run_rtoc
 from rtoc.net import Client, RemoteError
+from rtoc.testing.installed import rtoc_command, run_rtoc
 from rtoc.testing.waiting import wait_until
 
 EVENTS = {

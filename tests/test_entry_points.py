@@ -15,8 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_rtoc
 from rtoc.storage.sqlite import SQLiteStorage
+from rtoc.testing.installed import run_rtoc
+
+#: The rtoc repository this test runs in.
+REPO = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.slow
 

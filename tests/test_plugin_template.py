@@ -19,9 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_rtoc
 from rtoc.storage.sqlite import SQLiteStorage
-from rtoc.testing.installed import listed_device
+from rtoc.testing.installed import listed_device, run_rtoc
+
+#: The rtoc repository this test runs in.
+REPO = Path(__file__).resolve().parent.parent
 
 cookiecutter_main = pytest.importorskip(
     "cookiecutter.main", reason="the plugin template needs cookiecutter>=2.6 (pip install it)"

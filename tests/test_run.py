@@ -10,8 +10,8 @@ import time
 
 import numpy as np
 
-from conftest import rtoc_command, run_rtoc
 from rtoc.storage.sqlite import SQLiteStorage
+from rtoc.testing.installed import rtoc_command, run_rtoc
 
 
 def stored(home):

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from Cryptodome.Cipher import AES
 
-from conftest import rtoc_command
+from rtoc.testing.installed import rtoc_command
 
 TIMEOUT = 5.0
 PASSWORD = "s3cret pässword"

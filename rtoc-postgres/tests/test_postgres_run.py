@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -11,15 +10,7 @@ import numpy as np
 import psycopg2
 import pytest
 
-
-def rtoc(home, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "rtoc", "--home", str(home), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+from rtoc.testing.installed import run_rtoc
 
 
 @pytest.mark.timeout(120)
@@ -31,8 +22,8 @@ def test_rtoc_run_records_into_postgresql_and_loads_back(database, tmp_path):
         ("postgresql.host", database["host"]),
         ("postgresql.port", str(database["port"])),
     ]:
-        assert rtoc(home, "config", "set", key, value).returncode == 0
-    first = rtoc(home, "run", "--device", "Generator", "--duration", "1.5")
+        assert run_rtoc(home, "config", "set", key, value).returncode == 0
+    first = run_rtoc(home, "run", "--device", "Generator", "--duration", "1.5")
     assert first.returncode == 0, first.stderr
     where = f"postgresql://postgres@127.0.0.1:{database['port']}/{database['dbname']} (schema rtoc)"
     assert f"Recording to {where} (postgresql)." in first.stdout
@@ -45,7 +36,7 @@ def test_rtoc_run_records_into_postgresql_and_loads_back(database, tmp_path):
         counts = dict(cursor.fetchall())
     assert set(counts) == {"Sine", "Square", "Wave"} and min(counts.values()) >= 10
 
-    second = rtoc(home, "run", "--duration", "0.2")
+    second = run_rtoc(home, "run", "--duration", "0.2")
     assert second.returncode == 0, second.stderr
     assert "Loaded 3 signals" in second.stdout
 
@@ -54,7 +45,7 @@ def test_wrong_postgresql_settings_are_named_by_config(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     (home / "config.json").write_text(json.dumps({"postgresql": {"spoolKeep": "all"}}))
-    result = rtoc(home, "run", "--duration", "0.1")
+    result = run_rtoc(home, "run", "--duration", "0.1")
     assert result.returncode != 0
     assert "postgresql.spoolKeep" in result.stderr + result.stdout
 

@@ -4,9 +4,6 @@ and ``rtoc postgres status|prune|resample`` (against the real server)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -14,6 +11,7 @@ import psycopg2
 import pytest
 
 from rtoc.storage.base import SampleBatch
+from rtoc.testing.installed import run_rtoc
 from rtoc.testing.waiting import wait_until
 from rtoc_postgres.maintenance import DAY, Maintenance, Policy, apply
 from rtoc_postgres.schema import MIGRATIONS
@@ -185,16 +183,6 @@ def test_maintenance_thread_runs_at_start_and_survives_an_unreachable_database(
 # -- rtoc postgres ... ----------------------------------------------------------------
 
 
-def rtoc(home, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "rtoc", "--home", str(home), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-
-
 @pytest.fixture
 def home(tmp_path, database):
     home = tmp_path / "home"
@@ -218,29 +206,29 @@ def drop_default_schema(database):
 
 @pytest.mark.timeout(120)
 def test_status_resample_and_prune_from_the_command_line(home):
-    status = rtoc(home, "postgres", "status", "--json")
+    status = run_rtoc(home, "postgres", "status", "--json")
     assert status.returncode == 0, status.stderr
     report = json.loads(status.stdout)
     assert (report["reachable"], report["samples"], report["signals"]) == (True, 201, 1)
     assert report["schema_version"] == 4 and report["spooled"] is None and report["bytes"] > 0
-    assert "201 samples in 1 signals" in rtoc(home, "postgres", "status").stdout
+    assert "201 samples in 1 signals" in run_rtoc(home, "postgres", "status").stdout
 
-    resampled = rtoc(home, "postgres", "resample", "--days", "5", "--rate", "0.1")
+    resampled = run_rtoc(home, "postgres", "resample", "--days", "5", "--rate", "0.1")
     assert resampled.returncode == 0, resampled.stderr
     assert "Resampled 200 samples older than 5 days to 10 (0.1 Hz)." in resampled.stdout
-    pruned = rtoc(home, "postgres", "prune", "--days", "5")
+    pruned = run_rtoc(home, "postgres", "prune", "--days", "5")
     assert "Deleted 10 samples older than 5 days." in pruned.stdout
-    assert json.loads(rtoc(home, "postgres", "status", "--json").stdout)["samples"] == 1
+    assert json.loads(run_rtoc(home, "postgres", "status", "--json").stdout)["samples"] == 1
 
 
 def test_command_line_errors_name_the_problem(home, tmp_path):
-    missing = rtoc(home, "postgres", "prune")
+    missing = run_rtoc(home, "postgres", "prune")
     assert missing.returncode == 2 and "give --days, or set postgresql.keepDays" in missing.stderr
-    rate = rtoc(home, "postgres", "resample", "--days", "1", "--rate", "0").stderr
+    rate = run_rtoc(home, "postgres", "resample", "--days", "1", "--rate", "0").stderr
     assert "Invalid value for '--rate': 0.0 is not in the range x>0" in rate
     config = json.loads((home / "config.json").read_text())
     config["postgresql"]["port"] = 1
     (home / "config.json").write_text(json.dumps(config))
-    down = rtoc(home, "postgres", "status")
+    down = run_rtoc(home, "postgres", "status")
     assert down.returncode == 1 and "not reachable" in down.stdout and ":1/" in down.stdout
-    assert "127.0.0.1" in rtoc(home, "postgres", "prune", "--days", "1").stderr
+    assert "127.0.0.1" in run_rtoc(home, "postgres", "prune", "--days", "1").stderr
