@@ -123,7 +123,8 @@ def test_lost_connection_is_one_warning_then_backoff_then_recovery(logger, peer)
     assert link.poll(lambda c: ask(c, "b")) is None
     assert not link.connected and link.retry_in == 1
     assert [p for p, _ in texts(logger)] == [Priority.WARNING]
-    assert "lost the connection to 127.0.0.1" in texts(logger)[0][1]
+    assert texts(logger)[0][1].startswith(f"lost the connection to 127.0.0.1:{peer.port}: ")
+    assert texts(logger)[0][1].endswith("; retrying with back-off")
 
     peer.stop()  # now opening fails too: delays double up to the limit
     delays = []
@@ -140,7 +141,8 @@ def test_lost_connection_is_one_warning_then_backoff_then_recovery(logger, peer)
     clock.now += 4
     assert link.poll(lambda c: ask(c, "d")) == "d"
     priority, text = texts(logger)[-1]
-    assert priority == Priority.INFO and "again after" in text
+    assert priority == Priority.INFO
+    assert text.startswith(f"connected to 127.0.0.1:{peer.port} again after ")
     # the next outage starts from the smallest delay again
     peer.cut()
     assert link.poll(lambda c: ask(c, "e")) is None
@@ -153,7 +155,9 @@ def test_garbage_is_dropped_with_a_repeat_filtered_warning_and_the_link_stays(lo
         assert link.poll(lambda c: ask(c, "?x")) is None
     assert link.connected and link.dropped_answers == 5
     assert len(texts(logger)) == 1
-    assert "dropped an invalid answer" in texts(logger)[0][1]
+    assert texts(logger)[0][1] == (
+        f"dropped an invalid answer from 127.0.0.1:{peer.port}: garbage b'?x'"
+    )
     assert link.poll(lambda c: ask(c, "ok")) == "ok"
 
 
@@ -176,7 +180,7 @@ def test_unreachable_at_start(logger):
     port.close()
     link = make_link(logger, free)
     assert link.poll(lambda c: ask(c, "a")) is None
-    assert f"cannot connect to 127.0.0.1:{free}" in texts(logger)[0][1]
+    assert texts(logger)[0][1].startswith(f"cannot connect to 127.0.0.1:{free}: ")
 
 
 def test_require_raises_a_device_error_naming_the_problem(logger, peer):
@@ -191,6 +195,20 @@ def test_require_raises_a_device_error_naming_the_problem(logger, peer):
     assert link.require(lambda c: ask(c, "again")) == "again"
     with pytest.raises(DeviceError, match="invalid answer"):
         link.require(lambda c: ask(c, "?"))
+
+
+def test_a_connection_that_is_falsy_is_still_kept(logger):
+    """An open connection may define __len__ (a buffer, an empty session): kept, not reopened."""
+    opened = []
+
+    def open_empty_buffer():
+        opened.append(bytearray())
+        return opened[-1]
+
+    link = Link(logger.add_device(Device, "Meter"), open_empty_buffer, what=lambda: "buffer")
+    assert link.poll(len) == 0
+    assert link.poll(len) == 0
+    assert len(opened) == 1
 
 
 def test_close_then_use_reopens(logger, peer):

@@ -158,17 +158,15 @@ class Link(Generic[Connection]):
 
     def _use(self, use: Callable[[Connection], Result]) -> Result:
         with self._lock:
-            connection = self._connection or self._reopen()
+            connection = self._connection if self._connection is not None else self._reopen()
             try:
                 result = use(connection)
             except self._garbage_on as error:
                 self._dropped(error)
                 raise _Unavailable(f"dropped an invalid answer: {_text(error)}") from error
             except self._lost_on as error:
-                self._lost(f"lost the connection to {self._what()}", error)
-                raise _Unavailable(
-                    f"lost the connection to {self._what()}: {_text(error)}"
-                ) from error
+                reason = self._lost(f"lost the connection to {self._what()}", error)
+                raise _Unavailable(reason) from error
             if self._down_since is not None:
                 self._recovered()
             return result
@@ -182,11 +180,13 @@ class Link(Generic[Connection]):
         try:
             self._connection = self._open()
         except Exception as error:
-            self._lost(f"cannot connect to {self._what()}", error)
-            raise _Unavailable(f"cannot connect to {self._what()}: {_text(error)}") from error
+            reason = self._lost(f"cannot connect to {self._what()}", error)
+            raise _Unavailable(reason) from error
         return self._connection
 
-    def _lost(self, what_happened: str, error: BaseException) -> None:
+    def _lost(self, what_happened: str, error: BaseException) -> str:
+        """Give the connection up and schedule the next attempt; the reason, for errors."""
+        reason = f"{what_happened}: {_text(error)}"
         connection, self._connection = self._connection, None
         if connection is not None:
             self._close(connection)
@@ -196,10 +196,9 @@ class Link(Generic[Connection]):
         if self._down_since is None:  # say it once per outage, not on every retry
             self._down_since = self._clock()
             self.device.event(
-                f"{what_happened}: {_text(error)}; retrying with back-off",
-                priority=Priority.WARNING,
-                id="connection",
+                f"{reason}; retrying with back-off", priority=Priority.WARNING, id="connection"
             )
+        return reason
 
     def _recovered(self) -> None:
         assert self._down_since is not None
