@@ -97,6 +97,18 @@ def test_failing_listener_is_logged_and_data_kept(logger, caplog):
     assert logger.store.get("D", "A").listeners == ()
 
 
+def test_every_event_is_logged_at_its_priority_naming_where(logger, caplog):
+    with caplog.at_level(logging.INFO, logger="rtoc.events"):
+        logger.event("probe is loose", device="Oven", signal="T", priority=Priority.WARNING)
+        logger.event("calibrated", device="Oven")
+        logger.event("restarted", priority=Priority.ERROR)
+    assert [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "rtoc.events"] == [
+        (logging.WARNING, "Oven.T: probe is loose"),
+        (logging.INFO, "Oven: calibrated"),
+        (logging.ERROR, "rtoc: restarted"),
+    ]
+
+
 class Counter(Device):
     """Counts up."""
 

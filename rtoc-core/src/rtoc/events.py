@@ -57,6 +57,11 @@ class Event:
     )
     uid: str = attrs.field(factory=_new_uid)
 
+    @property
+    def where(self) -> str:
+        """``Device.Signal``, or whichever of the two is set, as events are shown."""
+        return ".".join(part for part in (self.device, self.signal) if part)
+
 
 EventListener = Callable[[Event], None]
 

@@ -210,8 +210,7 @@ class Logger:
         return self.add_event(event)
 
     def add_event(self, event: Event) -> Event:
-        where = ".".join(part for part in (event.device, event.signal) if part) or "rtoc"
-        event_log.log(event.priority.log_level, "%s: %s", where, event.text)
+        event_log.log(event.priority.log_level, "%s: %s", event.where or "rtoc", event.text)
         self.events.add(event)
         if self.plugins is not None:
             self.plugins.call_event_hooks(self, event)

@@ -114,7 +114,7 @@ def remote_command(
         click.echo(f"  {f'{device}.{signal}':<{width}}  {value}")
     click.echo(f"Events (newest {len(events)}):")
     for event in events:
-        where = ".".join(part for part in (event.device, event.signal) if part)
         click.echo(
-            f"  {_when(event.time)}  {PRIORITY_NAMES[event.priority]:<7}  {where}: {event.text}"
+            f"  {_when(event.time)}  {PRIORITY_NAMES[event.priority]:<7}  "
+            f"{event.where}: {event.text}"
         )

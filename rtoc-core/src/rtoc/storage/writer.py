@@ -140,7 +140,7 @@ class WriteBehind:
         with self._flush_lock:
             self._collect()
             if final and self._resampler is not None:
-                self._enqueue(list(self._resampler.rest()))
+                self._enqueue(self._resampler.rest())
             with self._lock:
                 operations, self._operations = self._operations, []
                 events, self._events = self._events, []
