@@ -54,6 +54,7 @@ def test_old_batches_become_one_mean_per_bin_and_new_ones_stay(storage, database
     np.testing.assert_array_equal(stored_x[5:], x[3000:])  # the rest untouched, in order
     (info,) = storage.signals()
     assert info.count == 5 + 3000
+    assert (info.first, info.last) == (stored_x[0], x[-1])  # the first sample is a bin mean
     rows = chunk_rows(database, schema)
     assert rows[0][4] == pytest.approx(1 / 60) and [row[4] for row in rows[1:]] == [None] * 3
     # a time range read crosses from resampled to raw data through the chunk index

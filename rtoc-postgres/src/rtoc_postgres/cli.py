@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -19,6 +20,8 @@ from rtoc_postgres.maintenance import DAY
 from rtoc_postgres.plugin import SPOOL_FILE, connection_settings
 from rtoc_postgres.spool import Spool
 from rtoc_postgres.storage import PostgresStorage, describe
+
+T = TypeVar("T")
 
 
 def _home() -> Path:
@@ -32,9 +35,14 @@ def _config() -> Config:
         raise click.ClickException(str(error)) from None
 
 
-def _database(config: Config) -> PostgresStorage:
+def _on_database(config: Config, action: Callable[[PostgresStorage], T]) -> T:
+    """``action(database)`` on a connection of its own; a StorageError is a clear exit."""
     try:
-        return PostgresStorage(connection_settings(config))
+        database = PostgresStorage(connection_settings(config))
+        try:
+            return action(database)
+        finally:
+            database.close()
     except StorageError as error:
         raise click.ClickException(str(error)) from None
 
@@ -120,6 +128,10 @@ def _when(seconds: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
 
 
+def _days_ago(days: float) -> float:
+    return time.time() - days * DAY
+
+
 _DAYS = click.FloatRange(min=0, min_open=True)
 
 
@@ -131,13 +143,7 @@ def prune(days: float | None) -> None:
     days = days or config.postgresql.keepDays
     if not days:
         raise click.UsageError("give --days, or set postgresql.keepDays")
-    database = _database(config)
-    try:
-        deleted = database.delete_before(time.time() - days * DAY)
-    except StorageError as error:
-        raise click.ClickException(str(error)) from None
-    finally:
-        database.close()
+    deleted = _on_database(config, lambda database: database.delete_before(_days_ago(days)))
     click.echo(f"Deleted {deleted} samples older than {days:g} days.")
 
 
@@ -155,11 +161,7 @@ def resample(days: float | None, rate: float | None) -> None:
     rate = rate or config.postgresql.resampleRate
     if not days:
         raise click.UsageError("give --days, or set postgresql.resampleAfterDays")
-    database = _database(config)
-    try:
-        before, after = database.resample_before(time.time() - days * DAY, rate)
-    except StorageError as error:
-        raise click.ClickException(str(error)) from None
-    finally:
-        database.close()
+    before, after = _on_database(
+        config, lambda database: database.resample_before(_days_ago(days), rate)
+    )
     click.echo(f"Resampled {before} samples older than {days:g} days to {after} ({rate:g} Hz).")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,13 +41,12 @@ def open_postgres(config: Config, home: Path) -> SpooledStorage:
     section = config.postgresql
     spool = Spool(home / SPOOL_FILE, section.spoolLimit, section.spoolKeep)
     policy = retention_policy(config)
+    connect = functools.partial(PostgresStorage, settings)
     return SpooledStorage(
-        lambda: PostgresStorage(settings),
+        connect,
         spool,
         describe(settings, "rtoc"),
-        maintenance=Maintenance(lambda: PostgresStorage(settings), policy)
-        if policy.active
-        else None,
+        maintenance=Maintenance(connect, policy) if policy.active else None,
     )
 
 

@@ -136,8 +136,10 @@ def resample_before(cursor: Any, s: sql.Identifier, cutoff: float, rate: float) 
         sql.SQL(
             "WITH change AS (SELECT signal_id, sum(n)::bigint AS before, count(*) AS after"
             "  FROM binned GROUP BY signal_id)"
-            " UPDATE {s}.signals t SET count = t.count - c.before + c.after FROM change c"
-            " WHERE t.id = c.signal_id RETURNING c.before, c.after"
+            " UPDATE {s}.signals t SET count = t.count - c.before + c.after,"
+            "  x_min = (SELECT min(x_min) FROM {s}.chunks WHERE signal_id = t.id),"
+            "  x_max = (SELECT max(x_max) FROM {s}.chunks WHERE signal_id = t.id)"
+            " FROM change c WHERE t.id = c.signal_id RETURNING c.before, c.after"
         ).format(s=s)
     )
     changes = cursor.fetchall()
