@@ -50,7 +50,8 @@ def test_malformed_assignments_say_what_is_expected(text):
 
 def test_set_wins_over_the_file_and_the_file_is_not_changed(tmp_path):
     base = {"Generator": {"frequency": 1, "amplitude": 2}}
-    result = merged(base, ["Generator.frequency=5", "System.samplerate=0.5"])
+    assigned = [parse_assignment(t) for t in ("Generator.frequency=5", "System.samplerate=0.5")]
+    result = merged(base, assigned)
     assert result == {
         "Generator": {"frequency": 5, "amplitude": 2},
         "System": {"samplerate": 0.5},

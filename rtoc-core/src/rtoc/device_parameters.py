@@ -73,11 +73,12 @@ def parse_assignment(text: str) -> tuple[str, str, Any]:
     return device, parameter, value
 
 
-def merged(base: Mapping[str, Mapping[str, Any]], assignments: Iterable[str]) -> DeviceParameters:
-    """``base`` with each assignment applied on top, later ones winning."""
+def merged(
+    base: Mapping[str, Mapping[str, Any]], assignments: Iterable[tuple[str, str, Any]]
+) -> DeviceParameters:
+    """``base`` with each parsed assignment applied on top, later ones winning."""
     result = {device: dict(parameters) for device, parameters in base.items()}
-    for text in assignments:
-        device, parameter, value = parse_assignment(text)
+    for device, parameter, value in assignments:
         result.setdefault(device, {})[parameter] = value
     return result
 

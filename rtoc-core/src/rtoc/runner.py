@@ -41,7 +41,8 @@ class Runner:
         try:
             home.mkdir(parents=True, exist_ok=True)
             self.config = load_config(home)
-            parameters = merged(load_device_parameters(home), assignments)
+            assigned = [parse_assignment(text) for text in assignments]
+            parameters = merged(load_device_parameters(home), assigned)
         except (ConfigError, OSError) as error:
             raise RunnerError(str(error)) from None
         self.home = home
@@ -51,8 +52,7 @@ class Runner:
         if unknown:
             known = ", ".join(sorted(registry.devices)) or "none"
             raise RunnerError(f"unknown device {', '.join(unknown)}; installed devices: {known}")
-        for text in assignments:
-            device = parse_assignment(text)[0]
+        for text, (device, _, _) in zip(assignments, assigned, strict=True):
             if device not in self.device_names:
                 raise RunnerError(
                     f"--set {text}: device {device} is not started here (add --device {device})"
