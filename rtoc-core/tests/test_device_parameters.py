@@ -78,6 +78,18 @@ def test_a_bad_file_is_refused_naming_the_file(tmp_path, registry, content, mess
     assert "deviceParameters.json" in str(caught.value)
 
 
+def test_an_unreadable_file_is_refused_naming_the_file(tmp_path, registry):
+    (tmp_path / "deviceParameters.json").mkdir()
+    with pytest.raises(RunnerError, match=r"deviceParameters\.json: cannot read: "):
+        Runner(tmp_path, registry, ["Generator"])
+
+
+def test_a_file_that_is_not_utf8_is_refused_naming_the_file(tmp_path, registry):
+    (tmp_path / "deviceParameters.json").write_bytes(b'{"Generator": {"port": "\xff"}}')
+    with pytest.raises(RunnerError, match=r"deviceParameters\.json: not UTF-8 text: "):
+        Runner(tmp_path, registry, ["Generator"])
+
+
 def test_parameters_are_set_before_the_device_starts(tmp_path, registry):
     write(tmp_path, {"Generator": {"frequency": 4, "amplitude": 3}, "Absent": {"x": 1}})
     runner = Runner(tmp_path, registry, ["Generator"], ["Generator.amplitude=7"])

@@ -36,6 +36,8 @@ def load_device_parameters(home: Path) -> DeviceParameters:
         return {}
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error}") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text: {error}") from None
     try:
         data = json.loads(text)
     except ValueError as error:
