@@ -66,7 +66,7 @@ def test_no_file_is_no_parameters(tmp_path):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("{not json", "not valid JSON"),
+        ("{not json", "invalid JSON at line 1, column 2"),
         ("[1, 2]", "must be an object of devices"),
         ('{"Generator": 5}', "Generator: must be an object of parameter names and values, got 5"),
     ],
@@ -86,7 +86,7 @@ def test_an_unreadable_file_is_refused_naming_the_file(tmp_path, registry):
 
 def test_a_file_that_is_not_utf8_is_refused_naming_the_file(tmp_path, registry):
     (tmp_path / "deviceParameters.json").write_bytes(b'{"Generator": {"port": "\xff"}}')
-    with pytest.raises(RunnerError, match=r"deviceParameters\.json: not UTF-8 text: "):
+    with pytest.raises(RunnerError, match=r"deviceParameters\.json: cannot read: 'utf-8' codec"):
         Runner(tmp_path, registry, ["Generator"])
 
 

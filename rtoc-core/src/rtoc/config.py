@@ -402,22 +402,31 @@ def load_config(home: Path) -> Config:
     ignored. Raises ConfigError for unreadable or invalid JSON and wrong values.
     """
     path = home / CONFIG_FILE
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
+    data = read_json_file(path)
+    if data is _MISSING:
         config = Config()
         save_config(config, home)
         return config
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
-    data = _parse_json(text, path)
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a JSON object at the top level, got {_kind(data)}")
     _warn_unknown(data, path)
     return _structure(data, str(path))
 
 
-def _parse_json(text: str, path: Path) -> Any:
+_MISSING: Any = object()
+
+
+def read_json_file(path: Path, missing: Any = _MISSING) -> Any:
+    """The JSON in ``path`` (a BOM is allowed), or ``missing`` when there is no file.
+
+    ConfigError, naming the file, when it cannot be read or is not valid JSON.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        return missing
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

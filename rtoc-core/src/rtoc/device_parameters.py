@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from rtoc.config import ConfigError
+from rtoc.config import ConfigError, read_json_file
 from rtoc.device import Device, DeviceError
 
 FILE = "deviceParameters.json"
@@ -30,18 +30,7 @@ DeviceParameters = dict[str, dict[str, Any]]
 def load_device_parameters(home: Path) -> DeviceParameters:
     """The parameters in ``home/deviceParameters.json`` ({} when there is none)."""
     path = home / FILE
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error}") from None
-    except UnicodeDecodeError as error:
-        raise ConfigError(f"{path}: not UTF-8 text: {error}") from None
-    try:
-        data = json.loads(text)
-    except ValueError as error:
-        raise ConfigError(f"{path}: not valid JSON: {error}") from None
+    data = read_json_file(path, missing={})
     if not isinstance(data, dict):
         raise ConfigError(
             f'{path}: must be an object of devices, e.g. {{"DPS5020": {{"port": "/dev/ttyUSB0"}}}}'
