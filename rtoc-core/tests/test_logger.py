@@ -262,6 +262,14 @@ def test_close_stops_devices():
     assert not device.running and device.stopped == 1
 
 
+def test_close_releases_a_device_that_never_sampled():
+    """Used only through its functions, it may hold a port open all the same."""
+    logger = Logger()
+    device = logger.add_device(Counter)
+    logger.close()
+    assert device.started == 0 and device.stopped == 1
+
+
 def test_stream_is_thread_safe_across_devices(logger):
     def pump(name):
         for i in range(5000):

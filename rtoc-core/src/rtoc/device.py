@@ -115,7 +115,11 @@ class Device:
         """Open connections before the first :meth:`sample` (runs in ``start()``)."""
 
     def on_stop(self) -> None:
-        """Release what :meth:`on_start` opened (runs in ``stop()``, after sampling ended)."""
+        """Release what is open (runs in every ``stop()``, after sampling ended).
+
+        Also when the device never sampled: one used only through its functions
+        may have opened its port. So it must not fail when nothing is open.
+        """
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -141,15 +145,13 @@ class Device:
             self.__thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """End the sampling loop, wait for the current sample to finish, then ``on_stop``."""
+        """End the sampling loop if it runs, wait for the current sample, then ``on_stop``."""
         with self.__lock:
-            thread = self.__thread
-            if thread is None:
-                return
-            self.__stop_requested.set()
-            if thread is not threading.current_thread():
-                thread.join(timeout)
-            self.__thread = None
+            thread, self.__thread = self.__thread, None
+            if thread is not None:
+                self.__stop_requested.set()
+                if thread is not threading.current_thread():
+                    thread.join(timeout)
             self.on_stop()
 
     def __sampling_loop(self) -> None:
