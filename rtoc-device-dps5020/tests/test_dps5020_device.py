@@ -148,6 +148,7 @@ def test_lock_locks_the_front_panel(simulator, dps):
         ("set_voltage", -1, r"voltage must be >= 0 V, got -1"),
         ("set_voltage", float("nan"), r"voltage must be >= 0 V, got nan"),
         ("set_voltage", "twelve", r"voltage must be a number of V, got 'twelve'"),
+        ("set_voltage", True, r"voltage must be a number of V, got True"),
         ("set_current", 20.01, r"current 20\.01 A is outside 0\.\.20 A of the DPS5020"),
         ("set_current", None, r"current must be a number of A, got None"),
         ("output", "maybe", r"output takes True or False \(on/off, 1/0\), got 'maybe'"),
@@ -161,6 +162,22 @@ def test_bad_arguments_raise_device_errors_naming_value_and_range(
     with pytest.raises(DeviceError, match=f"^DPS5020: {message}"):
         dps.call(function, value)
     assert simulator.supply.registers() == before
+
+
+def test_a_bad_argument_is_refused_before_the_supply_is_asked(logger):
+    device = attach(logger, "/dev/nonexistent-dps")
+    with pytest.raises(DeviceError, match=r"^DPS5020: current must be >= 0 A, got -2$"):
+        device.set_current(-2)
+    with pytest.raises(DeviceError, match=r"^DPS5020: voltage must be a number of V, got 'x'$"):
+        device.set_voltage("x")
+    assert events(logger) == []  # no attempt to connect
+
+
+def test_switches_take_1_and_0_as_on_and_off(simulator, dps):
+    dps.output(1)
+    assert simulator.supply.status().output
+    dps.output(0)
+    assert not simulator.supply.status().output
 
 
 def test_a_dps5005_is_scaled_and_limited_by_its_model(logger, threads):
@@ -306,6 +323,20 @@ def test_corrupt_answers_are_dropped_with_a_warning_and_never_stored(logger, sim
     assert count(logger) == 2
 
 
+def test_a_modbus_exception_in_answer_to_the_read_is_dropped_not_an_outage(logger, simulator, dps):
+    dps.sample()
+    simulator.refuse_next()
+    dps.sample()
+    assert count(logger) == 1
+    warnings = events(logger, Priority.WARNING)
+    assert len(warnings) == 1
+    assert warnings[0].startswith(f"dropped an invalid answer from {simulator.port}: ")
+    assert "device busy" in warnings[0]
+    assert dps._link.connected and dps._link.failures == 0
+    dps.sample()
+    assert count(logger) == 2
+
+
 def test_impossible_register_values_are_dropped_and_never_stored(logger, simulator, dps):
     simulator.supply.inject(Register.PROTECT, 9)
     dps.sample()
@@ -371,6 +402,15 @@ def test_a_model_parameter_that_is_no_model_number_is_refused(logger, simulator,
         "the model must be 0 (read it from the supply) or a DPS model number such as 5020, "
         f"got {model!r}"
     )
+    with pytest.raises(DeviceError, match=refused(simulator.port, message)):
+        device.output(True)
+    assert not simulator.supply.status().output
+
+
+@pytest.mark.parametrize("address", [0, 248])
+def test_an_address_outside_1_to_247_is_refused(logger, simulator, address):
+    device = attach(logger, simulator.port, address=address)
+    message = f"the Modbus address must be 1..247, got {address}"
     with pytest.raises(DeviceError, match=refused(simulator.port, message)):
         device.output(True)
     assert not simulator.supply.status().output

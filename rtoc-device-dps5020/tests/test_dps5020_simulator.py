@@ -163,6 +163,27 @@ def test_minimalmodbus_reads_and_writes(simulator, port):
     assert simulator.supply.status().voltage_set == 10.0
 
 
+def test_a_write_of_several_registers_is_all_or_nothing(simulator, port):
+    dps = instrument(port)
+    with pytest.raises(minimalmodbus.IllegalRequestError, match="illegal data value"):
+        dps.write_registers(Register.U_SET, [1200, 2001])  # 12 V is fine, 20.01 A is not
+    status = simulator.supply.status()
+    assert (status.voltage_set, status.current_set) == (5.0, 1.0)
+    with pytest.raises(ValueError, match=r"I_SET takes 0\.\.2000"):
+        simulator.supply.write(Register.U_SET, 1200, 2001)
+    assert simulator.supply.status() == status
+
+
+def test_refused_requests_get_a_modbus_exception_then_answers_are_good_again(simulator, port):
+    simulator.refuse_next(2)
+    with pytest.raises(minimalmodbus.SlaveDeviceBusyError):
+        instrument(port).read_registers(0, 13)
+    with pytest.raises(minimalmodbus.SlaveDeviceBusyError):
+        instrument(port).write_register(Register.U_SET, 1000)
+    assert simulator.supply.status().voltage_set == 5.0  # the refused write did nothing
+    assert instrument(port).read_registers(0, 13)[Register.MODEL] == 5020
+
+
 def test_other_addresses_get_no_answer(simulator, port):
     port.timeout = 0.1
     with pytest.raises(minimalmodbus.NoResponseError):
@@ -245,6 +266,17 @@ def test_sigterm_ends_the_simulator_cleanly_also_as_a_background_job(tmp_path):
     assert not os.path.lexists(link)
 
 
+def test_a_stale_link_is_replaced(tmp_path):
+    link = tmp_path / "ttyDPS"
+    link.symlink_to(tmp_path / "gone")  # left by a simulator that was killed
+    with simulator_command("--link", str(link)) as (process, line):
+        assert f"connect to {link} " in line
+        assert os.readlink(link).startswith("/dev/pts/")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(5) == 0
+    assert not os.path.lexists(link)
+
+
 def test_a_lowered_protection_limit_makes_the_simulator_trip(tmp_path):
     link = tmp_path / "ttyDPS"
     with simulator_command("--ocp", "0.4", "--link", str(link)) as (process, _):
@@ -291,6 +323,16 @@ def test_options_that_are_no_positive_number_are_refused(capsys, option, value):
         main([option, value])
     assert exited.value.code == 2
     assert f"argument {option}: takes a number > 0, got '{value}'" in capsys.readouterr().err
+
+
+def test_the_port_is_there_only_while_started():
+    simulator = DpsSimulator()
+    with pytest.raises(RuntimeError, match="not started"):
+        _ = simulator.port
+    with simulator:
+        assert simulator.port.startswith("/dev/pts/")
+    with pytest.raises(RuntimeError, match="not started"):
+        _ = simulator.port
 
 
 def test_close_releases_everything():

@@ -22,7 +22,7 @@ import serial
 
 from rtoc.device import Device, DeviceError
 from rtoc.events import Priority
-from rtoc.link import Link
+from rtoc.link import Link, close_quietly
 from rtoc_dps5020.protocol import (
     BLOCK_COUNT,
     BLOCK_START,
@@ -36,6 +36,7 @@ from rtoc_dps5020.protocol import (
     encode_current,
     encode_voltage,
     model_spec,
+    parse_number,
 )
 
 if TYPE_CHECKING:
@@ -53,6 +54,8 @@ SIGNALS: tuple[tuple[str, str, Callable[[Status], float]], ...] = (
     ("Protection", "", lambda s: float(s.protection)),
     ("Output", "", lambda s: float(s.output)),
 )
+_SIGNAL_NAMES = tuple(signal for signal, _, _ in SIGNALS)
+_SIGNAL_UNITS = tuple(unit for _, unit, _ in SIGNALS)
 
 if sys.platform == "win32":
     _TTY_ERRORS: tuple[type[Exception], ...] = ()
@@ -98,11 +101,18 @@ class DPS5020(Device):
             self,
             self._open,
             what=lambda: self.port,
-            close=_close,
-            # a bad CRC, a torn frame or impossible values: garbage, keep the port
-            garbage_on=(minimalmodbus.InvalidResponseError, ProtocolError),
-            # no answer, or the port itself failed (all minimalmodbus errors are OSErrors)
-            lost_on=(minimalmodbus.NoResponseError, serial.SerialException, OSError, *_TTY_ERRORS),
+            close=lambda instrument: close_quietly(instrument.serial),
+            # a bad CRC, a torn frame, a Modbus exception in answer to the read, or
+            # impossible values: garbage, keep the port (checked before lost_on: these
+            # minimalmodbus errors are OSErrors too)
+            garbage_on=(
+                minimalmodbus.InvalidResponseError,
+                minimalmodbus.SlaveReportedException,
+                ProtocolError,
+            ),
+            # no answer (minimalmodbus.NoResponseError), or the port itself failed
+            # (serial.SerialException): both OSErrors
+            lost_on=(OSError, *_TTY_ERRORS),
         )
         self._spec: ModelSpec | None = None
         #: The spec the ``model`` parameter forces (None: the supply's MODEL register says).
@@ -118,10 +128,7 @@ class DPS5020(Device):
             return
         now = time.time()
         self.stream(
-            [read(status) for _, _, read in SIGNALS],
-            [signal for signal, _, _ in SIGNALS],
-            unit=[unit for _, unit, _ in SIGNALS],
-            x=now,
+            [read(status) for _, _, read in SIGNALS], _SIGNAL_NAMES, unit=_SIGNAL_UNITS, x=now
         )
         self._report_changes(status, now)
 
@@ -155,10 +162,7 @@ class DPS5020(Device):
         return instrument
 
     def _read_status(self, instrument: minimalmodbus.Instrument) -> Status:
-        try:
-            registers = instrument.read_registers(BLOCK_START, BLOCK_COUNT)
-        except minimalmodbus.SlaveReportedException as error:
-            raise ProtocolError(f"the supply answered with an exception: {error}") from error
+        registers = instrument.read_registers(BLOCK_START, BLOCK_COUNT)
         status = decode_status(registers, self._forced)
         self._learn_model(status, registers[Register.MODEL])
         return status
@@ -169,27 +173,21 @@ class DPS5020(Device):
         if spec == self._spec:
             return
         self._spec = spec
-        forced = (
-            f"; scaled as set by the model parameter, the supply reports model number {reported}"
-            if reported != spec.code
-            else ""
-        )
         if spec.known:
-            self.event(
-                f"{spec.name} (firmware {status.version}) at {self.port}{forced}",
-                priority=Priority.INFO,
-                id="model",
-                value=spec.code,
-            )
+            text = f"{spec.name} (firmware {status.version}) at {self.port}"
         else:
-            self.event(
+            text = (
                 f"unknown model number {spec.code} at {self.port}; assuming "
                 f"{spec.max_voltage:g} V, {spec.max_current:g} A, current in "
-                f"{spec.current_decimals} decimals{forced}",
-                priority=Priority.WARNING,
-                id="model",
-                value=spec.code,
+                f"{spec.current_decimals} decimals"
             )
+        if reported != spec.code:
+            text += (
+                "; scaled as set by the model parameter, "
+                f"the supply reports model number {reported}"
+            )
+        priority = Priority.INFO if spec.known else Priority.WARNING
+        self.event(text, priority=priority, id="model", value=spec.code)
 
     def _report_changes(self, status: Status, now: float) -> None:
         protection, previous = status.protection, self._protection
@@ -220,55 +218,48 @@ class DPS5020(Device):
 
     def set_voltage(self, volts: float) -> None:
         """Set the output voltage (U-SET) in V: 0..50 V on a DPS5020 (0..the model's maximum)."""
-        number = self._number(volts, "voltage", "V")
-        spec = self._model()
-        self._write(Register.U_SET, self._in_range(encode_voltage, number, spec), f"{number:g} V")
+        self._set_point(Register.U_SET, encode_voltage, volts, "voltage", "V")
 
     def set_current(self, amps: float) -> None:
         """Set the current limit (I-SET) in A: 0..20 A on a DPS5020 (0..the model's maximum)."""
-        number = self._number(amps, "current", "A")
-        spec = self._model()
-        self._write(Register.I_SET, self._in_range(encode_current, number, spec), f"{number:g} A")
+        self._set_point(Register.I_SET, encode_current, amps, "current", "A")
 
     def output(self, on: bool) -> None:
         """Switch the output on (True) or off (False); switching on resets a tripped protection."""
-        value = self._switch(on, "output")
-        self._write(Register.ONOFF, int(value), "on" if value else "off")
+        self._switch(Register.ONOFF, on, "output")
 
     def lock(self, on: bool) -> None:
         """Lock (True) or unlock (False) the supply's front-panel keys."""
-        value = self._switch(on, "lock")
-        self._write(Register.LOCK, int(value), "on" if value else "off")
+        self._switch(Register.LOCK, on, "lock")
 
-    def _number(self, value: object, what: str, unit: str) -> float:
+    def _set_point(
+        self,
+        register: Register,
+        encode: Callable[[float, ModelSpec], int],
+        value: object,
+        what: str,
+        unit: str,
+    ) -> None:
+        """Check ``value`` (before the supply is asked for its model), scale it, write it."""
         try:
-            if isinstance(value, bool):
-                raise TypeError(value)
-            number = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise DeviceError(
-                f"{self.name}: {what} must be a number of {unit}, got {value!r}"
-            ) from None
-        if math.isnan(number) or number < 0:
+            number = parse_number(value, what, unit)
+        except ValueError as error:
+            raise DeviceError(f"{self.name}: {error}") from None
+        if not number >= 0:  # also refuses NaN
             raise DeviceError(f"{self.name}: {what} must be >= 0 {unit}, got {value!r}")
-        return number
-
-    def _in_range(
-        self, encode: Callable[[float, ModelSpec], int], number: float, spec: ModelSpec
-    ) -> int:
+        spec = self._model()
         try:
-            return encode(number, spec)
+            counts = encode(number, spec)
         except ValueError as error:
             raise DeviceError(f"{self.name}: {error} of the {spec.name}") from None
+        self._write(register, counts, f"{number:g} {unit}")
 
-    def _switch(self, on: object, what: str) -> bool:
-        if isinstance(on, bool):
-            return on
-        if isinstance(on, int) and on in (0, 1):
-            return bool(on)
-        if isinstance(on, str) and on.strip().lower() in _SWITCH_WORDS:
-            return _SWITCH_WORDS[on.strip().lower()]
-        raise DeviceError(f"{self.name}: {what} takes True or False (on/off, 1/0), got {on!r}")
+    def _switch(self, register: Register, on: object, what: str) -> None:
+        if isinstance(on, str):
+            on = _SWITCH_WORDS.get(on.strip().lower(), on)
+        if not (isinstance(on, int) and on in (0, 1)):  # bools included
+            raise DeviceError(f"{self.name}: {what} takes True or False (on/off, 1/0), got {on!r}")
+        self._write(register, int(on), "on" if on else "off")
 
     def _model(self) -> ModelSpec:
         """The connected model, read from the supply if not known yet."""
@@ -323,8 +314,3 @@ def _as_float(value: object) -> float | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     return None
-
-
-def _close(instrument: minimalmodbus.Instrument) -> None:
-    with contextlib.suppress(Exception):  # the port is being given up anyway
-        instrument.serial.close()

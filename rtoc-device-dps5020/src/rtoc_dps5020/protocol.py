@@ -66,7 +66,6 @@ WRITABLE = frozenset(
 MAX_BACKLIGHT = 5
 
 READ_HOLDING_REGISTERS = 0x03
-WRITE_SINGLE_REGISTER = 0x06
 WRITE_MULTIPLE_REGISTERS = 0x10
 
 
@@ -208,13 +207,18 @@ def decode_status(registers: Sequence[int], model: ModelSpec | None = None) -> S
     )
 
 
-def _counts(value: float, scale: int, limit: float, what: str, unit: str) -> int:
+def parse_number(value: object, what: str, unit: str) -> float:
+    """``value`` (a number or text of one, not a bool) as a float; ValueError naming ``what``."""
     try:
         if isinstance(value, bool):
             raise TypeError(value)
-        number = float(value)
+        return float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise ValueError(f"{what} must be a number of {unit}, got {value!r}") from None
+
+
+def _counts(value: float, scale: int, limit: float, what: str, unit: str) -> int:
+    number = parse_number(value, what, unit)
     if not 0 <= number <= limit:  # also refuses NaN
         raise ValueError(f"{what} {value!r} {unit} is outside 0..{limit:g} {unit}")
     return round(number * scale)

@@ -22,6 +22,7 @@ still work.
 For fault tests: :meth:`DpsSimulator.stop_server` (the supply stops
 answering), :meth:`DpsSimulator.start_server` (it answers again on the same
 port), :meth:`DpsSimulator.corrupt_next` (answers go out with a bad CRC),
+:meth:`DpsSimulator.refuse_next` (requests are answered with a Modbus exception),
 :meth:`Supply.inject` (a register answers an impossible value).
 
 Run ``python -m rtoc_dps5020.simulator`` to get a supply to talk to; it prints
@@ -34,7 +35,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import errno
 import math
 import os
 import select
@@ -137,13 +137,19 @@ class Supply:
         if not 0 <= value <= highest:
             raise ValueError(f"{Register(register).name} takes 0..{highest}, got {value}")
 
-    def write(self, register: int, value: int) -> None:
-        """A Modbus write; ValueError if out of range (see :meth:`check`)."""
-        self.check(register, value)
+    def write(self, register: int, *values: int) -> None:
+        """A Modbus write of ``values`` to ``register`` and the ones after it, all or none.
+
+        ValueError (and nothing written) if one is out of range (see :meth:`check`).
+        """
+        writes = list(enumerate(values, register))
+        for address, value in writes:
+            self.check(address, value)
         with self._lock:
-            if register == Register.ONOFF and value:
-                self._protect = Protection.OK  # switching on again resets a tripped protection
-            self._set[Register(register)] = value
+            for address, value in writes:
+                if address == Register.ONOFF and value:
+                    self._protect = Protection.OK  # switching on again resets a tripped protection
+                self._set[Register(address)] = value
 
     def inject(self, register: int, value: int) -> None:
         """Answer ``value`` for ``register`` from now on, whatever the model says (faults)."""
@@ -240,16 +246,8 @@ class PtyCable:
             ready, _, _ = select.select([server, device, self._wake_read], [], [])
             if self._wake_read in ready:
                 return
-            for source in ready:
-                try:
-                    data = os.read(source, 4096)
-                except BlockingIOError:
-                    continue
-                except OSError as error:
-                    if error.errno == errno.EIO:
-                        continue
-                    raise
-                _forward(other[source], data)
+            for source in ready:  # readable, and only this thread reads: never blocks
+                _forward(other[source], os.read(source, 4096))
 
     def close(self) -> None:
         if self._thread.is_alive():
@@ -295,6 +293,7 @@ class DpsSimulator:
         self._server = None
         self._faults = threading.Lock()
         self._corrupt = 0
+        self._refuse = 0
 
     @property
     def port(self) -> str:
@@ -340,6 +339,11 @@ class DpsSimulator:
         """Send the next ``count`` answers with a wrong CRC."""
         with self._faults:
             self._corrupt += count
+
+    def refuse_next(self, count: int = 1) -> None:
+        """Answer the next ``count`` requests with Modbus exception 6 (slave device busy)."""
+        with self._faults:
+            self._refuse += count
 
     def close(self) -> None:
         """Stop the server, the server thread and the port."""
@@ -408,15 +412,15 @@ class DpsSimulator:
         """pymodbus calls this before every read or write of the registers."""
         from pymodbus.constants import ExcCodes
 
+        with self._faults:
+            if self._refuse > 0:
+                self._refuse -= 1
+                return ExcCodes.DEVICE_BUSY
         if values is not None:
-            writes = [(address + offset, int(value)) for offset, value in enumerate(values)]
             try:
-                for register, value in writes:  # all or nothing
-                    self.supply.check(register, value)
+                self.supply.write(address, *(int(value) for value in values))
             except ValueError:
                 return ExcCodes.ILLEGAL_VALUE
-            for register, value in writes:
-                self.supply.write(register, value)
         offset = Register.U_SET - start_address
         registers[offset : offset + BLOCK_COUNT] = self.supply.registers()
         return None
