@@ -1,6 +1,7 @@
 """The VC820 device against the simulator, through a real pseudo-terminal and pyserial,
 end to end with rtoc.logger.Logger: values, units, knob changes, overload, garbage, outages."""
 
+import contextlib
 import time
 
 import pytest
@@ -205,6 +206,64 @@ def test_display_while_the_meter_is_off_says_so(logger, meter):
     wait_until(lambda: events(logger, "connection"), 3, "the lost warning")
     with pytest.raises(DeviceError, match=r"VC820: cannot connect to .*no frame from the meter"):
         device.display()
+
+
+def unstarted(logger, port, timeout=0.6):
+    """A VC820 on ``port`` that is not sampling: only its functions read the meter."""
+    device = logger.add_device(VC820)
+    device.set_parameter("port", str(port))
+    device.set_parameter("timeout", timeout)
+    return device
+
+
+def test_display_before_any_valid_frame_says_so(logger, meter):
+    garbled = bytearray(encode("3.300", "V", dc=True))
+    garbled[4] = (garbled[4] & 0xF0) | 0x1  # a segment of digit 2 lost: no digit
+    meter.play([bytes(garbled)])
+    device = unstarted(logger, meter.path, timeout=3)
+    try:
+        with pytest.raises(DeviceError, match="dropped an invalid answer"):
+            device.display()
+        meter.pause()
+        time.sleep(0.1)  # the frame on the line, if any, ends
+        with contextlib.suppress(DeviceError):
+            device.display()  # takes what was on the line
+        with pytest.raises(DeviceError, match=f"^VC820: no valid frame from {meter.path} yet$"):
+            device.display()  # connected, the meter silent for less than the timeout
+    finally:
+        device.on_stop()
+
+
+def test_a_port_with_bytes_but_no_frames_is_reported_as_maybe_the_wrong_port(logger, meter):
+    meter.play([bytes(range(0xF0, 0xFE))])  # 14 bytes a time, none with index 1
+    device = unstarted(logger, meter.path, timeout=0.3)
+    with pytest.raises(
+        DeviceError,
+        match=r"no frame from the meter in 0\.3 s: \d+ bytes arrived but formed no frame "
+        r"\(wrong port\?\)$",
+    ):
+        device.display()
+
+
+def test_stop_ends_the_wait_for_the_first_frame_at_once(logger, meter):
+    meter.pause()  # the port is there, the meter silent: opening waits for a frame
+    device = start(logger, meter.path, timeout=10)
+    time.sleep(0.2)
+    began = time.monotonic()
+    device.stop()
+    assert time.monotonic() - began < 1
+    assert not device.running and events(logger) == []
+
+
+def test_display_works_after_the_device_stopped(logger, meter):
+    meter.show("1.500", "V", dc=True)
+    device = start(logger, meter.path)
+    wait_until(lambda: samples(logger, "Voltage DC"), 3, "values")
+    device.stop()
+    try:
+        assert device.display() == "1.500 V DC"
+    finally:
+        device.on_stop()
 
 
 def test_hold_rel_and_low_battery_are_events(logger, meter):

@@ -1,11 +1,7 @@
 """The installed entry point: `rtoc devices` finds the VC820 with its parameters and functions,
 and `rtoc run` starts it without the meter and shows the warning on the console."""
 
-import os
-import subprocess
-import sys
-
-from rtoc.testing.installed import listed_device
+from rtoc.testing.installed import listed_device, run_rtoc
 
 
 def test_rtoc_devices_lists_the_vc820(tmp_path):
@@ -24,15 +20,8 @@ def test_the_hook_returns_the_device_class():
 
 def test_rtoc_run_without_the_meter_warns_on_the_console(tmp_path):
     port = tmp_path / "ttyUSB-missing"
-    result = subprocess.run(
-        [sys.executable, "-m", "rtoc", "run", "--device", "VC820",
-         "--set", f"VC820.port={port}", "--duration", "1"],
-        env={**os.environ, "RTOC_HOME": str(tmp_path / "home")},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )  # fmt: skip
+    command = ["run", "--device", "VC820", "--set", f"VC820.port={port}", "--duration", "1"]
+    result = run_rtoc(tmp_path / "home", *command)
     assert result.returncode == 0, result.stderr
     assert "Started VC820." in result.stdout
     assert f"WARNING rtoc.events: VC820: cannot connect to {port}: " in result.stderr

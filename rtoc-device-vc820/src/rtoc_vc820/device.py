@@ -91,12 +91,14 @@ class VC820(Device):
             )
         if not str(self.port).strip():
             raise DeviceError(f"{self.name}.port must name a serial port, e.g. /dev/ttyUSB0")
-        self._stopping.clear()
 
     def stop(self, timeout: float = 5.0) -> None:
         """End sampling; also ends a wait for the meter's first frame at once."""
         self._stopping.set()
-        super().stop(timeout)
+        try:
+            super().stop(timeout)
+        finally:  # sampling has ended: display() may wait for a frame again
+            self._stopping.clear()
 
     def on_stop(self) -> None:
         self._link.close()

@@ -387,20 +387,8 @@ def encode(
 
 def encode_reading(reading: Reading) -> bytes:
     """A frame that shows ``reading``: ``decode(encode_reading(r)) == r``."""
-    return encode(
-        reading.text,
-        reading.display_unit,
-        ac=reading.ac,
-        dc=reading.dc,
-        auto=reading.auto,
-        hold=reading.hold,
-        rel=reading.rel,
-        diode=reading.diode,
-        beep=reading.beep,
-        battery_low=reading.battery_low,
-        rs232=reading.rs232,
-        user=reading.user,
-    )
+    flags = {name: getattr(reading, name) for name in _FLAG_BITS}
+    return encode(reading.text, reading.display_unit, user=reading.user, **flags)
 
 
 # -- finding frames in a byte stream --------------------------------------------------------

@@ -150,7 +150,6 @@ class Simulator:
         tty.setraw(slave)  # no echo, no line editing: bytes pass as they are
         os.set_blocking(master, False)  # a full queue drops bytes (a UART overruns), never blocks
         path = os.ttyname(slave)
-        old = None
         with self._lock:
             old = (self._master, self._slave)
             self._master, self._slave, self._pty_path = master, slave, path
@@ -169,10 +168,6 @@ class Simulator:
     def path(self) -> str:
         """Where to connect: ``link`` if given, else the pty's path."""
         return str(self.link) if self.link is not None else self._pty_path
-
-    @property
-    def pty_path(self) -> str:
-        return self._pty_path
 
     # -- running -------------------------------------------------------------------------
 
