@@ -263,6 +263,31 @@ def test_a_bad_value_set_while_disconnected_reconnects_with_the_previous_setting
     assert "keeping the previous settings: max_expected_amps must be >= 0 A" in texts[1][1]
 
 
+def test_the_address_in_force_is_named_not_a_rejected_one(rig):
+    rig.device.start()
+    samples_arrive(rig.logger)
+    rig.device.address = "forty"  # set around set_parameter: refused, 0x40 kept
+    wait_until(lambda: events(rig.logger), 3.0, "an error event")
+    rig.chip.stop_answering()
+    wait_until(lambda: len(events(rig.logger)) == 2, 3.0, "a warning")
+    lost = events(rig.logger)[1]
+    assert lost.text.startswith("lost the connection to the INA219 at 0x40 on /dev/i2c-1: ")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("address", "forty", r"the INA219 at 'forty' on /dev/i2c-1: address must be an I2C"),
+        ("shunt_ohms", 0.0, r"the INA219 at 0x40 on /dev/i2c-1: shunt_ohms must be a resistance"),
+    ],
+)
+def test_a_function_before_start_with_a_bad_parameter_says_which(rig, name, value, message):
+    setattr(rig.device, name, value)  # around set_parameter, and never valid before
+    with pytest.raises(DeviceError, match=r"INA219: cannot connect to " + message):
+        rig.device.sleep()
+    assert rig.chip.config.mode == 7  # nothing was sent
+
+
 def test_functions_while_the_chip_does_not_answer_raise_a_device_error(rig):
     rig.device.start()
     samples_arrive(rig.logger)

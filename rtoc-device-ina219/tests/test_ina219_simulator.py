@@ -273,3 +273,30 @@ def test_make_ina219_leaves_the_library_and_logging_as_they_were():
     assert pi_ina219.I2C is Adafruit_GPIO.I2C
     assert root.handlers == handlers and root.level == level
     assert ina._i2c is not None
+
+
+def test_make_ina219_keeps_pi_ina219_from_configuring_logging(monkeypatch):
+    import logging
+
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])  # as in a program that set up no logging
+    level = root.level
+    library_on(INA219Chip())
+    assert root.handlers == [] and root.level == level  # no basicConfig(level=ERROR)
+
+
+def test_make_ina219_refuses_a_pi_ina219_that_opens_its_bus_otherwise(monkeypatch):
+    def opens_its_own_bus(self, *args, **kwargs):
+        self._i2c = object()  # not through ina219.I2C.get_i2c_device
+
+    monkeypatch.setattr(pi_ina219.INA219, "__init__", opens_its_own_bus)
+    with pytest.raises(RuntimeError, match="rtoc-device-ina219 needs an update"):
+        library_on(INA219Chip())
+
+
+def test_a_pointer_to_no_register_reads_0():
+    chip = INA219Chip()
+    _, device = on_bus(chip)
+    assert device.readU16BE(0x07) == 0
+    device.writeList(0x07, [0x12, 0x34])  # acknowledged, ignored
+    assert chip.peek(0x07) == 0

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-import time
 import types
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
@@ -36,6 +35,8 @@ if TYPE_CHECKING:
 
 #: The signals, in the order they are streamed, with their units.
 SIGNALS = (("Bus voltage", "V"), ("Shunt voltage", "mV"), ("Current", "mA"), ("Power", "mW"))
+_NAMES = tuple(name for name, _ in SIGNALS)
+_UNITS = tuple(unit for _, unit in SIGNALS)
 
 #: ``factory(address, busnum)`` -> an object with pi-ina219's I2C methods
 #: (``readU16BE``, ``readS16BE``, ``writeList``), as ``Adafruit_GPIO.I2C.Device``.
@@ -98,19 +99,10 @@ def _root_logger_has_a_handler() -> Iterator[None]:
 class _Chip:
     """An open connection: the I2C device, pi-ina219's object on it, and the settings used."""
 
-    def __init__(
-        self,
-        i2c: Any,
-        ina: pi_ina219.INA219,
-        settings: protocol.Settings,
-        address: int,
-        busnum: int,
-    ) -> None:
+    def __init__(self, i2c: Any, ina: pi_ina219.INA219, settings: protocol.Settings) -> None:
         self.i2c = i2c
         self.ina = ina
         self.settings = settings
-        self.address = address
-        self.busnum = busnum
 
     def configure(self) -> None:
         """Calibrate and configure the chip from the settings (pi-ina219's ``configure``)."""
@@ -130,10 +122,8 @@ def _close_i2c_device(i2c: Any) -> None:
 
 
 class Measurement(NamedTuple):
-    bus_volts: float | None
-    shunt_mv: float | None  # None: out of range
-    current_ma: float | None
-    power_mw: float | None
+    #: In the order of SIGNALS; only the bus voltage while the current is out of range.
+    values: tuple[float, ...]
     out_of_range: str = ""  # pi-ina219's DeviceRangeError message
     chip_was_reset: bool = False  # found at its power-on values, and configured again
 
@@ -174,16 +164,14 @@ class INA219(Device):
         self._i2c_device_factory = i2c_device_factory or default_i2c_device_factory
         self._asleep = False
         self._out_of_range = False
-        self._rejected: tuple[Any, ...] | None = None
+        #: The parameters last checked (valid or not): unchanged ones are not checked again.
+        self._checked: tuple[Any, ...] | None = None
         #: The newest valid parameters, and those the open connection was made with.
         self._valid: tuple[protocol.Settings, int, int] | None = None
         self._applied: tuple[protocol.Settings, int, int] | None = None
+        # an I2C transfer that fails is an OSError: Link's default for a lost connection
         self._link: Link[_Chip] = Link(
-            self,
-            self._open,
-            what=self._where,
-            lost_on=(OSError,),
-            garbage_on=(protocol.RegisterError,),
+            self, self._open, what=self._where, garbage_on=(protocol.RegisterError,)
         )
 
     # -- parameters ----------------------------------------------------------------------
@@ -213,31 +201,35 @@ class INA219(Device):
             raise ValueError(f"busnum must be an I2C bus number >= 0, got {self.busnum!r}")
         return settings, address, self.busnum
 
+    def _parameters(self) -> tuple[Any, ...]:
+        """The parameters :meth:`_settings` checks, as they are now."""
+        return (self.shunt_ohms, self.max_expected_amps, self.gain, self.voltage_range,
+                self.address, self.busnum)  # fmt: skip
+
     def _where(self) -> str:
+        """The chip the connection is for: the address in force, not a rejected one."""
+        _, address, busnum = self._valid or (None, self.address, self.busnum)
         try:
-            return f"the INA219 at {int(self.address):#04x} on /dev/i2c-{self.busnum}"
-        except (TypeError, ValueError):
-            return f"the INA219 at {self.address!r} on /dev/i2c-{self.busnum}"
+            return f"the INA219 at {int(address):#04x} on /dev/i2c-{busnum}"
+        except (TypeError, ValueError):  # never valid yet: as given
+            return f"the INA219 at {address!r} on /dev/i2c-{busnum}"
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def _settings_in_force(self) -> tuple[protocol.Settings, int, int]:
         """The parameters as they are now, or the last valid ones (with one error event)."""
-        current = (self.shunt_ohms, self.max_expected_amps, self.gain, self.voltage_range,
-                   self.address, self.busnum)  # fmt: skip
+        current = self._parameters()
+        if current == self._checked:  # checked already; a bad value said so then, once
+            return self._valid  # type: ignore[return-value]
         try:
             self._valid = self._settings()
-            self._rejected = None
         except ValueError as error:
             if self._valid is None:
                 raise
-            if current != self._rejected:  # say it once per bad value, not every sample
-                self._rejected = current
-                self.event(
-                    f"keeping the previous settings: {error}",
-                    priority=Priority.ERROR,
-                    id="parameters",
-                )
+            self.event(
+                f"keeping the previous settings: {error}", priority=Priority.ERROR, id="parameters"
+            )
+        self._checked = current
         return self._valid
 
     def on_start(self) -> None:
@@ -246,7 +238,7 @@ class INA219(Device):
             self._valid = self._settings()
         except ValueError as error:
             raise DeviceError(f"{self.name}.{error}") from None
-        self._rejected = None
+        self._checked = self._parameters()
         # a function called before start may have left a connection open, or the chip
         # asleep: start afresh, and the first sample's opening configures (and wakes) it
         self._link.close()
@@ -260,7 +252,7 @@ class INA219(Device):
         i2c = self._i2c_device_factory(address, busnum)
         try:
             ina = make_ina219(i2c, settings.shunt_ohms, settings.max_expected_amps, address)
-            chip = _Chip(i2c, ina, settings, address, busnum)
+            chip = _Chip(i2c, ina, settings)
             chip.configure()
             if self._asleep:
                 chip.ina.sleep()
@@ -279,7 +271,6 @@ class INA219(Device):
         reading = self._link.poll(self._measure)
         if reading is None:
             return
-        now = time.time()
         if reading.chip_was_reset:
             self.event(
                 "the INA219 had lost its calibration (power cut or reset); configured it again",
@@ -288,14 +279,8 @@ class INA219(Device):
             )
             return
         self._report_range(reading)
-        values = (reading.bus_volts, reading.shunt_mv, reading.current_ma, reading.power_mw)
-        valid = [(v, signal) for v, signal in zip(values, SIGNALS, strict=True) if v is not None]
-        self.stream(
-            [value for value, _ in valid],
-            [name for _, (name, _) in valid],
-            unit=[unit for _, (_, unit) in valid],
-            x=now,
-        )
+        count = len(reading.values)  # one timestamp for all of them
+        self.stream(reading.values, _NAMES[:count], unit=_UNITS[:count])
 
     def _measure(self, chip: _Chip) -> Measurement:
         """One reading: raw registers checked, then values through pi-ina219."""
@@ -307,14 +292,14 @@ class INA219(Device):
         )
         if calibration == 0:  # pi-ina219 never writes 0: the chip restarted since
             chip.configure()
-            return Measurement(None, None, None, None, chip_was_reset=True)
+            return Measurement((), chip_was_reset=True)
         try:
             current = chip.ina.current()
             power = chip.ina.power()
             shunt = chip.ina.shunt_voltage()
         except pi_ina219.DeviceRangeError as error:
-            return Measurement(chip.ina.voltage(), None, None, None, out_of_range=str(error))
-        return Measurement(chip.ina.voltage(), shunt, current, power)
+            return Measurement((chip.ina.voltage(),), out_of_range=str(error))
+        return Measurement((chip.ina.voltage(), shunt, current, power))
 
     def _report_range(self, reading: Measurement) -> None:
         """One warning when the current leaves the range, one info when it is back."""

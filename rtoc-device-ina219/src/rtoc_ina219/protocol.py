@@ -35,14 +35,6 @@ REG_BUS_VOLTAGE = 0x02
 REG_POWER = 0x03
 REG_CURRENT = 0x04
 REG_CALIBRATION = 0x05
-REGISTERS = (
-    REG_CONFIG,
-    REG_SHUNT_VOLTAGE,
-    REG_BUS_VOLTAGE,
-    REG_POWER,
-    REG_CURRENT,
-    REG_CALIBRATION,
-)
 
 #: Configuration register after power-on or a reset: 32 V, PGA /8 (320 mV),
 #: 12-bit bus and shunt ADC, shunt and bus continuous.
@@ -261,14 +253,21 @@ def decode_bus_voltage(word: int) -> BusVoltage:
 # -- current (0x04), power (0x03), calibration (0x05) ---------------------------------
 
 
+def unclipped_current(shunt: int, calibration: int) -> int:
+    """Data sheet equation 4 as the chip calculates it, before the register holds the result.
+
+    FS0 of the calibration does not take part.
+    """
+    return math.trunc(shunt * (calibration & 0xFFFE) / 4096)
+
+
 def current_counts(shunt: int, calibration: int) -> tuple[int, bool]:
     """Current register from shunt counts and calibration (data sheet equation 4).
 
     Returns the register value (as a signed number) and whether the
     calculation overflowed (OVF); an overflowing value is held at +-32767.
-    FS0 of the calibration does not take part.
     """
-    exact = math.trunc(shunt * (calibration & 0xFFFE) / 4096)
+    exact = unclipped_current(shunt, calibration)
     clipped = max(-_CURRENT_MAX, min(_CURRENT_MAX, exact))
     return clipped, clipped != exact
 

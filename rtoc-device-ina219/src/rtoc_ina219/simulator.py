@@ -46,6 +46,11 @@ from rtoc_ina219 import protocol as p
 #: The failure i2c-dev reports when no chip acknowledges its address.
 NO_ACK = errno.EREMOTEIO
 
+#: Registers whose reading sees a fresh conversion in a continuous mode.
+_RESULTS = (p.REG_SHUNT_VOLTAGE, p.REG_BUS_VOLTAGE, p.REG_POWER, p.REG_CURRENT)
+#: Modes that convert nothing: the results of the last conversion stay.
+_IDLE_MODES = (p.MODE_POWER_DOWN, p.MODE_ADC_OFF)
+
 
 class INA219Chip:
     """One INA219, register by register, measuring a modelled load.
@@ -80,8 +85,6 @@ class INA219Chip:
         self.ovf_stuck = False
         #: Register pointer -> word read instead of the register (a corrupted transfer).
         self.corrupted: dict[int, int] = {}
-        #: Transfers seen (writes and reads), for tests.
-        self.transfers = 0
         self._power_on()
 
     # -- the model and its faults ---------------------------------------------------------
@@ -156,7 +159,6 @@ class INA219Chip:
             return bytes(pair[i % 2] for i in range(count))
 
     def _transfer(self) -> None:
-        self.transfers += 1
         if self.failing is not None:
             raise OSError(self.failing, os.strerror(self.failing))
 
@@ -181,7 +183,7 @@ class INA219Chip:
                 return
             self._config = word
             config = p.decode_config(word)
-            if config.mode not in (p.MODE_POWER_DOWN, p.MODE_ADC_OFF):
+            if config.mode not in _IDLE_MODES:
                 self._ready = False  # CNVR clears; set again when this conversion is done
                 self._ready_at = self._clock() + config.conversion_time
                 if not config.continuous:
@@ -198,15 +200,15 @@ class INA219Chip:
             self._bus = p.bus_counts(self.bus_volts, config.bus_range)
         self._current, current_overflow = p.current_counts(self._shunt, self._calibration)
         # power from the calculated current, so an overflowing current overflows power too
-        exact_current = math.trunc(self._shunt * self._calibration / 4096)
-        self._power, power_overflow = p.power_counts(exact_current, self._bus)
+        unclipped = p.unclipped_current(self._shunt, self._calibration)
+        self._power, power_overflow = p.power_counts(unclipped, self._bus)
         self._overflow = current_overflow or power_overflow
 
     def _word(self, pointer: int, side_effects: bool) -> int:
         config = p.decode_config(self._config)
-        if config.continuous and pointer in (1, 2, 3, 4):
+        if config.continuous and pointer in _RESULTS:
             self._convert(config)
-        if not self._ready and config.mode not in (p.MODE_POWER_DOWN, p.MODE_ADC_OFF):
+        if not self._ready and config.mode not in _IDLE_MODES:
             self._ready = self._clock() >= self._ready_at
         if pointer == p.REG_CONFIG:
             return self._config
@@ -348,6 +350,7 @@ def run_demo(
     logger.add_device(device)
     device.set_parameter("samplerate", samplerate)
     device.set_parameter("address", address)
+    signals = [(device.name, name) for name, _ in SIGNALS]
     started = time.monotonic()
     last_shown = None
     try:
@@ -356,7 +359,7 @@ def run_demo(
             swing = 1 + 0.5 * math.sin(2 * math.pi * (time.monotonic() - started) / 10)
             chip.set_load(load_amps=load_amps * swing)
             time.sleep(0.05)
-            newest = logger.latest([(device.name, name) for name, _ in SIGNALS])
+            newest = logger.latest(signals)
             stamp = max((reading.x for reading in newest.values()), default=None)
             if stamp is not None and stamp != last_shown:
                 last_shown = stamp
