@@ -139,6 +139,8 @@ def test_functions_write_to_the_pump_and_return_what_it_holds(logger, heat_pump,
     assert pump.model.external_demand == 1
     assert heat_pump.set_external_demand(False) is False
     assert pump.model.external_demand == 0
+    assert heat_pump.set_external_demand(1) is True
+    assert heat_pump.set_external_demand(" Aus ") is False
     pump.set_error(4)
     heat_pump.reset_error()
     assert pump.model.error == 0
@@ -217,6 +219,26 @@ def test_a_function_while_the_pump_is_unreachable_says_so(logger, heat_pump, pum
     assert [e.priority for e in logger.events] == [Priority.WARNING]
 
 
+def test_a_write_on_a_connection_that_broke_says_so(logger, heat_pump, pump):
+    assert heat_pump.set_operating_mode("auto") == "auto (Automatik)"  # connected
+    pump.stop()
+    message = f"Heliotherm: lost the connection to 127.0.0.1:{pump.port}: writing holding register"
+    with pytest.raises(DeviceError, match=message):
+        heat_pump.set_operating_mode("summer")
+    (warning,) = logger.events
+    assert warning.priority == Priority.WARNING and warning.id == "connection"
+
+
+def test_a_port_modbus_does_not_have_is_a_connection_that_cannot_be_made(logger, heat_pump):
+    heat_pump.set_parameter("port", 70000)
+    message = r"^Heliotherm: cannot connect to 127\.0\.0\.1:70000: port can't be set"
+    with pytest.raises(DeviceError, match=message):
+        heat_pump.set_room_temperature(21)
+    (warning,) = logger.events
+    assert warning.priority == Priority.WARNING
+    assert warning.text.startswith("cannot connect to 127.0.0.1:70000: port can't be set")
+
+
 # -- events ------------------------------------------------------------------------------
 
 
@@ -242,6 +264,35 @@ def test_mode_changes_and_errors_raise_events(logger, heat_pump, pump):
     wait_until(lambda: len(events(logger, id="error")) == 2, 3, "the error to clear")
     cleared = events(logger, id="error")[1]
     assert cleared.priority == Priority.INFO and cleared.text == "the error (code 5) is cleared"
+    assert len(logger.events) == 3
+
+
+def test_an_invalid_mode_register_is_no_mode_change(logger, heat_pump, pump):
+    heat_pump.start()
+    samples_arrive(logger)
+    with pump.locked() as model:
+        model.mode = 11  # no mode at all: dropped as an invalid value
+    wait_until(lambda: events(logger, id="invalid-value"), 3, "the invalid-value warning")
+    with pump.locked() as model:
+        model.mode = 1  # auto again: valid, and no change from the auto read before
+    wait_until(lambda: len(events(logger, id="invalid-value")) == 2, 3, "valid again")
+    samples_arrive(logger, count(logger))
+    assert events(logger, id="mode") == []
+    assert len(logger.events) == 2
+
+
+def test_an_invalid_error_register_neither_raises_nor_clears_the_error(logger, heat_pump, pump):
+    pump.set_error(5)
+    heat_pump.start()
+    wait_until(lambda: events(logger, id="error"), 3, "the error event")
+    pump.force_input(26, 0xFFFF)  # no error code: dropped as an invalid value
+    wait_until(lambda: events(logger, id="invalid-value"), 3, "the invalid-value warning")
+    pump.release_inputs()  # code 5 again: the same error, still there
+    wait_until(lambda: len(events(logger, id="invalid-value")) == 2, 3, "valid again")
+    samples_arrive(logger, count(logger))
+    assert [e.text for e in events(logger, id="error")] == [
+        "the pump reports an error (Störung), code 5"
+    ]
     assert len(logger.events) == 3
 
 

@@ -177,6 +177,12 @@ def test_a_value_that_cannot_be_true_is_rejected_alone(address, raw, name, reaso
     assert len(values) == len(INPUT_REGISTERS) + len(HOLDING_REGISTERS)  # all others, + COP
 
 
+def test_locations_name_the_table_and_every_register_of_a_value():
+    assert protocol.REGISTERS["Room temperature"].location == "input register 50"
+    assert protocol.REGISTERS["Thermal energy total"].location == "input registers 72..73"
+    assert protocol.REGISTERS["Room set-point"].location == "holding register 101"
+
+
 def test_a_counter_beyond_reason_is_rejected_and_takes_the_lifetime_cop_with_it():
     result = decoded({72: 0xFFFF, 73: 0xFFFF})
     assert "Thermal energy total" in rejected_names(result)

@@ -270,7 +270,6 @@ class Rejected:
     """A value that was read but makes no sense: dropped, with the reason."""
 
     name: str
-    unit: str
     raw: int
     reason: str
 
@@ -340,19 +339,17 @@ def decode_register(register: Register, words: Sequence[int]) -> Reading | Rejec
     if register.sentinel is not None and number == register.sentinel:
         return Rejected(
             register.name,
-            register.unit,
             raw,
             f"sensor not connected ({number * register.scale:g} {register.unit})".rstrip(),
         )
     value = round(number * register.scale, 6)
     if register.allowed is not None and value not in register.allowed:
         choices = ", ".join(f"{choice:g}" for choice in sorted(register.allowed))
-        return Rejected(register.name, register.unit, raw, f"{value:g} is none of {choices}")
+        return Rejected(register.name, raw, f"{value:g} is none of {choices}")
     if not register.low <= value <= register.high:
         unit = f" {register.unit}" if register.unit else ""
         return Rejected(
             register.name,
-            register.unit,
             raw,
             f"{value:g}{unit} is outside {register.low:g}..{register.high:g}{unit}",
         )

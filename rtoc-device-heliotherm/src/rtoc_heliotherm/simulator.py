@@ -443,8 +443,6 @@ class HeliothermSimulator:
             self._loop.call_soon_threadsafe(self._stopping.set)
         thread.join(10)
 
-    close = stop
-
     def __enter__(self) -> HeliothermSimulator:
         return self.start()
 
