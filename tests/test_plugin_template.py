@@ -146,7 +146,7 @@ def test_generated_tests_pass_in_a_fresh_venv(project, venv_python):
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert re.search(r"\b11 passed\b", result.stdout), result.stdout
+    assert re.search(r"\b21 passed\b", result.stdout), result.stdout
 
 
 def test_rtoc_devices_lists_the_generated_device(venv_python, home):
@@ -200,12 +200,19 @@ def test_rtoc_run_records_from_the_simulator(venv_python, home):
 @pytest.mark.parametrize(
     ("answers", "message"),
     [
+        ({"device_name": " "}, "device_name is empty"),
         ({"device_name": "!!!"}, "slug '' (from device_name '!!!') must be lowercase"),
         ({"device_name": "3D Scanner"}, "class_name '3DScanner' (from device_name '3D Scanner')"),
         ({"device_name": "Link"}, "class_name 'Link' is taken by the generated code"),
+        ({"device_name": "UNIT"}, "class_name 'UNIT' is taken by the generated code"),
+        ({"device_name": "Logger"}, "class_name 'Logger' is taken by the generated code"),
+        ({"class_name": "acme"}, "class_name 'acme' must start with a capital letter"),
         ({"package_name": "rtoc-acme"}, "package_name 'rtoc-acme' cannot be imported"),
+        ({"package_name": "import"}, "package_name 'import' cannot be imported: it is a Python"),
+        ({"package_name": "Rtoc_acme"}, "package_name 'Rtoc_acme' must be lowercase"),
         ({"device_name": 'Acme "Pro"'}, "device_name 'Acme \"Pro\"' must not contain '\"'"),
         ({"unit": "degrees Celsius"}, "unit 'degrees Celsius' is too long"),
+        ({"author_email": "nobody"}, "author_email 'nobody' is not an email address"),
     ],
 )
 def test_bad_answers_are_refused_before_anything_is_written(tmp_path, capfd, answers, message):

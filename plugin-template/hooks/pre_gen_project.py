@@ -23,8 +23,12 @@ TEXTS = {
     "repo_url": {{ cookiecutter.repo_url | jsonify }},
 }
 DEVICE_NAME = TEXTS["device_name"]
-# Names the generated device module already uses for something else.
-TAKEN = {"Connection", "Device", "DeviceError", "Link", "BadAnswer", "ConnectionLost", "Simulator"}
+# Names the generated device module and tests already use for something else.
+TAKEN = {
+    "Device", "DeviceError", "Link", "BadAnswer", "ConnectionLost", "Logger", "Priority",
+    "Connection", "SIGNAL", "UNIT", "DEFAULT_PORT", "DEFAULT_ADDRESS", "OFFSET_RANGE", "TIMEOUT",
+    "MAX_LINE", "Simulator", "BASE", "SWING",
+}
 
 
 def identifier_problem(name: str) -> str:

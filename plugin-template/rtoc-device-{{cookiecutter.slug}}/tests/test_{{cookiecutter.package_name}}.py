@@ -23,9 +23,8 @@ from {{ cookiecutter.package_name }}.simulator import BASE, SWING, Simulator
 
 @pytest.fixture
 def simulator():
-    simulator = Simulator().start()  # on a free port
-    yield simulator
-    simulator.stop()
+    with Simulator() as simulator:  # on a free port
+        yield simulator
 
 
 @pytest.fixture
@@ -91,15 +90,41 @@ def test_a_bad_offset_is_refused(device, simulator, bad):
     assert simulator.offset == 0.0
 
 
-def test_garbage_is_dropped_with_a_warning(logger, device, simulator):
+@pytest.mark.parametrize("garbage", ["ERR overload", "nan"])
+def test_garbage_is_dropped_with_a_warning(logger, device, simulator, garbage):
     more_values(logger, device, 0, "first reading")
-    simulator.garbage = True
+    simulator.garbage = garbage
     wait_until(lambda: events(logger, "invalid-answer", Priority.WARNING), what="warning")
+    with pytest.raises(DeviceError, match="instrument refused offset"):
+        device.set_offset(1)
     count = len(values(logger, device))
-    simulator.garbage = False
+    simulator.garbage = None
     more_values(logger, device, count, "readings after the garbage")
     assert all(BASE - SWING <= value <= BASE + SWING for value in values(logger, device))
     assert events(logger, "connection") == []  # the connection was kept
+
+
+def test_an_answer_cut_off_drops_the_connection(logger, device, simulator):
+    more_values(logger, device, 0, "first reading")
+    simulator.garbage = "9" * 300  # longer than the device reads: never taken for a value
+    wait_until(lambda: events(logger, "connection", Priority.WARNING), what="warning")
+    assert all(BASE - SWING <= value <= BASE + SWING for value in values(logger, device))
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", ":5025", "127.0.0.1:x", "127.0.0.1:70000"])
+def test_a_bad_address_is_reported(logger, address):
+    device = logger.add_device({{ cookiecutter.class_name }})
+    device.set_parameter("address", address)
+    with pytest.raises(DeviceError, match="is not HOST:PORT"):
+        device.set_offset(1)
+    assert "is not HOST:PORT" in events(logger, "connection", Priority.WARNING)[0].text
+
+
+@pytest.mark.parametrize("command", ["OFFS warm", "OFFS 100.5", "OFFS nan", "MEAS"])
+def test_the_simulator_refuses_bad_commands(command):
+    simulator = Simulator()
+    assert simulator.answer(command).startswith("ERR ")
+    assert simulator.offset == 0.0
 
 
 def test_instrument_off_is_one_warning_then_recovery(logger, device, simulator):

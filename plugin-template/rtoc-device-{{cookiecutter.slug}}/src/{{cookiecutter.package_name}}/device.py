@@ -3,8 +3,7 @@
 Each command is one line of ASCII, answered by one line::
 
     MEAS?          ->  21.503     the current reading (the signal below, in its unit)
-    OFFS?          ->  0.0        the offset the instrument adds to every reading
-    OFFS 1.5       ->  OK         set that offset
+    OFFS 1.5       ->  OK         add 1.5 to every reading from now on
     anything else  ->  ERR ...
 
 ``python -m {{ cookiecutter.package_name }}.simulator`` speaks it on 127.0.0.1:5025.
@@ -37,8 +36,8 @@ MAX_LINE = 256
 
 def split_address(address: str) -> tuple[str, int]:
     """``"host:port"`` as ``(host, port)``; ValueError says what is wrong."""
-    host, colon, port = address.strip().rpartition(":")
-    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    host, _, port = address.rpartition(":")  # no colon: host is ""
+    if not host or not port.isdecimal() or not 0 < int(port) < 65536:
         raise ValueError(f"address {address!r} is not HOST:PORT, e.g. {DEFAULT_ADDRESS}")
     return host, int(port)
 
@@ -53,8 +52,7 @@ class Connection:
     def ask(self, command: str) -> str:
         """Send ``command``, return the answer line without its line end.
 
-        Raises :class:`ConnectionLost` when the line breaks (the link reconnects)
-        and :class:`BadAnswer` for an ``ERR`` answer (the link drops it).
+        Raises :class:`ConnectionLost` when the line breaks: the link reconnects.
         """
         self._socket.sendall(command.encode("ascii") + b"\n")
         line = self._lines.readline(MAX_LINE)
@@ -62,10 +60,7 @@ class Connection:
             raise ConnectionLost("the instrument closed the connection")
         if not line.endswith(b"\n"):  # cut off or too long: start over on a fresh line
             raise ConnectionLost(f"incomplete answer {line[:40]!r}")
-        answer = line.decode("ascii", errors="replace").strip()
-        if answer.startswith("ERR"):
-            raise BadAnswer(f"{command!r} answered {answer!r}")
-        return answer
+        return line.decode("ascii", errors="replace").strip()
 
     def close(self) -> None:
         self._lines.close()
@@ -73,7 +68,7 @@ class Connection:
 
 
 def read_value(connection: Connection) -> float:
-    """One reading; BadAnswer when the instrument sends something that is not one."""
+    """One reading; BadAnswer (the link drops it) when the answer is not one, e.g. ``ERR``."""
     answer = connection.ask("MEAS?")
     try:
         value = float(answer)
@@ -98,21 +93,13 @@ class {{ cookiecutter.class_name }}(rtoc.Device):
 
     def __init__(self, logger=None, name=None) -> None:
         super().__init__(logger, name)
-        self._opened = self.address  # the address of the open connection
-        self._link: Link[Connection] = Link(self, self._open, what=lambda: self._opened)
-
-    def _open(self) -> Connection:
-        self._opened = self.address
-        return Connection(self.address)
-
-    def _connection(self) -> Link[Connection]:
-        """The link, closed first if the ``address`` parameter changed since it opened."""
-        if self.address != self._opened:
-            self._link.close()  # the next use connects to the new address
-        return self._link
+        # Opened on first use; ``address`` is read whenever it (re)connects.
+        self._link: Link[Connection] = Link(
+            self, open=lambda: Connection(self.address), what=lambda: self.address
+        )
 
     def sample(self) -> None:
-        value = self._connection().poll(read_value)
+        value = self._link.poll(read_value)
         if value is not None:
             self.stream(value, SIGNAL, unit=UNIT)
 
@@ -127,7 +114,7 @@ class {{ cookiecutter.class_name }}(rtoc.Device):
             raise DeviceError(
                 f"{self.name}.set_offset takes {low:g} to {high:g} {UNIT}, got {offset!r}"
             )
-        answer = self._connection().require(lambda connection: connection.ask(f"OFFS {value!r}"))
+        answer = self._link.require(lambda connection: connection.ask(f"OFFS {value!r}"))
         if answer != "OK":
             raise DeviceError(f"{self.name}: the instrument refused offset {value!r}: {answer!r}")
 

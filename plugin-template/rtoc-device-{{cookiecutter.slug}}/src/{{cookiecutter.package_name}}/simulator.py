@@ -9,7 +9,7 @@ Run it, and rtoc's device finds it at its default address, 127.0.0.1:5025::
 described in the ``device`` module. Tests use :class:`Simulator` directly:
 ``stop()`` switches the instrument off (every connection drops, new ones are
 refused), ``start()`` switches it on again on the same port, and
-``garbage = True`` makes it answer nonsense.
+``garbage = "#?!"`` makes it answer every command with that.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import socket
 import threading
 import time
 
-from .device import DEFAULT_PORT, SIGNAL, UNIT
+from .device import DEFAULT_PORT, OFFSET_RANGE, SIGNAL, UNIT
 
 DEVICE = "{{ cookiecutter.device_name }}"
 
@@ -40,8 +40,8 @@ class Simulator:
         self.port = port
         #: Added to every reading; set by the ``OFFS`` command.
         self.offset = 0.0
-        #: When true, answer ``MEAS?`` with something that is not a number.
-        self.garbage = False
+        #: When set, the answer to every command (a broken instrument).
+        self.garbage: str | None = None
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         self._stop = threading.Event()
@@ -90,17 +90,18 @@ class Simulator:
 
     def answer(self, command: str) -> str:
         """The answer line (without line end) to one command line."""
+        if self.garbage is not None:
+            return self.garbage
         if command == "MEAS?":
-            return "#?!" if self.garbage else f"{self.reading():.3f}"
-        if command == "OFFS?":
-            return repr(self.offset)
+            return f"{self.reading():.3f}"
         if command.startswith("OFFS "):
             try:
                 offset = float(command[5:])
             except ValueError:
                 return "ERR offset is not a number"
-            if not math.isfinite(offset):
-                return "ERR offset is not finite"
+            low, high = OFFSET_RANGE
+            if not low <= offset <= high:  # also refuses nan
+                return "ERR offset out of range"
             self.offset = offset
             return "OK"
         return f"ERR unknown command {command[:40]!r}"
