@@ -14,6 +14,7 @@ from pathlib import Path
 from rtoc.config import ConfigError, load_config, read_autorun_devices
 from rtoc.device_parameters import load_device_parameters, merged, parse_assignment
 from rtoc.frontend import Frontend
+from rtoc.homelock import HomeInUse, HomeLock
 from rtoc.logger import Logger
 from rtoc.plugins import PluginRegistry
 from rtoc.storage.base import Storage, StorageError
@@ -37,9 +38,32 @@ class Runner:
         devices: Sequence[str] = (),
         assignments: Sequence[str] = (),
     ) -> None:
-        """``assignments``: ``DEVICE.PARAMETER=VALUE`` texts (``rtoc run --set``)."""
+        """``assignments``: ``DEVICE.PARAMETER=VALUE`` texts (``rtoc run --set``).
+
+        Holds ``home`` (see :mod:`rtoc.homelock`) until :meth:`stop`.
+        """
         try:
             home.mkdir(parents=True, exist_ok=True)
+            self.lock = HomeLock(home)
+            self.lock.acquire()
+        except HomeInUse as error:
+            raise RunnerError(str(error)) from None
+        except OSError as error:
+            raise RunnerError(f"cannot use {home}: {error}") from None
+        try:
+            self._build(home, registry, devices, assignments)
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def _build(
+        self,
+        home: Path,
+        registry: PluginRegistry,
+        devices: Sequence[str],
+        assignments: Sequence[str],
+    ) -> None:
+        try:
             self.config = load_config(home)
             assigned = [parse_assignment(text) for text in assignments]
             parameters = merged(load_device_parameters(home), assigned)
@@ -139,4 +163,5 @@ class Runner:
                 f"Stopped: {stats.samples_written} samples and {stats.events_written} events "
                 f"written this run, {verdict}."
             )
+        self.lock.release()
         return stored
