@@ -168,7 +168,10 @@ class PluginRegistry:
                 self._failed(info, error)
                 return
             log.warning(
-                "device %s from %s replaces the %s of %s", name, info.source, name,
+                "device %s from %s replaces the %s of %s",
+                name,
+                info.source,
+                name,
                 taken.plugin.source,
             )
         self.devices[name] = DeviceEntry(name, cls, info, user)
