@@ -34,7 +34,8 @@ def test_backup_off_and_postgresql_off_means_no_storage(tmp_path):
 def test_a_second_run_on_the_same_home_names_the_holder_and_exits_non_zero(tmp_path):
     first = Runner(tmp_path, PluginRegistry.load(entry_points=False))
     try:
-        with pytest.raises(RunnerError, match=f"in use by another rtoc \\(process {os.getpid()}\\)"):
+        holder = f"in use by another rtoc \\(process {os.getpid()}\\)"
+        with pytest.raises(RunnerError, match=holder):
             Runner(tmp_path, PluginRegistry.load(entry_points=False))
         second = run_rtoc(tmp_path, "run", "--duration", "0.1", timeout=30)
         assert second.returncode != 0
