@@ -590,6 +590,27 @@ def test_stream_plot_and_event_with_rtoc_signatures(logger):
     )  # fmt: skip
 
 
+def test_one_number_for_one_signal_in_every_spelling_rtoc_plugins_use(logger):
+    plugin = LoggerPlugin(logger=logger)
+    plugin.setDeviceName("Bench")
+    before = time.time()
+    assert plugin.stream(y=1.5, snames=["A"], unit=["V"])  # RTOC's own benchmark's call
+    assert plugin.stream(np.float64(2.5), ("A",), unit="V", x=7)
+    assert plugin.stream(True, "B", dname="Other", unit=None)
+    assert plugin.stream(4, ["C"], unit=[], x=np.float64(8.0))  # no unit: the slow path
+    assert plugin.stream(np.int64(5), ["D"], unit=["A", "ignored"])  # a unit per signal
+    signal = logger.store.get("Bench", "A")
+    assert signal.y.tolist() == [1.5, 2.5] and signal.unit == "V"
+    assert before <= signal.x[0] <= time.time() and signal.x[1] == 7.0
+    assert logger.store.get("Other", "B").latest[1] == 1.0
+    assert logger.store.get("Bench", "C").latest == (8.0, 4.0)
+    assert logger.store.get("Bench", "D").unit == "A"
+    with pytest.raises(ValueError, match="a sample is a number"):
+        plugin.stream("x", ["E"])
+    with pytest.raises(DeviceError, match="1 values for 2 signal names"):
+        plugin.stream(1.0, ["A", "B"])
+
+
 def test_a_plugin_without_logger_warns_and_sends_nothing(caplog):
     class Plugin(LoggerPlugin):
         pass
