@@ -34,6 +34,7 @@ SEED_KEYS = {
         "webserver_port": 8050,
         "globalActionsActivated": False,
         "globalEventsActivated": False,
+        "hangLimit": 10.0,
     },
     "postgresql": {
         "active": False,

@@ -818,6 +818,22 @@ def test_changing_an_action_replaces_its_running_job_and_removing_stops_it(make_
         automation.remove_global_action("a")
 
 
+@pytest.mark.timeout(10)
+def test_an_action_that_loops_forever_is_interrupted_at_the_conditions_limit(
+    make_logger, monkeypatch
+):
+    monkeypatch.setattr(conditions, "PASS_TIME_LIMIT", 0.3)
+    logger = make_logger(None, {"spin": action("while True:\n    pass\n", "go")})
+    job = logger.automation._action_jobs.get("spin")
+    logger.event("go", id="go")
+    wait_until(lambda: job.failures == 1)
+    [error] = reports(logger, Priority.ERROR)
+    assert error.text == "script spin was interrupted: it ran longer than its limit of 0.3 s"
+    assert job.running  # and answers the next event
+    logger.event("go", id="go")
+    wait_until(lambda: job.failures == 2)
+
+
 def test_broken_actions_are_listed_and_reported(make_logger, tmp_path):
     actions = {
         "good": action("stream(1, 'A', 'Act')", "x"),

@@ -10,6 +10,7 @@ import pytest
 from rtoc.compat import LoggerPlugin, install_import_aliases, qt_standin
 from rtoc.device import DeviceError
 from rtoc.logger import Logger
+from rtoc.plugins import PluginRegistry
 from rtoc.userdir import PACKAGE, FailedDevice, LoadedDevice, load_user_devices
 
 # The manual's Template.py (RTOC 2.0 docs, 5.3.2), with its unconditional PyQt5
@@ -323,8 +324,86 @@ def test_loads_good_plugins_and_reports_each_bad_one(devices):
     )
     assert failed["Foreign.py"].error.startswith("no Device subclass or RTOC Plugin class found")
     assert f"derives from {PACKAGE}.Foreign.LoggerPlugin" in failed["Foreign.py"].error
-    assert "neither Odd/Odd.py nor Odd/__init__.py" in failed["Odd"].error
+    assert "neither Odd/Odd.py (in any case) nor Odd/__init__.py" in failed["Odd"].error
     assert not any(name.startswith(f"{PACKAGE}.Broken") for name in sys.modules)
+
+
+def test_a_plugin_that_blocks_at_import_fails_after_the_time_limit_and_others_load(
+    devices, tmp_path
+):
+    release = tmp_path / "release"
+    write(
+        devices / "Blocks.py",
+        f"""
+        import os, time
+        while not os.path.exists({str(release)!r}):  # waits for a device that is not there
+            time.sleep(0.02)
+        """,
+    )
+    write(devices / "Thermometer.py", PLAIN)
+    started = time.monotonic()
+    try:
+        results = by_name(load_user_devices(devices, time_limit=0.5))
+    finally:
+        release.touch()  # let the left-behind import end
+    assert time.monotonic() - started < 3
+    assert isinstance(results["Thermometer.py"], LoadedDevice)
+    assert results["Blocks.py"].error.startswith(
+        "importing Blocks.py did not finish within 0.5 s: it blocks at import"
+    )
+
+
+# RTOC 2.1.8's own System plugin begins so (RTOC/RTLogger/plugins/System.py), shortened
+RTOC_SYSTEM = """
+from LoggerPlugin import LoggerPlugin
+
+devicename = "System"
+
+
+class Plugin(LoggerPlugin):
+    def __init__(self, *args, **kwargs):
+        super(Plugin, self).__init__(*args, **kwargs)
+        self.setDeviceName(devicename)
+"""
+
+
+def test_main_module_named_like_its_folder_in_another_case_loads_under_its_own_name(devices):
+    write(
+        devices / "benchdev" / "BenchDev.py",
+        """
+        from RTOC.LoggerPlugin import LoggerPlugin
+
+        class Plugin(LoggerPlugin):
+            def ping(self, a=0):
+                return a + 1
+        """,
+    )
+    write(devices / "twice" / "Twice.py", PLAIN)
+    write(devices / "twice" / "TWICE.py", PLAIN)
+    results = by_name(load_user_devices(devices))
+    assert results["benchdev"].cls.name == "BenchDev"  # RTOC's name: the file's
+    assert "has TWICE.py and Twice.py: which is its main module?" in results["twice"].error
+
+
+def test_a_user_plugin_named_like_a_built_in_replaces_it_with_a_warning(tmp_path, caplog):
+    write(tmp_path / "devices" / "MySystem" / "MySystem.py", RTOC_SYSTEM)
+    for load in (
+        lambda: PluginRegistry.load(tmp_path, entry_points=False),
+        lambda: _then_user_devices(PluginRegistry.load(entry_points=False), tmp_path),
+    ):  # rtoc run loads the home's devices after the rest; PluginRegistry.load(home) alike
+        caplog.clear()
+        registry = load()
+        entry = registry.devices["System"]
+        assert entry.plugin.source == str(tmp_path / "devices" / "MySystem")
+        assert issubclass(entry.cls, LoggerPlugin) and not registry.failed
+        assert f"device System from {entry.plugin.source} replaces the System of rtoc-core" in (
+            caplog.text
+        )
+
+
+def _then_user_devices(registry, home):
+    registry.load_user_devices(home / "devices")
+    return registry
 
 
 def test_loaded_plain_device_and_sibling_import_work(devices, logger):
@@ -509,6 +588,27 @@ def test_stream_plot_and_event_with_rtoc_signatures(logger):
     assert (event.device, event.signal, event.priority, event.id, event.value, event.time) == (
         "Bench", "Door", 1, "door", 1.0, 20.0
     )  # fmt: skip
+
+
+def test_one_number_for_one_signal_in_every_spelling_rtoc_plugins_use(logger):
+    plugin = LoggerPlugin(logger=logger)
+    plugin.setDeviceName("Bench")
+    before = time.time()
+    assert plugin.stream(y=1.5, snames=["A"], unit=["V"])  # RTOC's own benchmark's call
+    assert plugin.stream(np.float64(2.5), ("A",), unit="V", x=7)
+    assert plugin.stream(True, "B", dname="Other", unit=None)
+    assert plugin.stream(4, ["C"], unit=[], x=np.float64(8.0))  # no unit: the slow path
+    assert plugin.stream(np.int64(5), ["D"], unit=["A", "ignored"])  # a unit per signal
+    signal = logger.store.get("Bench", "A")
+    assert signal.y.tolist() == [1.5, 2.5] and signal.unit == "V"
+    assert before <= signal.x[0] <= time.time() and signal.x[1] == 7.0
+    assert logger.store.get("Other", "B").latest[1] == 1.0
+    assert logger.store.get("Bench", "C").latest == (8.0, 4.0)
+    assert logger.store.get("Bench", "D").unit == "A"
+    with pytest.raises(ValueError, match="a sample is a number"):
+        plugin.stream("x", ["E"])
+    with pytest.raises(DeviceError, match="1 values for 2 signal names"):
+        plugin.stream(1.0, ["A", "B"])
 
 
 def test_a_plugin_without_logger_warns_and_sends_nothing(caplog):

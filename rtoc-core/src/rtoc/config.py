@@ -92,6 +92,8 @@ class GlobalConfig:
     webserver_port: Port = 8050
     globalActionsActivated: bool = False
     globalEventsActivated: bool = False
+    #: ``rtoc run`` ends itself (exit 1) when no Python has run for this long: see rtoc.hangguard
+    hangLimit: Annotated[float, Limits(1, 3600)] = 10.0
 
 
 @attrs.frozen

@@ -6,6 +6,13 @@ Plugins come from three places, in this order:
 2. every installed distribution with an entry point in the group ``rtoc``;
 3. RTOC-style device files and folders in ``$RTOC_HOME/devices/``.
 
+A device in ``$RTOC_HOME/devices/`` named like one that a built-in or an
+installed distribution provides takes the name, with a warning that it
+replaces that one: the user put it there on purpose (typically RTOC's own
+copy of a plugin such as ``System``), and RTOC scripts, events and stored
+signals know the device by that name. Any other clash of names fails the
+later plugin.
+
 One broken plugin never takes the others down: a plugin that fails to import,
 to register, or inside one of its hooks is logged and listed as failed with
 its error, and everything else keeps working. Hooks are therefore called one
@@ -63,6 +70,7 @@ class DeviceEntry:
     name: str
     cls: type[Device]
     plugin: PluginInfo
+    user: bool = False  # from $RTOC_HOME/devices
 
 
 def _describe_failure(error: BaseException) -> tuple[str, str]:
@@ -87,9 +95,9 @@ class PluginRegistry:
         registry.register(builtin, PluginInfo("builtin", f"rtoc-core {__version__}"))
         if entry_points:
             registry.load_entry_points()
-        if home is not None:
-            registry.load_user_devices(home / "devices")
         registry.collect_devices()
+        if home is not None:  # after the others, so that one of these can replace them
+            registry.load_user_devices(home / "devices")
         return registry
 
     # -- loading -------------------------------------------------------------
@@ -138,7 +146,7 @@ class PluginRegistry:
                 log.error("plugin %s failed to load: %s", loaded.source, loaded.error)
                 continue
             self.plugins.setdefault(info.name, info)
-            self._add_device(loaded.cls, info)
+            self._add_device(loaded.cls, info, user=True)
 
     def collect_devices(self) -> None:
         """Ask every registered plugin for its devices."""
@@ -146,16 +154,27 @@ class PluginRegistry:
             for cls in classes or ():
                 self._add_device(cls, info)
 
-    def _add_device(self, cls: type[Device], info: PluginInfo) -> None:
+    def _add_device(self, cls: type[Device], info: PluginInfo, user: bool = False) -> None:
+        """``user``: from ``$RTOC_HOME/devices``, which replaces a built-in or installed device."""
         if not (isinstance(cls, type) and issubclass(cls, Device)):
             self._failed(info, TypeError(f"{cls!r} is not a subclass of rtoc.Device"))
             return
         name = class_device_name(cls)
-        if name in self.devices and self.devices[name].cls is not cls:
-            other = self.devices[name].plugin.source
-            self._failed(info, ValueError(f"device name {name!r} is already provided by {other}"))
-        else:
-            self.devices[name] = DeviceEntry(name, cls, info)
+        taken = self.devices.get(name)
+        if taken is not None and taken.cls is not cls:
+            if not user or taken.user:
+                other = taken.plugin.source
+                error = ValueError(f"device name {name!r} is already provided by {other}")
+                self._failed(info, error)
+                return
+            log.warning(
+                "device %s from %s replaces the %s of %s",
+                name,
+                info.source,
+                name,
+                taken.plugin.source,
+            )
+        self.devices[name] = DeviceEntry(name, cls, info, user)
 
     def _failed(self, info: PluginInfo, error: BaseException) -> None:
         message, details = _describe_failure(error)

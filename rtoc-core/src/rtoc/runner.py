@@ -11,9 +11,13 @@ import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from rtoc.automation import automation
+from rtoc.automation.rules import switch_off
 from rtoc.config import ConfigError, load_config, read_autorun_devices
 from rtoc.device_parameters import load_device_parameters, merged, parse_assignment
 from rtoc.frontend import Frontend
+from rtoc.hangguard import HangGuard, previous_hang
+from rtoc.homelock import HomeInUse, HomeLock
 from rtoc.logger import Logger
 from rtoc.plugins import PluginRegistry
 from rtoc.storage.base import Storage, StorageError
@@ -37,9 +41,32 @@ class Runner:
         devices: Sequence[str] = (),
         assignments: Sequence[str] = (),
     ) -> None:
-        """``assignments``: ``DEVICE.PARAMETER=VALUE`` texts (``rtoc run --set``)."""
+        """``assignments``: ``DEVICE.PARAMETER=VALUE`` texts (``rtoc run --set``).
+
+        Holds ``home`` (see :mod:`rtoc.homelock`) until :meth:`stop`.
+        """
         try:
             home.mkdir(parents=True, exist_ok=True)
+            self.lock = HomeLock(home)
+            self.lock.acquire()
+        except HomeInUse as error:
+            raise RunnerError(str(error)) from None
+        except OSError as error:
+            raise RunnerError(f"cannot use {home}: {error}") from None
+        try:
+            self._build(home, registry, devices, assignments)
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def _build(
+        self,
+        home: Path,
+        registry: PluginRegistry,
+        devices: Sequence[str],
+        assignments: Sequence[str],
+    ) -> None:
+        try:
             self.config = load_config(home)
             assigned = [parse_assignment(text) for text in assignments]
             parameters = merged(load_device_parameters(home), assigned)
@@ -62,6 +89,7 @@ class Runner:
         self.logger = Logger(self.config, storage=storage, plugins=registry, home=home)
         self.logger.device_parameters = parameters
         self.frontends: list[Frontend] = []
+        self.hang_guard = HangGuard(self.config.global_.hangLimit, home)
 
     def _open_storage(self) -> Storage | None:
         """The backend ``backup.backend`` names; PostgreSQL when ``postgresql.active``.
@@ -92,10 +120,16 @@ class Runner:
 
     def start(self, echo: Echo = print) -> None:
         logger = self.logger
+        hang = self._after_hang()
+        self.hang_guard.start()
         try:
             logger.start()
         except StorageError as error:
+            self.hang_guard.stop()
             raise RunnerError(f"cannot load stored data: {error}") from None
+        if hang:
+            logger.event(hang, device=automation.DEVICE, signal=automation.SIGNAL, priority=2)
+            echo(hang)
         if logger.storage is None:
             echo("Storage is off (backup.active is false): data stays in memory only.")
         else:
@@ -131,6 +165,7 @@ class Runner:
             except Exception:
                 log.exception("frontend %s failed to stop", getattr(frontend, "name", frontend))
         stored = self.logger.close()
+        self.hang_guard.stop()
         writer = self.logger.writer
         if writer is not None:
             stats = writer.stats
@@ -139,4 +174,19 @@ class Runner:
                 f"Stopped: {stats.samples_written} samples and {stats.events_written} events "
                 f"written this run, {verdict}."
             )
+        self.lock.release()
         return stored
+
+    def _after_hang(self) -> str:
+        """What to say when the hang guard ended the previous run; switch off what hung."""
+        report = previous_hang(self.home)
+        if report is None:
+            return ""
+        message = (
+            "The previous run hung (no Python ran for global.hangLimit seconds) and was "
+            f"ended; every thread's traceback is in {report.path}."
+        )
+        switched = switch_off(self.home, report.running)
+        if switched:
+            message += " Switched off until you turn them on again: " + ", ".join(switched) + "."
+        return message

@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from rtoc.automation import conditions
 from rtoc.automation.conditions import EventWatcher
 from rtoc.automation.jobs import Job, Jobs, Schedule
 from rtoc.automation.namespace import SignalRef, script_namespace
@@ -274,7 +275,13 @@ class Automation:
                 self._action_jobs.remove(job.name)
         for name, rule in wanted.items():
             if name not in self._action_jobs:
-                self._action_jobs.add(name, rule.script, Schedule.on_events(rule.listenID))
+                # the same limit as a pass over the conditions: both run on every event
+                self._action_jobs.add(
+                    name,
+                    rule.script,
+                    Schedule.on_events(rule.listenID),
+                    time_limit=conditions.PASS_TIME_LIMIT,
+                )
 
     def _on_event(self, event: Event) -> None:
         if not event.id:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -287,3 +287,26 @@ def _read_entries(path: Path) -> dict[Any, Any]:
     if not isinstance(data, dict):
         raise RuleError(f"{path}: must hold an object of named entries, got {type(data).__name__}")
     return data
+
+
+def switch_off(home: Path, running: Iterable[tuple[str, str, int]]) -> list[str]:
+    """Set ``active`` false on rules whose code was running when rtoc hung; name each one.
+
+    ``running``: (``"condition"`` or ``"script"``, rule name, line) as the hang
+    guard found them (see :mod:`rtoc.hangguard`). A script's name may be a
+    global action's, or a job's or a one-off run's, which are gone anyway.
+    """
+    files = {
+        "condition": ("global event", RuleFile(home / EVENTS_FILE, parse_event), EventRule),
+        "script": ("global action", RuleFile(home / ACTIONS_FILE, parse_action), ActionRule),
+    }
+    for _, rules, _ in files.values():
+        rules.load()
+    switched: list[str] = []
+    for kind, name, line in running:
+        label, rules, cls = files[kind]
+        rule = rules.rules.get(name)
+        if isinstance(rule, cls) and rule.active and not rules.problem:
+            rules.put(attrs.evolve(rule, active=False))
+            switched.append(f"{label} {name} (line {line} was running)")
+    return switched

@@ -87,6 +87,21 @@ def _default_name(cls: type) -> str:
     return cls.__name__ if cls.__module__ == "__main__" else cls.__module__.rpartition(".")[2]
 
 
+#: What ``stream``'s fast path takes as one number (numpy's float64 is a float).
+_NUMBER = (float, int)
+_NO_UNIT = object()
+
+
+def _only(value: Any, otherwise: Any = None) -> Any:
+    """The one text in ``value`` (a text, or a list or tuple of one), else ``otherwise``."""
+    kind = type(value)
+    if kind is str:
+        return value
+    if (kind is list or kind is tuple) and len(value) == 1 and type(value[0]) is str:
+        return value[0]
+    return otherwise
+
+
 def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
@@ -206,9 +221,16 @@ class LoggerPlugin(Device):
         ``unit`` and ``x`` are one value for all signals or one per signal;
         ``x`` defaults to now; ``dname`` defaults to this plugin's name.
         """
-        logger = self._connected()
+        logger = self.rtoc_logger or self._connected()  # one lookup when attached
         if logger is None:
             return False
+        # the call RTOC plugins make most, one number for one signal, goes straight through
+        if isinstance(y, _NUMBER) and (x is None or isinstance(x, _NUMBER)):
+            name = _only(snames)
+            one_unit = unit if unit is None or type(unit) is str else _only(unit, _NO_UNIT)
+            if name is not None and one_unit is not _NO_UNIT:
+                logger.stream(y, name, dname or self.name, one_unit, x)
+                return True
         values, names = _as_list(y), _as_list(snames)
         if len(values) != len(names):
             raise DeviceError(f"{self.name}: {len(values)} values for {len(names)} signal names")
