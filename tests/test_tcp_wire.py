@@ -392,8 +392,8 @@ def test_plugin_list(server):
 
 def test_plugin_set_and_get_parameter(server):
     try:
-        reply = server.ok({"plugin": {"Generator": {"amplitude": 2.5}}})
-        assert reply["plugin"] == {"Generator": {"amplitude": True}}
+        reply = server.ok({"plugin": {"Generator": {"amplitude": "2.5"}}})
+        assert reply["plugin"] == {"Generator": {"amplitude": 2.5}}  # the value set, as RTOC
         reply = server.ok({"plugin": {"Generator": {"get": "amplitude"}}})
         assert reply["plugin"] == {"Generator": {"get": 2.5}}
         reply = server.ok({"plugin": {"Generator": {"amplitude": "get", "frequency": "get"}}})
@@ -406,14 +406,13 @@ def test_plugin_set_and_get_parameter(server):
 def test_plugin_function_call(server):
     try:
         reply = server.ok({"plugin": {"Generator": {"set_waveform()": ["square"]}}})
-        assert reply["plugin"] == {"Generator": {"set_waveform()": None}}
+        assert reply["plugin"] == {"Generator": {"set_waveform()": [True, None]}}
         assert server.ok({"plugin": {"Generator": {"get": "waveform"}}})["plugin"] == {
             "Generator": {"get": "square"}
         }
-        bad = server.request({"plugin": {"Generator": {"set_waveform()": ["zigzag"]}}})
-        assert bad["error"] is True
-        assert "waveform" in bad["message"] and "zigzag" in bad["message"]
-        assert "zigzag" in bad["plugin"]["Generator"]["set_waveform()"]
+        bad = server.ok({"plugin": {"Generator": {"set_waveform()": ["zigzag"]}}})
+        ok, reason = bad["plugin"]["Generator"]["set_waveform()"]  # RTOC's [false, reason]
+        assert ok is False and "waveform" in reason and "zigzag" in reason
         assert server.ok({"plugin": {"Generator": {"get": "waveform"}}})["plugin"] == {
             "Generator": {"get": "square"}
         }
@@ -433,7 +432,7 @@ def test_plugin_stop_and_start(server):
         assert still == stopped_at  # no samples while stopped
     finally:
         reply = server.ok({"plugin": {"Generator": {"start": True}}})
-    assert reply["plugin"] == {"Generator": {"start": True}}
+    assert reply["plugin"] == {"Generator": {"start": [True, ""]}}
     assert generator_entry(server)["status"] is True
     assert sine_advances(server, 3), "Generator streams nothing after start: true"
 
