@@ -571,6 +571,16 @@ def test_control_from_another_host_with_a_password(logger, serve, connect, lan):
     assert client.request(logger={"clear": ["D.S"]})["logger"] == {"clear": [False]}
 
 
+def test_plain_frames_from_another_host_are_refused_even_with_allow_plain_loopback(
+    serve, connect, lan
+):
+    _, port = serve(host="0.0.0.0", password="pw", allow_plain_loopback=True)
+    with pytest.raises(AuthenticationError) as caught:
+        connect(lan, port).request(getLatest=True)
+    assert "accepted from this machine only, with tcp.allowPlainLoopback" in str(caught.value)
+    assert connect(lan, port, "pw").request(getLatest=True)["error"] is False
+
+
 # -- concurrency ------------------------------------------------------------------------
 
 
