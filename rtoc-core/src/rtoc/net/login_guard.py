@@ -73,6 +73,8 @@ class LoginGuard:
 
     def wait(self, host: str) -> float:
         """Seconds before ``host`` may try a password again; 0 when it may now."""
+        if not self._records:  # the usual case: no address parsing on the accept path
+            return 0.0
         record = self._records.get(source(host))
         return 0.0 if record is None else max(0.0, record.until - self.clock())
 
