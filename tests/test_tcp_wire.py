@@ -891,6 +891,22 @@ def test_rtoc_client_on_this_machine_is_refused_naming_the_setting(secret, rtoc_
     assert "set tcp.allowPlainLoopback to true" in reply["message"]
 
 
+def test_rtoc_client_encrypting_to_a_password_server(secret, rtoc_python, dev):
+    # "127.1" is 127.0.0.1 but not in RTOC's list of hosts it sends plain text to
+    sent, latest, unknown = rtoc_jsonsocket(
+        rtoc_python,
+        "127.1",
+        secret.port,
+        PASSWORD,
+        {"x": [1.0], "y": [2.0], "dname": dev, "sname": ["S"]},
+        {"getLatest": [f"{dev}.S"]},
+        {"plugin": {"Nosuch": {"start": True}}},
+    )
+    assert sent == {"error": False, "sent": True}
+    assert latest == {"error": False, "latest": {f"{dev}.S": [1.0, 2.0, ""]}}
+    assert unknown["error"] is False and unknown["plugin"]["Nosuch"]["start"][0] is False
+
+
 def test_rtoc_client_on_this_machine_with_allow_plain_loopback(tmp_path, rtoc_python, dev):
     server = Server(tmp_path / "home", PASSWORD, host="127.0.0.1", allowPlainLoopback=True)
     try:
