@@ -317,9 +317,13 @@ class RequestHandler:
             if not paired:
                 failures.append(f"plugin.{device}.{call}: {_text(error)}")
                 return False
-            if not self._installed(device):
-                return [False, f"PLUGIN not found: {_text(error)}"]
-            return [False, f"{type(error).__name__}: {_text(error)}"]
+            reason = (
+                f"PLUGIN not found: {_text(error)}"
+                if not self._installed(device)
+                else f"{type(error).__name__}: {_text(error)}"
+            )
+            log.warning("TCP plugin.%s.%s failed: %s", device, call, reason)  # error stays false
+            return [False, reason]
         return [True, result] if paired else result
 
     def _installed(self, device: str) -> bool:
