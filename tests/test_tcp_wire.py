@@ -14,6 +14,7 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -392,8 +393,8 @@ def test_plugin_list(server):
 
 def test_plugin_set_and_get_parameter(server):
     try:
-        reply = server.ok({"plugin": {"Generator": {"amplitude": 2.5}}})
-        assert reply["plugin"] == {"Generator": {"amplitude": True}}
+        reply = server.ok({"plugin": {"Generator": {"amplitude": "2.5"}}})
+        assert reply["plugin"] == {"Generator": {"amplitude": 2.5}}  # the value set, as RTOC
         reply = server.ok({"plugin": {"Generator": {"get": "amplitude"}}})
         assert reply["plugin"] == {"Generator": {"get": 2.5}}
         reply = server.ok({"plugin": {"Generator": {"amplitude": "get", "frequency": "get"}}})
@@ -406,14 +407,13 @@ def test_plugin_set_and_get_parameter(server):
 def test_plugin_function_call(server):
     try:
         reply = server.ok({"plugin": {"Generator": {"set_waveform()": ["square"]}}})
-        assert reply["plugin"] == {"Generator": {"set_waveform()": None}}
+        assert reply["plugin"] == {"Generator": {"set_waveform()": [True, None]}}
         assert server.ok({"plugin": {"Generator": {"get": "waveform"}}})["plugin"] == {
             "Generator": {"get": "square"}
         }
-        bad = server.request({"plugin": {"Generator": {"set_waveform()": ["zigzag"]}}})
-        assert bad["error"] is True
-        assert "waveform" in bad["message"] and "zigzag" in bad["message"]
-        assert "zigzag" in bad["plugin"]["Generator"]["set_waveform()"]
+        bad = server.ok({"plugin": {"Generator": {"set_waveform()": ["zigzag"]}}})
+        ok, reason = bad["plugin"]["Generator"]["set_waveform()"]  # RTOC's [false, reason]
+        assert ok is False and "waveform" in reason and "zigzag" in reason
         assert server.ok({"plugin": {"Generator": {"get": "waveform"}}})["plugin"] == {
             "Generator": {"get": "square"}
         }
@@ -433,7 +433,7 @@ def test_plugin_stop_and_start(server):
         assert still == stopped_at  # no samples while stopped
     finally:
         reply = server.ok({"plugin": {"Generator": {"start": True}}})
-    assert reply["plugin"] == {"Generator": {"start": True}}
+    assert reply["plugin"] == {"Generator": {"start": [True, ""]}}
     assert generator_entry(server)["status"] is True
     assert sine_advances(server, 3), "Generator streams nothing after start: true"
 
@@ -819,6 +819,125 @@ def test_replayed_frame_refused(secret, dev, same_connection):
         assert "password" in message
     # the samples went in once, not twice
     assert read_signal(secret, f"{dev}.Before") == [[1, 2, 3], [10, 20, 30], ""]
+
+
+def test_replay_refused_after_a_restart(tmp_path):
+    """A recorded runScript frame sent again once rtoc restarted on the same home."""
+    home = tmp_path / "home"
+    script = encode({"logger": {"runScript": "stream(1.0, 'Replay')"}}, PASSWORD)
+    first = Server(home, PASSWORD, host="127.0.0.1")
+    try:
+        first.wait_ready()
+        with connect(first.port) as sock:
+            sock.sendall(script)
+            assert first.read(sock)["error"] is False
+        assert "Script.Replay" in first.ok({"getLatest": True})["latest"]
+    finally:
+        first.stop()
+    second = Server(home, PASSWORD, host="127.0.0.1")
+    try:
+        second.wait_ready()
+        message = refused(second, script, "replayed frame refused")
+        assert "password" in message
+        assert "Script.Replay" not in second.ok({"getLatest": True})["latest"]
+    finally:
+        second.stop()
+
+
+# -- RTOC 2.1.8's own jsonsocket client ------------------------------------------------------
+
+#: The venv ../shared/baseline/orig_rtoc_bench.py builds with RTOC 2.1.8 (CPython 3.8).
+RTOC_VENV = Path(
+    os.environ.get("RTOC_BASELINE_VENV", Path(tempfile.gettempdir()) / "rtoc-baseline" / "venv")
+)
+RTOC_CLIENT = """
+import json, sys
+from RTOC import jsonsocket
+host, port, password, messages = json.loads(sys.argv[1])
+for message in messages:
+    client = jsonsocket.Client()
+    client.connect(host, port, password)
+    print(json.dumps(client.send(message).recv_and_close()))
+"""
+
+
+@pytest.fixture(scope="module")
+def rtoc_python() -> str:
+    python = RTOC_VENV / "bin" / "python"
+    if not python.exists():
+        reason = f"RTOC 2.1.8 is not installed in {RTOC_VENV} (see ../shared/baseline/README.md)"
+        if os.environ.get("RTOC_REQUIRE_SERVICES"):
+            pytest.fail(f"{reason} (RTOC_REQUIRE_SERVICES is set)")
+        pytest.skip(reason)
+    return str(python)
+
+
+def rtoc_jsonsocket(python: str, host: str, port: int, password: str, *messages) -> list:
+    """Each message sent by RTOC's jsonsocket.Client, one connection each: the replies."""
+    done = subprocess.run(
+        [python, "-c", RTOC_CLIENT, json.dumps([host, port, password, messages])],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+def test_rtoc_client_on_this_machine_is_refused_naming_the_setting(secret, rtoc_python):
+    # RTOC's client sends plain text to 127.0.0.1 whatever its password
+    (reply,) = rtoc_jsonsocket(rtoc_python, "127.0.0.1", secret.port, PASSWORD, {"getLatest": True})
+    assert reply["error"] is True and "password" in reply
+    assert "set tcp.allowPlainLoopback to true" in reply["message"]
+
+
+def test_rtoc_client_encrypting_to_a_password_server(secret, rtoc_python, dev):
+    # "127.1" is 127.0.0.1 but not in RTOC's list of hosts it sends plain text to
+    sent, latest, unknown = rtoc_jsonsocket(
+        rtoc_python,
+        "127.1",
+        secret.port,
+        PASSWORD,
+        {"x": [1.0], "y": [2.0], "dname": dev, "sname": ["S"]},
+        {"getLatest": [f"{dev}.S"]},
+        {"plugin": {"Nosuch": {"start": True}}},
+    )
+    assert sent == {"error": False, "sent": True}
+    assert latest == {"error": False, "latest": {f"{dev}.S": [1.0, 2.0, ""]}}
+    assert unknown["error"] is False and unknown["plugin"]["Nosuch"]["start"][0] is False
+
+
+def test_rtoc_client_on_this_machine_with_allow_plain_loopback(tmp_path, rtoc_python, dev):
+    server = Server(tmp_path / "home", PASSWORD, host="127.0.0.1", allowPlainLoopback=True)
+    try:
+        server.wait_ready()
+        replies = rtoc_jsonsocket(
+            rtoc_python,
+            "localhost",
+            server.port,
+            PASSWORD,
+            {"x": [1.0], "y": [2.0], "dname": dev, "sname": ["S"]},
+            {"getLatest": [f"{dev}.S"]},
+            {"plugin": {"Generator": {"start": False}}},
+            {"plugin": {"Generator": {"start": True}}},
+            {"plugin": {"Generator": {"set_waveform()": ["square"], "amplitude": 2}}},
+            {"plugin": {"Nosuch": {"start": True}}},
+            {"getSession": True},
+        )
+        # the password still guards every other client
+        assert server.ok({"getLatest": [f"{dev}.S"]})["latest"] == {f"{dev}.S": [1.0, 2.0, ""]}
+    finally:
+        server.stop()
+    sent, latest, stop, start, call, unknown, session = replies
+    assert sent == {"error": False, "sent": True}
+    assert latest == {"error": False, "latest": {f"{dev}.S": [1.0, 2.0, ""]}}
+    assert stop == {"error": False, "plugin": {"Generator": {"start": True}}}
+    assert start == {"error": False, "plugin": {"Generator": {"start": [True, ""]}}}
+    assert call["plugin"] == {"Generator": {"set_waveform()": [True, None], "amplitude": 2}}
+    assert unknown["error"] is False
+    ok, reason = unknown["plugin"]["Nosuch"]["start"]
+    assert ok is False and reason.startswith("PLUGIN not found: no device named 'Nosuch'")
+    assert session["error"] is True and "getSession is not supported yet" in session["message"]
 
 
 # -- 5. a stalled client holds up nobody ------------------------------------------------------

@@ -97,6 +97,7 @@ SEED_KEYS = {
         "frameTimeout": 10.0,
         "idleTimeout": 600.0,
         "maxClients": 100,
+        "allowPlainLoopback": False,
     },
     "backup": {
         "active": True,  # rtoc records to its embedded store by default (RTOC: False)

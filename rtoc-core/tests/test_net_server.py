@@ -286,28 +286,39 @@ def test_devices_through_the_remote_logger(logger, remote):
 
 
 @pytest.mark.parametrize(
-    ("action", "message"),
+    ("action", "message", "flagged"),
     [
-        (lambda r: r.get_parameter("Nope", "flow"), "plugin.Nope.get: no device named 'Nope'"),
-        (lambda r: r.start_device("Nope"), "plugin.Nope.start: no device named 'Nope'"),
-        (lambda r: r.stop_device("Nope"), "no device named 'Nope' is attached"),
-        (lambda r: r.call("Nope", "prime"), "no device named 'Nope'"),
-        (lambda r: r.get_parameter("Pump", "speed"), "Pump has no parameter 'speed'"),
-        (lambda r: r.set_parameter("Pump", "flow", "abc"), "Pump.flow takes a number, got 'abc'"),
-        (lambda r: r.set_parameter("Pump", "speed", 1), "Pump has no parameter 'speed'"),
-        (lambda r: r.call("Pump", "pump"), "Pump has no function 'pump'"),
-        (lambda r: r.call("Pump", "jam"), "plugin.Pump.jam(): pump jammed"),
-        (lambda r: r.call("Pump", "prime", 1, 2, 3), "prime()"),
-        (lambda r: r.resize(0), "logger.resize: recordLength must be at least 1, got 0"),
-        (lambda r: r.resize("big"), "recordLength must be a whole number, got 'big'"),
+        (lambda r: r.get_parameter("Nope", "flow"), "plugin.Nope.get: no device named 'Nope'", 1),
+        (
+            lambda r: r.start_device("Nope"),
+            "plugin.Nope.start: PLUGIN not found: no device named 'Nope'; known devices: Pump",
+            0,
+        ),
+        (lambda r: r.stop_device("Nope"), "plugin.Nope.start: no device named 'Nope'", 1),
+        (lambda r: r.call("Nope", "prime"), "PLUGIN not found: no device named 'Nope'", 0),
+        (lambda r: r.get_parameter("Pump", "speed"), "Pump has no parameter 'speed'", 1),
+        (
+            lambda r: r.set_parameter("Pump", "flow", "abc"),
+            "Pump.flow takes a number, got 'abc'",
+            1,
+        ),
+        (lambda r: r.set_parameter("Pump", "speed", 1), "Pump has no parameter 'speed'", 1),
+        (lambda r: r.call("Pump", "pump"), "Pump has no function 'pump'", 0),
+        (lambda r: r.call("Pump", "jam"), "plugin.Pump.jam(): RuntimeError: pump jammed", 0),
+        (lambda r: r.call("Pump", "prime", 1, 2, 3), "prime()", 0),
+        (lambda r: r.resize(0), "logger.resize: recordLength must be at least 1, got 0", 1),
+        (lambda r: r.resize("big"), "recordLength must be a whole number, got 'big'", 1),
     ],
 )
-def test_server_errors_raise_remote_error_with_the_message(logger, remote, action, message):
+def test_server_errors_raise_remote_error_with_the_message(
+    logger, remote, action, message, flagged
+):
+    """RemoteLogger raises both for ``error: true`` and for RTOC's ``[false, reason]`` pair."""
     logger.add_device(Pump)
     with pytest.raises(RemoteError) as caught:
         action(remote)
     assert message in str(caught.value)
-    assert caught.value.reply["error"] is True
+    assert caught.value.reply["error"] is bool(flagged)
     assert remote.get_parameter("Pump", "flow") == 1.5  # the connection still serves
 
 
@@ -453,8 +464,52 @@ def test_control_requests_are_refused_for_untrusted_callers(logger, request_):
 def test_control_requests_are_carried_out_for_trusted_callers(logger):
     pump = logger.add_device(Pump)
     reply = RequestHandler(logger).handle({"plugin": {"Pump": {"flow": 9, "get": "flow"}}})
-    assert reply == {"error": False, "plugin": {"Pump": {"flow": True, "get": 9}}}
+    assert reply == {"error": False, "plugin": {"Pump": {"flow": 9, "get": 9}}}
     assert pump.flow == 9
+
+
+def test_plugin_answers_in_rtoc_shapes(logger):
+    """The shapes RTOC 2.1.8's server gave (probed), with rtoc's text inside."""
+    pump = logger.add_device(Pump)
+    handle = RequestHandler(logger).handle
+    assert handle({"plugin": {"Pump": {"start": True}}}) == {
+        "error": False,
+        "plugin": {"Pump": {"start": [True, ""]}},
+    }
+    reply = handle({"plugin": {"Pump": {"prime()": [2.0], "flow": "3", "get": "flow"}}})
+    assert reply == {
+        "error": False,
+        "plugin": {"Pump": {"prime()": [True, 3.0], "flow": 3.0, "get": 3.0}},
+    }
+    assert handle({"plugin": {"Pump": {"start": False}}})["plugin"] == {"Pump": {"start": True}}
+    assert not pump.running
+    # an unknown device: error false, the reason inside RTOC's pair
+    reply = handle({"plugin": {"Nope": {"start": True, "prime()": []}}})
+    assert reply["error"] is False
+    (ok, reason), (called, why) = reply["plugin"]["Nope"].values()
+    assert ok is False and reason.startswith("PLUGIN not found: no device named 'Nope'")
+    assert "known devices: Pump" in reason
+    assert called is False and why.startswith("PLUGIN not found: no device named 'Nope'")
+    # a function that raises: RTOC's [false, reason] too
+    reply = handle({"plugin": {"Pump": {"jam()": []}}})
+    assert reply == {
+        "error": False,
+        "plugin": {"Pump": {"jam()": [False, "RuntimeError: pump jammed"]}},
+    }
+    # reading or setting fails: RTOC's bare false, and rtoc says why
+    reply = handle({"plugin": {"Pump": {"get": "speed", "flow": "abc"}}})
+    assert reply["plugin"] == {"Pump": {"get": False, "flow": False}}
+    assert reply["error"] is True and "Pump has no parameter 'speed'" in reply["message"]
+    assert "plugin.Pump.flow: " in reply["message"]
+
+
+def test_get_session_is_refused_as_not_supported_yet(logger):
+    logger.stream(1.0, "S", "D", x=1.0)
+    reply = RequestHandler(logger).handle(
+        {"getSession": True, "y": [2.0], "sname": "S", "dname": "D"}
+    )
+    assert reply["error"] is True and "getSession is not supported yet" in reply["message"]
+    assert logger.read("D", "S").y.tolist() == [1.0]  # nothing of the request carried out
 
 
 @pytest.mark.parametrize(
@@ -502,7 +557,7 @@ def test_control_from_another_host_needs_a_password(logger, serve, connect, lan)
     assert not pump.running and logger.signal_names() == [("D", "S")]
     # the same server trusts a client on localhost
     local = connect("127.0.0.1", port)
-    assert local.request(plugin={"Pump": {"flow": 3}})["plugin"] == {"Pump": {"flow": True}}
+    assert local.request(plugin={"Pump": {"flow": 3}})["plugin"] == {"Pump": {"flow": 3}}
     assert pump.flow == 3
 
 
@@ -511,9 +566,19 @@ def test_control_from_another_host_with_a_password(logger, serve, connect, lan):
     _, port = serve(host="0.0.0.0", password="pw")
     client = connect(lan, port, "pw")
     reply = client.request(plugin={"Pump": {"flow": 7, "prime()": [1.0]}})
-    assert reply["plugin"] == {"Pump": {"flow": True, "prime()": 7.0}}
+    assert reply["plugin"] == {"Pump": {"flow": 7, "prime()": [True, 7.0]}}
     assert pump.flow == 7
     assert client.request(logger={"clear": ["D.S"]})["logger"] == {"clear": [False]}
+
+
+def test_plain_frames_from_another_host_are_refused_even_with_allow_plain_loopback(
+    serve, connect, lan
+):
+    _, port = serve(host="0.0.0.0", password="pw", allow_plain_loopback=True)
+    with pytest.raises(AuthenticationError) as caught:
+        connect(lan, port).request(getLatest=True)
+    assert "accepted from this machine only, with tcp.allowPlainLoopback" in str(caught.value)
+    assert connect(lan, port, "pw").request(getLatest=True)["error"] is False
 
 
 # -- concurrency ------------------------------------------------------------------------
@@ -534,7 +599,7 @@ def test_a_slow_request_holds_up_only_its_own_connection(logger, serve, connect)
     assert time.monotonic() - before < 0.5
     first, second, third = busy.recv(), busy.recv(), busy.recv()
     assert time.monotonic() - started >= 0.9
-    assert first == {"error": False, "plugin": {"Pump": {"slow()": "slept"}}}
+    assert first == {"error": False, "plugin": {"Pump": {"slow()": [True, "slept"]}}}
     assert second == {"error": False, "latest": {"Pump.done": [1.0, 1.0, ""]}}
     assert third == {"error": False, "signalList": [["Pump", "done"]]}
 

@@ -179,6 +179,10 @@ class TcpConfig:
     frameTimeout: PositiveFloat = 10.0  # seconds for a started frame to arrive whole
     idleTimeout: PositiveFloat = 600.0  # seconds a silent connection stays open
     maxClients: PositiveInt = 100
+    # With a password, also accept plain frames from this machine's loopback
+    # addresses: RTOC 2.x's jsonsocket client sends plain text to 127.0.0.1
+    # and localhost whatever its password. Off: every frame must be encrypted.
+    allowPlainLoopback: bool = False
 
 
 @attrs.frozen

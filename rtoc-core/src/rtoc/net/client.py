@@ -5,7 +5,8 @@ It keeps ``jsonsocket.Client``'s methods (``connect``, ``send``, ``recv``,
 import changed, and adds :meth:`Client.request` (one round trip, errors
 raised) and :meth:`Client.pipeline` (many requests sent ahead of their
 replies). Unlike RTOC's client it encrypts for localhost too when given a
-password: rtoc servers with a password require that.
+password: rtoc servers with a password require that unless
+``tcp.allowPlainLoopback`` is on.
 
 Example::
 

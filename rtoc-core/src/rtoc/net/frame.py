@@ -50,6 +50,10 @@ class AuthError(Exception):
     """The frame's encryption does not fit: no password, a wrong one, or one too many."""
 
 
+class WrongPasswordError(AuthError):
+    """An encrypted frame whose tag does not verify: made with another password."""
+
+
 class Header(NamedTuple):
     body: int
     tag: int
@@ -124,7 +128,7 @@ class Cipher:
             cipher = AES.new(self._key, AES.MODE_EAX, nonce=frame.nonce)
             return cipher.decrypt_and_verify(frame.body, frame.tag)
         except ValueError:  # a tag that does not verify, or no nonce at all
-            raise AuthError("wrong password: the frame's tag does not verify") from None
+            raise WrongPasswordError("wrong password: the frame's tag does not verify") from None
 
 
 def dumps(message: dict[str, Any]) -> bytes:

@@ -18,7 +18,7 @@ import numpy as np
 from rtoc.device import DeviceDescription, Function, Parameter
 from rtoc.events import Event, Priority
 from rtoc.logger import Reading, SignalData
-from rtoc.net.client import Client
+from rtoc.net.client import Client, RemoteError
 from rtoc.signals import SignalKey
 
 
@@ -209,7 +209,7 @@ class RemoteLogger:
     # -- control ------------------------------------------------------------------------
 
     def start_device(self, name: str) -> None:
-        self._plugin(name, "start", True)
+        self._paired(name, "start", True)
 
     def stop_device(self, name: str) -> None:
         self._plugin(name, "start", False)
@@ -225,7 +225,7 @@ class RemoteLogger:
     def call(self, device: str, function: str, *args: Any, **kwargs: Any) -> Any:
         if args and kwargs:
             raise TypeError("a remote call takes positional or keyword arguments, not both")
-        return self._plugin(device, f"{function}()", kwargs or list(args))
+        return self._paired(device, f"{function}()", kwargs or list(args))
 
     def clear(self, keys: Iterable[SignalKey] | None = None) -> list[SignalKey]:
         if keys is None:
@@ -241,3 +241,11 @@ class RemoteLogger:
 
     def _plugin(self, device: str, call: str, value: Any) -> Any:
         return self.request(plugin={device: {call: value}})["plugin"][device][call]
+
+    def _paired(self, device: str, call: str, value: Any) -> Any:
+        """A call RTOC answers ``[ok, value]`` (start, functions): the value, or RemoteError."""
+        reply = self.request(plugin={device: {call: value}})
+        ok, result = reply["plugin"][device][call]
+        if not ok:
+            raise RemoteError(f"plugin.{device}.{call}: {result}", reply)
+        return result

@@ -9,6 +9,11 @@ got a 1000-sample reply).
 
 ``plugin``, ``logger`` and ``remove`` are *control* requests: the server only
 carries them out for a caller it trusts (see :mod:`rtoc.net.server`).
+
+``plugin`` answers in RTOC's shapes, so clients written for RTOC unpack them
+unchanged: a start and a function call give the pair ``[ok, value]``
+(``[true, ""]`` for a start), an unknown device ``[false, "PLUGIN not found:
+…"]`` with ``"error": false``, as RTOC did. docs/tcp.md lists every difference.
 """
 
 from __future__ import annotations
@@ -49,7 +54,12 @@ READ_KEYS = frozenset(
     {"getSignalList", "getLatest", "getSignal", "getEventList", "getEvent", "getPluginList"}
 )
 CONTROL_KEYS = frozenset({"plugin", "logger", "remove"})
-KNOWN_KEYS = SAMPLE_KEYS | READ_KEYS | CONTROL_KEYS | {"event"}
+#: RTOC keys rtoc knows but cannot answer yet: refused with the reason.
+UNSUPPORTED_KEYS = {
+    "getSession": "getSession is not supported yet: rtoc cannot export a session until "
+    "session import/export lands; read signals with getSignal and events with getEventList",
+}
+KNOWN_KEYS = SAMPLE_KEYS | READ_KEYS | CONTROL_KEYS | {"event"} | UNSUPPORTED_KEYS.keys()
 #: Keys whose answer may take long (device calls, big copies): served off the event loop.
 SLOW_KEYS = CONTROL_KEYS | {"getSignal", "getEventList", "getEvent", "getPluginList"}
 #: Device name RTOC gives samples sent without ``dname``.
@@ -98,6 +108,9 @@ class RequestHandler:
         if not control and not CONTROL_KEYS.isdisjoint(message):
             keys = ", ".join(sorted(CONTROL_KEYS & set(message)))
             raise RequestError(f"{keys}: {refusal or 'control requests are not allowed here'}")
+        for key, reason in UNSUPPORTED_KEYS.items():
+            if key in message:
+                raise RequestError(reason)
         actions: list[Action] = []
         if "y" in message:
             actions.append(self._samples(message))
@@ -279,27 +292,55 @@ class RequestHandler:
                     raise RequestError(f"plugin.{device}.get takes a parameter name or a list")
 
         def plugin(reply: dict, failures: list[str]) -> None:
-            answer: dict[str, dict[str, Any]] = {}
-            for device, calls in spec.items():
-                results = answer[device] = {}
-                for call, value in calls.items():
-                    try:
-                        results[call] = self._plugin_call(device, call, value)
-                    except Exception as error:  # the device's own code may raise anything
-                        results[call] = f"{type(error).__name__}: {_text(error)}"
-                        failures.append(f"plugin.{device}.{call}: {_text(error)}")
-            reply["plugin"] = answer
+            reply["plugin"] = {
+                device: {
+                    call: self._plugin_result(device, call, value, failures)
+                    for call, value in calls.items()
+                }
+                for device, calls in spec.items()
+            }
 
         return plugin
+
+    def _plugin_result(self, device: str, call: str, value: Any, failures: list[str]) -> Any:
+        """One call's answer in RTOC's shape.
+
+        A start and a function call give RTOC's pair ``[ok, value]``; when they
+        fail the pair carries the reason and the reply's ``error`` stays false,
+        as in RTOC. Other calls answer the bare value; when they fail, RTOC's
+        ``false``, and rtoc adds ``error: true`` and a ``message``.
+        """
+        paired = (call == "start" and value) or call.endswith("()")
+        try:
+            result = self._plugin_call(device, call, value)
+        except Exception as error:  # the device's own code may raise anything
+            if not paired:
+                failures.append(f"plugin.{device}.{call}: {_text(error)}")
+                return False
+            reason = (
+                f"PLUGIN not found: {_text(error)}"
+                if not self._installed(device)
+                else f"{type(error).__name__}: {_text(error)}"
+            )
+            log.warning("TCP plugin.%s.%s failed: %s", device, call, reason)  # error stays false
+            return [False, reason]
+        return [True, result] if paired else result
+
+    def _installed(self, device: str) -> bool:
+        plugins = getattr(self.logger, "plugins", None)
+        return device in self.logger.devices or (plugins is not None and device in plugins.devices)
 
     def _plugin_call(self, device: str, call: str, value: Any) -> Any:
         logger = self.logger
         if call == "start":
             if value:
                 logger.start_device(device)
-            else:
+                return ""
+            if device in logger.devices:
                 logger.stop_device(device)
-            return True
+            elif not self._installed(device):
+                raise DeviceError(f"no device named {device!r}")
+            return True  # stopping a device that is not running: nothing to do, as RTOC
         if call.endswith("()"):
             function = call[:-2]
             if isinstance(value, dict):
@@ -312,7 +353,7 @@ class RequestHandler:
         if value == "get":  # RTOC's {"parameter": "get"}
             return _jsonable(logger.get_parameter(device, call))
         logger.set_parameter(device, call, value)
-        return True
+        return _jsonable(logger.get_parameter(device, call))  # RTOC answered the value set
 
     def _remove(self, spec: Any) -> Action:
         keys = self._names("remove", spec)

@@ -10,8 +10,10 @@ requests ahead without waiting for the replies. Quick requests (samples,
 Security is stricter than RTOC 2.x on purpose:
 
 * With ``tcp.password`` set, every frame must be encrypted with it, from
-  localhost too (RTOC skipped encryption for localhost); the server binds to
-  every interface unless ``tcp.host`` says otherwise.
+  localhost too unless ``tcp.allowPlainLoopback`` is on (RTOC skipped
+  encryption for localhost); the server binds to every interface unless
+  ``tcp.host`` says otherwise. Replays are refused across restarts and
+  password guessing is slowed down per address (:mod:`rtoc.net.security`).
 * Without a password the server binds to 127.0.0.1 unless ``tcp.host`` says
   otherwise (RTOC bound 0.0.0.0), and control requests (``plugin``,
   ``logger``, ``remove``) are refused from other hosts.
@@ -29,8 +31,9 @@ import contextlib
 import ipaddress
 import logging
 import threading
-from collections import OrderedDict, deque
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -43,10 +46,11 @@ from rtoc.net.frame import (
     FrameDecoder,
     FrameError,
     dumps,
-    open_frame,
     pack,
 )
+from rtoc.net.replay import NONCE_FILE
 from rtoc.net.requests import RequestHandler, error_reply, is_slow
+from rtoc.net.security import Gate
 
 if TYPE_CHECKING:
     from rtoc.config import Config, TcpConfig
@@ -56,8 +60,6 @@ log = logging.getLogger("rtoc.net")
 
 #: How often connections are checked for stalled frames and idleness, seconds.
 SWEEP_INTERVAL = 0.25
-#: Encrypted frames remembered to refuse replays.
-REMEMBERED_NONCES = 100_000
 CONTROL_REFUSAL = (
     "control requests from other hosts need a password: set tcp.password on the server"
 )
@@ -72,9 +74,12 @@ class ServerSettings:
     frame_timeout: float = 10.0
     idle_timeout: float = 600.0
     max_clients: int = 100
+    allow_plain_loopback: bool = False
+    #: Where the nonces of accepted encrypted frames are kept; None: in memory only.
+    nonce_file: Path | None = None
 
     @classmethod
-    def from_config(cls, tcp: TcpConfig) -> ServerSettings:
+    def from_config(cls, tcp: TcpConfig, home: Path | None = None) -> ServerSettings:
         return cls(
             host=tcp.host or ("0.0.0.0" if tcp.password else "127.0.0.1"),
             port=tcp.port,
@@ -83,6 +88,8 @@ class ServerSettings:
             frame_timeout=tcp.frameTimeout,
             idle_timeout=tcp.idleTimeout,
             max_clients=tcp.maxClients,
+            allow_plain_loopback=tcp.allowPlainLoopback,
+            nonce_file=None if home is None else home / NONCE_FILE,
         )
 
 
@@ -108,7 +115,7 @@ class TcpServer:
 
     def start(self, logger: Logger, config: Config) -> None:
         if config.tcp.active:
-            self.serve(logger, ServerSettings.from_config(config.tcp))
+            self.serve(logger, ServerSettings.from_config(config.tcp, logger.home))
 
     def stop(self) -> None:
         loop, thread = self._loop, self._thread
@@ -127,8 +134,12 @@ class TcpServer:
         self.settings = settings
         self.handler = RequestHandler(logger)
         self.cipher = Cipher(settings.password) if settings.password else None
+        self.gate = Gate(
+            self.cipher,
+            plain_loopback=settings.allow_plain_loopback,
+            nonce_file=settings.nonce_file,
+        )
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rtoc-tcp")
-        self._nonces: OrderedDict[bytes, None] = OrderedDict()
         self._ready.clear()
         self._thread = threading.Thread(target=self._run, name="rtoc-tcp", daemon=True)
         self._thread.start()
@@ -136,11 +147,14 @@ class TcpServer:
         if self._failure is not None:
             self._thread.join()
             self._thread = None
+            self.gate.close()
             raise ServerError(
                 f"cannot listen on {settings.host}:{settings.port}: {self._failure}"
             ) from None
         assert self.address is not None
         secured = "password required" if self.cipher else "no password: control from localhost only"
+        if self.gate.plain_loopback:
+            secured += "; plain frames accepted from this machine"
         log.info("TCP server listening on %s:%d (%s)", *self.address, secured)
         return self.address
 
@@ -171,6 +185,7 @@ class TcpServer:
             sweeper.cancel()
             loop.run_until_complete(asyncio.gather(sweeper, return_exceptions=True))
             self.executor.shutdown(wait=False, cancel_futures=True)
+            self.gate.close()
             loop.close()
 
     def _shutdown(self) -> None:
@@ -188,15 +203,6 @@ class TcpServer:
             now = asyncio.get_running_loop().time()
             for connection in list(self.connections):
                 connection.check_timeouts(now)
-
-    def accept_nonce(self, nonce: bytes) -> bool:
-        """False when an encrypted frame with this nonce was seen before (a replay)."""
-        if nonce in self._nonces:
-            return False
-        self._nonces[nonce] = None
-        if len(self._nonces) > REMEMBERED_NONCES:
-            self._nonces.popitem(last=False)
-        return True
 
 
 def is_loopback(host: str) -> bool:
@@ -230,8 +236,12 @@ class Connection(asyncio.Protocol):
         self.last_activity = self.loop.time()
         peer = transport.get_extra_info("peername") or ("?", 0)
         self.peer = f"{peer[0]}:{peer[1]}"
-        self.control = self.server.cipher is not None or is_loopback(str(peer[0]))
+        self.host, self.loopback = str(peer[0]), is_loopback(str(peer[0]))
+        self.control = self.server.cipher is not None or self.loopback
         self.transport.set_write_buffer_limits(high=4 * 1024 * 1024)
+        if refusal := self.server.gate.admit(self.host):
+            self._refuse(refusal, password=True)
+            return
         if len(self.server.connections) >= self.settings.max_clients:
             self._refuse(f"too many connections (tcp.maxClients is {self.settings.max_clients})")
             return
@@ -295,10 +305,7 @@ class Connection(asyncio.Protocol):
             self._refuse(self.refusal)
 
     def _open(self, frame: Frame) -> dict[str, Any]:
-        message = open_frame(frame, self.server.cipher)
-        if frame.encrypted and not self.server.accept_nonce(frame.nonce):
-            raise AuthError("replayed frame refused: its nonce was used before")
-        return message
+        return self.server.gate.open(frame, self.host, self.loopback)
 
     def _answer(self, message: dict[str, Any], frame: Frame) -> bytes:
         reply = self.server.handler.handle(message, control=self.control, refusal=CONTROL_REFUSAL)
