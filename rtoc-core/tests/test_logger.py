@@ -352,6 +352,22 @@ def test_clear_drops_signals_from_memory_but_stores_their_unstored_samples(tmp_p
     reopened.close()
 
 
+def test_failed_resize_changes_nothing_and_loses_nothing(tmp_path):
+    logger = Logger(storage=SQLiteStorage(tmp_path / "s.db"))
+    logger.start()
+    logger.stream_many([1.0, 2.0], [10.0, 20.0], "A", "D")
+    with pytest.raises(ValueError, match="recordLength must be from 1 to 100,000,000"):
+        logger.resize(10**10)
+    assert logger.info()["recordLength"] == 500_000
+    logger.stream(30.0, "A", "D", x=3.0)
+    logger.stream(1.0, "New", "D", x=3.0)
+    assert logger.close()
+    reopened = SQLiteStorage(tmp_path / "s.db")
+    assert reopened.read("D", "A").y.tolist() == [10.0, 20.0, 30.0]
+    assert reopened.read("D", "New").y.tolist() == [1.0]
+    reopened.close()
+
+
 def test_latest_describe_parameters_resize_and_info(logger):
     class Pump(Device):
         flow = 1.5
@@ -376,7 +392,7 @@ def test_latest_describe_parameters_resize_and_info(logger):
         logger.call("Valve", "open")
     logger.resize(3)
     assert logger.store.get("D", "S").capacity == 3
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(ValueError, match="from 1 to 100,000,000"):
         logger.resize(0)
     info = logger.info()
     assert info["signals"] == 3 and info["samples"] == 2 and info["recordLength"] == 3

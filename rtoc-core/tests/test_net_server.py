@@ -298,8 +298,9 @@ def test_devices_through_the_remote_logger(logger, remote):
         (lambda r: r.call("Pump", "pump"), "Pump has no function 'pump'"),
         (lambda r: r.call("Pump", "jam"), "plugin.Pump.jam(): pump jammed"),
         (lambda r: r.call("Pump", "prime", 1, 2, 3), "prime()"),
-        (lambda r: r.resize(0), "logger.resize: recordLength must be at least 1, got 0"),
+        (lambda r: r.resize(0), "logger.resize: recordLength must be from 1 to 100,000,000"),
         (lambda r: r.resize("big"), "recordLength must be a whole number, got 'big'"),
+        (lambda r: r.resize(10**10), "logger.resize: recordLength must be from 1 to 100,000,000"),
     ],
 )
 def test_server_errors_raise_remote_error_with_the_message(logger, remote, action, message):
@@ -309,6 +310,7 @@ def test_server_errors_raise_remote_error_with_the_message(logger, remote, actio
     assert message in str(caught.value)
     assert caught.value.reply["error"] is True
     assert remote.get_parameter("Pump", "flow") == 1.5  # the connection still serves
+    assert logger.store.capacity == remote.info()["recordLength"] == 500_000
 
 
 def test_clear_resize_and_info(logger, remote):

@@ -22,6 +22,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from cattrs.v import format_exception
 
 from rtoc.files import write_atomically
+from rtoc.signals import MAX_CAPACITY
 
 __all__ = [
     "AUTORUN_FILE",
@@ -59,26 +60,41 @@ class ConfigError(Exception):
 
 @attrs.frozen
 class Limits:
-    """The allowed range of an ``Annotated`` int or float field."""
+    """The allowed range of an ``Annotated`` int or float field.
+
+    Every numeric setting has a maximum: an unbounded one lets ``1e300``
+    through, which overflows a thread's wait or a buffer long after the
+    config was accepted.
+    """
 
     minimum: float
-    maximum: float | None = None
+    maximum: float
     exclusive: bool = False  # True: the minimum itself is not allowed
 
     def allows(self, value: float) -> bool:
         above = value > self.minimum if self.exclusive else value >= self.minimum
-        return above and (self.maximum is None or value <= self.maximum)
+        return above and value <= self.maximum
 
     def describe(self) -> str:
-        if self.maximum is not None:
-            return f"from {self.minimum} to {self.maximum}"
-        return f"{'>' if self.exclusive else '>='} {self.minimum}"
+        if self.exclusive:
+            return f"> {_plain(self.minimum)} and <= {_plain(self.maximum)}"
+        return f"from {_plain(self.minimum)} to {_plain(self.maximum)}"
 
+
+def _plain(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+#: The ceiling of settings without a natural one of their own: counts and
+#: sizes fit a C int; seconds, hertz and days stay far from overflowing a
+#: thread's wait (``threading.TIMEOUT_MAX``) or a time stamp.
+MAX_COUNT = 2**31 - 1
+MAX_FLOAT = 1e6
 
 Port = Annotated[int, Limits(1, 65535)]
-PositiveInt = Annotated[int, Limits(1)]
-PositiveFloat = Annotated[float, Limits(0, exclusive=True)]
-NonNegativeFloat = Annotated[float, Limits(0)]
+PositiveInt = Annotated[int, Limits(1, MAX_COUNT)]
+PositiveFloat = Annotated[float, Limits(0, MAX_FLOAT, exclusive=True)]
+NonNegativeFloat = Annotated[float, Limits(0, MAX_FLOAT)]
 
 
 @attrs.frozen
@@ -86,7 +102,7 @@ class GlobalConfig:
     """Section ``global``: language, local recording limit, name, global events/actions."""
 
     language: Literal["en", "de"] = "en"
-    recordLength: PositiveInt = 500000
+    recordLength: Annotated[int, Limits(1, MAX_CAPACITY)] = 500000
     name: str = "RTOC-Remote"
     documentfolder: str = "~/RTOC"
     webserver_port: Port = 8050

@@ -378,12 +378,12 @@ class Logger:
         return dropped
 
     def resize(self, record_length: int) -> None:
-        """Set how many samples each signal keeps in memory (``recordLength``)."""
-        if isinstance(record_length, bool) or not isinstance(record_length, int):
-            raise ValueError(f"recordLength must be a whole number, got {record_length!r}")
-        if record_length < 1:
-            raise ValueError(f"recordLength must be at least 1, got {record_length}")
-        self.store.set_capacity(record_length)
+        """Set how many samples each signal keeps in memory (``recordLength``).
+
+        All or nothing: a CapacityError says why and nothing changed (see
+        :meth:`SignalStore.set_capacity`).
+        """
+        self.store.set_capacity(record_length, "recordLength")
 
     def info(self) -> dict[str, Any]:
         """A summary for remote users: name, version, uptime, sizes, storage and its backlog."""
