@@ -226,7 +226,10 @@ def test_backup_directory_resolves_against_home(tmp_path: Path) -> None:
         ({"tcp": {"port": "abc"}}, "tcp.port: expected an integer from 1 to 65535, got 'abc'"),
         ({"tcp": {"port": 0}}, "tcp.port: expected an integer from 1 to 65535, got 0"),
         ({"tcp": {"port": 5050.5}}, "tcp.port: expected an integer from 1 to 65535"),
-        ({"global": {"recordLength": True}}, "global.recordLength: expected an integer from 1 to 100000000, got True"),
+        (
+            {"global": {"recordLength": True}},
+            "global.recordLength: expected an integer from 1 to 100000000, got True",
+        ),
         ({"global": {"language": "fr"}}, "global.language: expected one of 'en', 'de', got 'fr'"),
         ({"telegram": {"default_permission": "root"}}, "telegram.default_permission: expected one"),
         ({"telegram": {"default_eventlevel": True}}, "telegram.default_eventlevel: expected one"),
@@ -235,11 +238,23 @@ def test_backup_directory_resolves_against_home(tmp_path: Path) -> None:
         ({"GUI": {"grid": [True, True]}}, "GUI.grid: expected a list of 3 items"),
         ({"GUI": {"csv_profiles": []}}, "GUI.csv_profiles: expected an object, got []"),
         ({"postgresql": {"user": 5}}, "postgresql.user: expected a string, got 5"),
-        ({"backup": {"intervall": 0}}, "backup.intervall: expected a number > 0 and <= 1000000, got 0"),
+        (
+            {"backup": {"intervall": 0}},
+            "backup.intervall: expected a number > 0 and <= 1000000, got 0",
+        ),
         ({"backup": {"intervall": float("inf")}}, "backup.intervall: expected a number > 0"),
-        ({"backup": {"resample": -1}}, "backup.resample: expected a number from 0 to 1000000, got -1"),
-        ({"backup": {"intervall": 1e300}}, "backup.intervall: expected a number > 0 and <= 1000000, got 1e+300"),
-        ({"global": {"recordLength": 10**10}}, "global.recordLength: expected an integer from 1 to 100000000"),
+        (
+            {"backup": {"resample": -1}},
+            "backup.resample: expected a number from 0 to 1000000, got -1",
+        ),
+        (
+            {"backup": {"intervall": 1e300}},
+            "backup.intervall: expected a number > 0 and <= 1000000, got 1e+300",
+        ),
+        (
+            {"global": {"recordLength": 10**10}},
+            "global.recordLength: expected an integer from 1 to 100000000",
+        ),
         ({"backup": 240}, "backup: expected an object, got 240"),
     ],
 )
@@ -357,7 +372,9 @@ def _numeric_keys() -> list[str]:
 @pytest.mark.parametrize("key", _numeric_keys())
 @pytest.mark.parametrize("raw", ["1e300", "-1e300", str(10**30)])
 def test_every_number_setting_has_finite_bounds(key: str, raw: str) -> None:
-    with pytest.raises(ConfigError, match=rf"{re.escape(key)}: expected (an? \w+ (from|>) |one of)"):
+    with pytest.raises(
+        ConfigError, match=rf"{re.escape(key)}: expected (an? \w+ (from|>) |one of)"
+    ):
         set_value(Config(), key, raw)
 
 

@@ -112,7 +112,7 @@ def test_set_for_a_device_that_is_not_started_is_refused(tmp_path, registry):
     [
         ("Generator.nonsense=1", "Generator has no parameter 'nonsense'"),
         ("Generator.frequency=fast", "Generator.frequency takes a number, got 'fast'"),
-        ("Generator.samplerate=-1", "samples per second >= 0"),
+        ("Generator.samplerate=-1", "samples per second from 0 to 10000"),
     ],
 )
 def test_a_bad_parameter_stops_that_device_only(tmp_path, registry, assignment, message):

@@ -8,7 +8,7 @@ import pytest
 
 from rtoc import Device, Priority
 from rtoc.config import Config
-from rtoc.device import DeviceError, describe
+from rtoc.device import DeviceError, ParameterError, describe
 from rtoc.logger import Logger
 from rtoc.storage.sqlite import SQLiteStorage
 
@@ -190,6 +190,41 @@ def test_failing_device_raises_error_event_others_keep_running(logger, caplog):
     assert "ZeroDivisionError: sensor returned nonsense" in errors[0].text
     assert "Traceback" in caplog.text and "in sample" in caplog.text
     assert len(logger.store.get("Counter", "count")) >= 5
+
+
+def test_a_sampling_loop_that_fails_raises_an_error_event(logger, caplog):
+    counter = logger.add_device(Counter)
+    counter.start()
+    counter.samplerate = float("inf")  # set directly, not through set_parameter
+    deadline = time.monotonic() + 3
+    while counter.running and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not counter.running
+    (error,) = [e for e in logger.events if e.priority == Priority.ERROR]
+    assert error.device == "Counter" and "sampling stopped" in error.text
+    assert "ZeroDivisionError" in error.text
+
+
+class Valve(Device):
+    opening = 50.0
+
+    def validate_parameter(self, name, value):
+        if name == "opening" and not 0 <= value <= 100:
+            raise ValueError(f"takes percent from 0 to 100, got {value}")
+        return super().validate_parameter(name, value)
+
+
+def test_a_device_validates_its_parameters_in_one_hook(logger):
+    valve = logger.add_device(Valve)
+    for value in (150, "-1", 1e308):
+        with pytest.raises(ParameterError, match=r"Valve\.opening: takes percent from 0 to 100"):
+            logger.set_parameter("Valve", "opening", value)
+    with pytest.raises(ParameterError, match="from 0 to 10000"):
+        logger.check_parameter("Valve", "samplerate", 20_000)  # the base class's check
+    assert valve.opening == 50.0 and valve.samplerate == 1.0
+    assert logger.check_parameter("Valve", "opening", "75") == 75.0 and valve.opening == 50.0
+    logger.set_parameter("Valve", "opening", 75)
+    assert valve.opening == 75
 
 
 def test_device_description_hides_private_names():
@@ -419,7 +454,9 @@ def test_a_new_samplerate_takes_effect_while_the_loop_waits(logger):
         paused = len(logger.store.get("Slow", "Tick"))
         time.sleep(0.3)
         assert len(logger.store.get("Slow", "Tick")) == paused
-        with pytest.raises(DeviceError, match="samplerate takes samples per second >= 0"):
+        with pytest.raises(
+            DeviceError, match=r"samplerate: takes samples per second from 0 to 10000"
+        ):
             device.set_parameter("samplerate", -1)
     finally:
         device.stop()

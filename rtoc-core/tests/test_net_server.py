@@ -1,5 +1,6 @@
 """The TCP server in-process, against a real Logger, through Client and RemoteLogger."""
 
+import re
 import socket
 import time
 
@@ -311,6 +312,28 @@ def test_server_errors_raise_remote_error_with_the_message(logger, remote, actio
     assert caught.value.reply["error"] is True
     assert remote.get_parameter("Pump", "flow") == 1.5  # the connection still serves
     assert logger.store.capacity == remote.info()["recordLength"] == 500_000
+
+
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [
+        ({"plugin": {"Generator": {"samplerate": "inf"}}}, "takes a finite number, got inf"),
+        ({"plugin": {"Generator": {"samplerate": float("inf")}}}, "takes a finite number"),
+        ({"plugin": {"Generator": {"samplerate": 1e308}}}, "per second from 0 to 10000"),
+        ({"plugin": {"Generator": {"waveform": "x"}}}, "unknown waveform 'x'"),
+        ({"logger": {"samplerate": float("inf")}}, "takes a finite number"),
+        ({"logger": {"samplerate": 1e308}}, "per second from 0 to 10000"),
+        ({"logger": {"samplerate": {"Pump": 2, "Generator": 1e308}}}, "from 0 to 10000"),
+    ],
+)
+def test_refused_parameter_values_over_tcp_change_nothing(logger, remote, request_, message):
+    from rtoc.devices.generator import Generator
+
+    pump, generator = logger.add_device(Pump), logger.add_device(Generator)
+    with pytest.raises(RemoteError, match=re.escape(message)) as caught:
+        remote.request(**request_)
+    assert caught.value.reply["error"] is True
+    assert (pump.samplerate, generator.samplerate, generator.waveform) == (1.0, 10.0, "sine")
 
 
 def test_clear_resize_and_info(logger, remote):

@@ -259,13 +259,18 @@ class Logger:
             raise DeviceError(f"no device named {name!r} is attached")
         device.stop()
 
-    def report_device_failure(self, device: Device, error: BaseException) -> None:
+    def report_device_failure(
+        self, device: Device, error: BaseException, *, stopped: bool = False
+    ) -> None:
         """A device's sampling raised: log the traceback, raise an error event.
 
-        The same failure repeating is reported again at most once a minute, with
-        the count, so a failing 1 kHz device does not flood the event log.
+        ``stopped``: the sampling loop itself failed and has ended. The same
+        failure repeating is reported again at most once a minute, with the
+        count, so a failing 1 kHz device does not flood the event log.
         """
         message = f"{type(error).__name__}: {error}"
+        if stopped:
+            message += "; sampling stopped (start the device again)"
         held_back = self._failures.admit((device.name, message))
         if held_back is None:
             return
@@ -358,6 +363,10 @@ class Logger:
 
     def set_parameter(self, device: str, name: str, value: Any) -> None:
         self._attached(device).set_parameter(name, value)
+
+    def check_parameter(self, device: str, name: str, value: Any) -> Any:
+        """The value ``set_parameter`` would set; ParameterError if it is refused."""
+        return self._attached(device).check_parameter(name, value)
 
     def call(self, device: str, function: str, *args: Any, **kwargs: Any) -> Any:
         return self._attached(device).call(function, *args, **kwargs)
