@@ -103,7 +103,11 @@ def run(
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    runner.start(echo=click.echo)
+    try:
+        runner.start(echo=click.echo)
+    except RunnerError as error:  # e.g. a parameter value a device refuses
+        runner.stop(echo=lambda _: None)
+        raise click.ClickException(str(error)) from None
     click.echo("Press Ctrl-C to stop." if duration is None else f"Stopping after {duration:g} s.")
     stop.wait(duration)
     if not runner.stop(echo=click.echo):

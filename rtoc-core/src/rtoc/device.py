@@ -339,7 +339,9 @@ class Device:
             raise ParameterError(f"{self.name}.{name} takes a finite number, got {value!r}")
         try:
             return self.validate_parameter(name, value)
-        except (TypeError, ValueError) as error:
+        except ParameterError:
+            raise
+        except (TypeError, ValueError, DeviceError) as error:
             raise ParameterError(f"{self.name}.{name}: {error}") from None
 
     def __parameters(self, name: str) -> dict[str, Any]:

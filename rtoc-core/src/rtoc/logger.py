@@ -235,22 +235,27 @@ class Logger:
 
     def start_device(self, name: str) -> Device:
         """Start an attached device, or attach and start one the plugins provide."""
-        device = self.devices.get(name)
-        if device is None:
-            if self.plugins is None or name not in self.plugins.devices:
-                known = sorted(
-                    set(self.devices) | set(self.plugins.devices if self.plugins else {})
-                )
-                raise DeviceError(f"no device named {name!r}; known devices: {', '.join(known)}")
-            device = self.add_device(self.plugins.devices[name].cls)
-            try:
-                apply_parameters(device, self.device_parameters.get(name, {}))
-            except DeviceError:  # not left attached with half its parameters set
-                device.stop()
-                with self._lock:
-                    del self.devices[device.name]
-                raise
+        device = self.devices.get(name) or self.attach_installed(name)
         device.start()
+        return device
+
+    def attach_installed(self, name: str) -> Device:
+        """Attach the device ``name`` the plugins provide, with its parameters
+        from :attr:`device_parameters`, without starting it.
+
+        A refused parameter raises ParameterError and leaves nothing attached.
+        """
+        if self.plugins is None or name not in self.plugins.devices:
+            known = sorted(set(self.devices) | set(self.plugins.devices if self.plugins else {}))
+            raise DeviceError(f"no device named {name!r}; known devices: {', '.join(known)}")
+        device = self.add_device(self.plugins.devices[name].cls)
+        try:
+            apply_parameters(device, self.device_parameters.get(name, {}))
+        except DeviceError:  # not left attached with half its parameters set
+            device.stop()
+            with self._lock:
+                del self.devices[device.name]
+            raise
         return device
 
     def stop_device(self, name: str) -> None:
