@@ -454,6 +454,46 @@ def test_cli_set_bad_value_fails_and_keeps_the_file(tmp_path: Path) -> None:
     assert path.read_bytes() == before
 
 
+def test_cli_set_repairs_a_wrong_value_in_the_file(tmp_path: Path) -> None:
+    write_config(tmp_path, {"tcp": {"port": "abc"}, "global": {"name": "Keller"}})
+
+    result = run(tmp_path, "set", "tcp.port", "5051")
+
+    assert result.exit_code == 0, result.output
+    assert result.output == "5051\n"
+    config = load_config(tmp_path)
+    assert (config.tcp.port, config.global_.name) == (5051, "Keller")
+
+
+def test_cli_set_repairs_one_key_at_a_time_and_names_the_rest(tmp_path: Path) -> None:
+    path = write_config(tmp_path, {"tcp": {"port": "abc"}, "GUI": {"plotRate": "x"}})
+
+    first = run(tmp_path, "set", "tcp.port", "5051")
+
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith("5051\nSaved; config.json still has wrong values:\n")
+    assert "GUI.plotRate: expected a number > 0" in first.output and "tcp.port" not in first.output
+    assert json.loads(path.read_text()) == {"tcp": {"port": 5051}, "GUI": {"plotRate": "x"}}
+    refused = run(tmp_path, "set", "GUI.plotRate", "-1")
+    assert refused.exit_code == 1 and "GUI.plotRate: expected a number > 0" in refused.output
+    second = run(tmp_path, "set", "GUI.plotRate", "4")
+    assert second.exit_code == 0 and second.output == "4.0\n"
+    assert load_config(tmp_path).gui.plotRate == 4.0
+
+
+def test_cli_set_backend_must_be_installed(tmp_path: Path) -> None:
+    path = write_config(tmp_path, {"backup": {"backend": "sqlite"}})
+    before = path.read_bytes()
+
+    result = run(tmp_path, "set", "backup.backend", "nosuch")
+
+    assert result.exit_code == 1
+    assert "config.json: backup.backend: no storage backend 'nosuch'; installed: " in result.output
+    assert "sqlite" in result.output and path.read_bytes() == before
+    assert run(tmp_path, "set", "backup.backend", "memory").exit_code == 0
+    assert load_config(tmp_path).backup.backend == "memory"
+
+
 def test_cli_set_accepts_negative_numbers_as_values(tmp_path: Path) -> None:
     result = run(tmp_path, "set", "backup.resample", "-1")
 

@@ -29,6 +29,7 @@ __all__ = [
     "CONFIG_FILE",
     "BackupConfig",
     "Config",
+    "ConfigChange",
     "ConfigError",
     "GlobalConfig",
     "GuiConfig",
@@ -37,10 +38,12 @@ __all__ = [
     "TcpConfig",
     "TelegramConfig",
     "backup_directory",
+    "change_config_file",
     "config_to_dict",
     "get_value",
     "load_config",
     "read_autorun_devices",
+    "save_change",
     "save_config",
     "set_value",
 ]
@@ -396,16 +399,32 @@ def _json_path(cattrs_path: str) -> str:
     return python_names.get(section, section) + dot + rest
 
 
-def _structure(data: dict[str, Any], source: str) -> Config:
-    """Validate a JSON object as a Config; every problem goes into one ConfigError."""
+#: A problem found in config.json: (key path such as ``tcp.port``, message).
+Problem = tuple[str, str]
+
+
+def _check(data: dict[str, Any]) -> tuple[Config | None, list[Problem]]:
+    """``data`` as a Config, or None and every problem found in it."""
     try:
-        return _converter.structure(data, Config)
+        return _converter.structure(data, Config), []
     except cattrs.ClassValidationError as exc:
         problems = []
         for line in cattrs.transform_error(exc, format_exception=_format_exception):
             message, _, path = line.rpartition(" @ ")
-            problems.append(f"{source}: {_json_path(path)}: {message}")
-        raise ConfigError("\n".join(problems)) from None
+            problems.append((_json_path(path), message))
+        return None, problems
+
+
+def _structure(data: dict[str, Any], source: str) -> Config:
+    """Validate a JSON object as a Config; every problem goes into one ConfigError."""
+    config, problems = _check(data)
+    if config is None:
+        raise ConfigError(_problem_text(problems, source))
+    return config
+
+
+def _problem_text(problems: list[Problem], source: str) -> str:
+    return "\n".join(f"{source}: {path}: {message}" for path, message in problems)
 
 
 # --- files -------------------------------------------------------------------
@@ -472,8 +491,11 @@ def save_config(config: Config, home: Path) -> None:
 
     The file is readable by its owner only: it holds passwords and tokens.
     """
-    text = json.dumps(config_to_dict(config), indent=2, ensure_ascii=False) + "\n"
-    write_atomically(home / CONFIG_FILE, text)
+    write_atomically(home / CONFIG_FILE, _json_text(config_to_dict(config)))
+
+
+def _json_text(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def read_autorun_devices(home: Path) -> list[str]:
@@ -521,6 +543,57 @@ def set_value(config: Config, key: str, raw: str) -> Config:
         except ConfigError as exc:
             errors.append(exc)
     raise errors[0]
+
+
+@attrs.frozen
+class ConfigChange:
+    """One key of config.json changed, ready to be saved with :func:`save_change`."""
+
+    key: str
+    #: The new value at ``key``, as JSON.
+    value: Any
+    #: The whole new file.
+    text: str
+    #: Problems at other keys that the file still has, as ConfigError would name them.
+    problems: str
+
+
+def change_config_file(home: Path, key: str, raw: str) -> ConfigChange:
+    """``home/config.json`` with ``raw`` at the key path ``key`` (read as :func:`set_value` does).
+
+    Unlike :func:`set_value` this works on a file that is invalid elsewhere,
+    so that ``rtoc config set`` can repair it one key at a time: only a
+    problem at ``key`` itself refuses the change (ConfigError). A valid result
+    is written in full, normalised; one still invalid elsewhere is written as
+    it is, apart from ``key``.
+    """
+    section, name = _split_key(key)
+    path = home / CONFIG_FILE
+    data = read_json_file(path, missing=None)
+    if data is None:
+        data = config_to_dict(Config())
+    elif not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a JSON object at the top level, got {_kind(data)}")
+    values = data.get(section)
+    data = {**data, section: dict(values) if isinstance(values, dict) else {}}
+    refusals: list[Problem] = []
+    for value in _candidates(raw):
+        data[section][name] = value
+        config, problems = _check(data)
+        if config is not None:
+            text = _json_text(config_to_dict(config))
+            return ConfigChange(key, get_value(config, key), text, "")
+        at_key = [(where, text) for where, text in problems if where == key]
+        if not at_key:
+            remaining = _problem_text(problems, str(path))
+            return ConfigChange(key, value, _json_text(data), remaining)
+        refusals.extend(at_key)
+    raise ConfigError(_problem_text(refusals[:1], CONFIG_FILE))
+
+
+def save_change(change: ConfigChange, home: Path) -> None:
+    """Write the changed config.json atomically, readable by its owner only."""
+    write_atomically(home / CONFIG_FILE, change.text)
 
 
 def _candidates(raw: str) -> list[Any]:

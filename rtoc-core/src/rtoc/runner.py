@@ -86,14 +86,10 @@ class Runner:
         else:
             return None
         self.backend = name
-        backends = self.registry.storage_backends()
-        factory = backends.get(name)
-        if factory is None:
-            hint = " (pip install rtoc-postgres)" if name == "postgresql" else ""
-            raise RunnerError(
-                f"config.json: {key}: no storage backend {name!r}{hint}; "
-                f"installed: {', '.join(sorted(backends))}"
-            )
+        try:
+            factory = self.registry.storage_backend(name)
+        except LookupError as error:
+            raise RunnerError(f"config.json: {key}: {error.args[0]}") from None
         try:
             return factory(config, self.home)
         except StorageError as error:
