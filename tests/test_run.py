@@ -133,6 +133,12 @@ def test_a_refused_set_value_is_one_message_and_exit_1(home):
     assert "Started" not in result.stdout
 
 
+def test_a_duration_too_long_to_wait_is_refused(home):
+    result = run_rtoc(home, "run", "--duration", "1e300")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--duration': 1e+300 is not in the range 0<x<=10000000.0" in result.stderr
+
+
 def test_run_without_a_device_says_how_to_start_one(home):
     result = run_rtoc(home, "run", "--duration", "0.3")
     assert result.returncode == 0, result.stderr

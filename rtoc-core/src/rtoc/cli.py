@@ -81,7 +81,7 @@ def cli(ctx: click.Context, home: Path, verbose: int) -> None:
 )
 @click.option(
     "--duration",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0, max=1e7, min_open=True),  # 1e300 overflows the wait
     help="Stop by itself after this many seconds.",
 )
 def run(
