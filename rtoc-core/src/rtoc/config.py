@@ -549,8 +549,7 @@ def set_value(config: Config, key: str, raw: str) -> Config:
 class ConfigChange:
     """One key of config.json changed, ready to be saved with :func:`save_change`."""
 
-    key: str
-    #: The new value at ``key``, as JSON.
+    #: The new value at the key, as JSON.
     value: Any
     #: The whole new file.
     text: str
@@ -582,11 +581,11 @@ def change_config_file(home: Path, key: str, raw: str) -> ConfigChange:
         config, problems = _check(data)
         if config is not None:
             text = _json_text(config_to_dict(config))
-            return ConfigChange(key, get_value(config, key), text, "")
+            return ConfigChange(get_value(config, key), text, "")
         at_key = [(where, text) for where, text in problems if where == key]
         if not at_key:
             remaining = _problem_text(problems, str(path))
-            return ConfigChange(key, value, _json_text(data), remaining)
+            return ConfigChange(value, _json_text(data), remaining)
         refusals.extend(at_key)
     raise ConfigError(_problem_text(refusals[:1], CONFIG_FILE))
 

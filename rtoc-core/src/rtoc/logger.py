@@ -235,7 +235,9 @@ class Logger:
 
     def start_device(self, name: str) -> Device:
         """Start an attached device, or attach and start one the plugins provide."""
-        device = self.devices.get(name) or self.attach_installed(name)
+        device = self.devices.get(name)
+        if device is None:
+            device = self.attach_installed(name)
         device.start()
         return device
 

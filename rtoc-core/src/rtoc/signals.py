@@ -19,6 +19,7 @@ any signal changes, so a capacity memory cannot hold leaves the store as it was.
 from __future__ import annotations
 
 import math
+import numbers
 import threading
 from collections.abc import Callable, Iterator
 from typing import Literal, NamedTuple
@@ -49,14 +50,14 @@ def check_capacity(capacity: object, what: str = "capacity") -> int:
 
     ``what`` names the setting in the message (e.g. ``recordLength``).
     """
-    if isinstance(capacity, bool) or not isinstance(capacity, int):
+    if isinstance(capacity, bool) or not isinstance(capacity, numbers.Integral):
         raise CapacityError(f"{what} must be a whole number, got {capacity!r}")
     if not 1 <= capacity <= MAX_CAPACITY:
         raise CapacityError(
             f"{what} must be from 1 to {MAX_CAPACITY:,} samples per signal "
             f"({SAMPLE_BYTES} bytes each), got {capacity:,}"
         )
-    return capacity
+    return int(capacity)
 
 
 def _buffers(capacity: int) -> tuple[np.ndarray, np.ndarray]:
@@ -145,7 +146,7 @@ class Signal:
     ) -> None:
         """``collected=True``: a writer will collect from this signal, so keep every
         sample for it from the first one on (see :meth:`collect`)."""
-        check_capacity(capacity, f"capacity of {device}.{name}")
+        capacity = check_capacity(capacity, f"capacity of {device}.{name}")
         self.device = device
         self.name = name
         self.unit = unit
@@ -219,7 +220,7 @@ class Signal:
 
     def resize(self, capacity: int) -> None:
         """Change the capacity, keeping the newest samples that fit."""
-        check_capacity(capacity, f"capacity of {self.device}.{self.name}")
+        capacity = check_capacity(capacity, f"capacity of {self.device}.{self.name}")
         self._resize_into(*_buffers(capacity))
 
     def _resize_into(self, new_x: np.ndarray, new_y: np.ndarray) -> None:
@@ -564,7 +565,7 @@ class SignalStore:
         together would need more memory than is available now, or when
         allocating them fails.
         """
-        check_capacity(capacity, what)
+        capacity = check_capacity(capacity, what)
         with self._lock:  # no signal is created meanwhile
             signals = list(self._signals.values())
             needed = len(signals) * capacity * SAMPLE_BYTES
