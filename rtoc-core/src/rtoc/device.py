@@ -407,17 +407,16 @@ def _is_number(value: object) -> bool:
 def _converted(old: Any, value: Any) -> Any:
     """``value`` as the type of the parameter's current value ``old``.
 
-    A float parameter gets a float; an int parameter keeps a fraction (2.5 Hz
-    must not become 2); text that spells a number ("25.5") becomes one.
+    Numbers stay numbers either way (2.5 Hz must not become 2) if a float can
+    hold them; text that spells a number ("25.5") becomes one.
     """
     if _is_number(old):
         if isinstance(value, str):
             value = float(value)
         if not _is_number(value):
             raise TypeError(value)
-        if isinstance(old, float):
-            return float(value)
-        return int(value) if float(value).is_integer() else value
+        as_float = float(value)  # OverflowError for an int no float holds
+        return int(value) if isinstance(old, int) and as_float.is_integer() else value
     if isinstance(old, bool) and isinstance(value, str):  # bool("false") would be True
         word = value.strip().lower()
         if word not in _BOOL_WORDS:
