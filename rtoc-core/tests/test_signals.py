@@ -215,6 +215,11 @@ def test_store_set_capacity_out_of_bounds_changes_nothing(capacity, message):
     assert signal.collect().count == 5  # none lost
 
 
+def test_store_capacity_is_bounded_from_the_start():
+    with pytest.raises(CapacityError, match="capacity must be from 1 to 100,000,000"):
+        SignalStore(capacity=10**10)
+
+
 def test_store_set_capacity_memory_cannot_hold_changes_nothing():
     store = SignalStore(capacity=2)
     for index in range(1000):  # 1000 x MAX_CAPACITY samples: 1.6 TB

@@ -481,7 +481,7 @@ class SignalStore:
     """
 
     def __init__(self, capacity: int = 500_000, *, collected: bool = False) -> None:
-        self.capacity = capacity
+        self.capacity = check_capacity(capacity)
         self.collected = collected
         self._signals: dict[SignalKey, Signal] = {}
         self._listeners: dict[SignalKey, tuple[Callable[[Signal], None], ...]] = {}
