@@ -563,7 +563,9 @@ class SignalStore:
         CapacityError (``what`` names the setting) and nothing changed when
         ``capacity`` is out of bounds, when the new buffers of all signals
         together would need more memory than is available now, or when
-        allocating them fails.
+        allocating them fails. "Available" is the machine's (psutil): a
+        container's own memory limit is not seen, and signals created later
+        take memory too, so this refuses the impossible, not every risk.
         """
         capacity = check_capacity(capacity, what)
         with self._lock:  # no signal is created meanwhile
