@@ -122,6 +122,33 @@ def test_autorun_devices_file_starts_devices(home):
     assert ("Generator", "Sine") in signals
 
 
+def test_a_refused_set_value_is_one_message_and_exit_1(home):
+    result = run_rtoc(home, "run", "-d", "generator", "--set", "Generator.amplitude=abc")
+    assert result.returncode == 1
+    message = "Generator.amplitude takes a number, got 'abc'"
+    assert (result.stdout + result.stderr).count(message) == 1
+    assert (
+        f"Error: {message} (set in deviceParameters.json or with rtoc run --set)" in result.stderr
+    )
+    assert "Started" not in result.stdout
+
+
+def test_a_duration_too_long_to_wait_is_refused(home):
+    result = run_rtoc(home, "run", "--duration", "1e300")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--duration': 1e+300 is not in the range 0<x<=10000000.0" in result.stderr
+
+
+def test_run_without_a_device_says_how_to_start_one(home):
+    result = run_rtoc(home, "run", "--duration", "0.3")
+    assert result.returncode == 0, result.stderr
+    assert "No device is running: only what scripts send is recorded." in result.stdout
+    assert (
+        "Start one with --device NAME (installed: " in result.stdout
+        and "Generator" in result.stdout
+    )
+
+
 def test_backend_unknown_is_a_clear_error(home):
     (home / "config.json").write_text(json.dumps({"backup": {"backend": "oracle"}}))
     result = run_rtoc(home, "run", "--duration", "0.5")
@@ -157,8 +184,12 @@ def test_device_failing_at_construction_or_start_leaves_others_running(home):
         home, "run", "-d", "NoPort", "-d", "NoStart", "-d", "Generator", "--duration", "1"
     )
     assert result.returncode == 0, result.stderr
-    assert "Device NoPort could not start: could not open port /dev/ttyUSB7" in result.stdout
-    assert "Device NoStart could not start: no access to /dev/i2c-1" in result.stdout
+    for device, reason in [
+        ("NoPort", "could not open port /dev/ttyUSB7"),
+        ("NoStart", "no access"),
+    ]:
+        line = f"ERROR rtoc.events: {device}: could not start: {reason}"
+        assert result.stderr.count(line) == 1 and device not in result.stdout  # said once
     assert "Started Generator." in result.stdout
     signals, events = stored(home)
     assert signals[("Generator", "Sine")].count >= 5

@@ -1,5 +1,6 @@
 import logging
 import math
+import re
 import time
 
 import numpy as np
@@ -100,6 +101,29 @@ def test_generator_parameters_and_set_waveform(logger):
     with pytest.raises(DeviceError, match="choose one of: " + ", ".join(WAVEFORMS)):
         generator.set_waveform("cosine")
     assert generator.waveform == "triangle"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("waveform", "x", "Generator.waveform: unknown waveform 'x'; choose one of: sine"),
+        ("samplerate", "inf", "Generator.samplerate takes a finite number, got inf"),
+        ("samplerate", float("inf"), "takes a finite number"),
+        ("samplerate", float("nan"), "takes a finite number"),
+        ("samplerate", 1e308, "samplerate: takes samples per second from 0 to 10000"),
+        ("samplerate", -1, "samplerate: takes samples per second from 0 to 10000"),
+        ("amplitude", "-Infinity", "Generator.amplitude takes a finite number"),
+        ("frequency", 10**400, "Generator.frequency takes a number"),
+    ],
+)
+def test_generator_refuses_values_it_cannot_use_and_changes_nothing(logger, name, value, message):
+    generator = logger.add_device(Generator)
+    before = generator.get_parameter(name)
+    with pytest.raises(DeviceError, match=re.escape(message)):
+        logger.set_parameter("Generator", name, value)
+    assert generator.get_parameter(name) == before
+    logger.set_parameter("Generator", "waveform", " Square")  # normalised by the same hook
+    assert generator.waveform == "square"
 
 
 def test_generator_running_streams_sine_square_and_wave(logger):

@@ -228,18 +228,35 @@ def test_backup_directory_resolves_against_home(tmp_path: Path) -> None:
         ({"tcp": {"port": "abc"}}, "tcp.port: expected an integer from 1 to 65535, got 'abc'"),
         ({"tcp": {"port": 0}}, "tcp.port: expected an integer from 1 to 65535, got 0"),
         ({"tcp": {"port": 5050.5}}, "tcp.port: expected an integer from 1 to 65535"),
-        ({"global": {"recordLength": True}}, "global.recordLength: expected an integer >= 1"),
+        (
+            {"global": {"recordLength": True}},
+            "global.recordLength: expected an integer from 1 to 100000000, got True",
+        ),
         ({"global": {"language": "fr"}}, "global.language: expected one of 'en', 'de', got 'fr'"),
         ({"telegram": {"default_permission": "root"}}, "telegram.default_permission: expected one"),
         ({"telegram": {"default_eventlevel": True}}, "telegram.default_eventlevel: expected one"),
-        ({"GUI": {"plotRate": "8"}}, "GUI.plotRate: expected a number > 0, got '8'"),
+        ({"GUI": {"plotRate": "8"}}, "GUI.plotRate: expected a number > 0 and <= 1000000, got '8'"),
         ({"GUI": {"darkmode": "yes"}}, "GUI.darkmode: expected true or false, got 'yes'"),
         ({"GUI": {"grid": [True, True]}}, "GUI.grid: expected a list of 3 items"),
         ({"GUI": {"csv_profiles": []}}, "GUI.csv_profiles: expected an object, got []"),
         ({"postgresql": {"user": 5}}, "postgresql.user: expected a string, got 5"),
-        ({"backup": {"intervall": 0}}, "backup.intervall: expected a number > 0, got 0"),
+        (
+            {"backup": {"intervall": 0}},
+            "backup.intervall: expected a number > 0 and <= 1000000, got 0",
+        ),
         ({"backup": {"intervall": float("inf")}}, "backup.intervall: expected a number > 0"),
-        ({"backup": {"resample": -1}}, "backup.resample: expected a number >= 0, got -1"),
+        (
+            {"backup": {"resample": -1}},
+            "backup.resample: expected a number from 0 to 1000000, got -1",
+        ),
+        (
+            {"backup": {"intervall": 1e300}},
+            "backup.intervall: expected a number > 0 and <= 1000000, got 1e+300",
+        ),
+        (
+            {"global": {"recordLength": 10**10}},
+            "global.recordLength: expected an integer from 1 to 100000000",
+        ),
         ({"backup": 240}, "backup: expected an object, got 240"),
     ],
 )
@@ -344,6 +361,25 @@ def test_get_and_set_value_with_json_names() -> None:
     assert config.gui.plotRate == 8.0  # the original is unchanged
 
 
+def _numeric_keys() -> list[str]:
+    """Every number setting in config.json as SECTION.KEY."""
+    return [
+        f"{section}.{key}"
+        for section, values in config_to_dict(Config()).items()
+        for key, value in values.items()
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+    ]
+
+
+@pytest.mark.parametrize("key", _numeric_keys())
+@pytest.mark.parametrize("raw", ["1e300", "-1e300", str(10**30)])
+def test_every_number_setting_has_finite_bounds(key: str, raw: str) -> None:
+    with pytest.raises(
+        ConfigError, match=rf"{re.escape(key)}: expected (an? \w+ (from|>) |one of)"
+    ):
+        set_value(Config(), key, raw)
+
+
 @pytest.mark.parametrize(
     ("key", "raw", "expected"),
     [
@@ -420,11 +456,51 @@ def test_cli_set_bad_value_fails_and_keeps_the_file(tmp_path: Path) -> None:
     assert path.read_bytes() == before
 
 
+def test_cli_set_repairs_a_wrong_value_in_the_file(tmp_path: Path) -> None:
+    write_config(tmp_path, {"tcp": {"port": "abc"}, "global": {"name": "Keller"}})
+
+    result = run(tmp_path, "set", "tcp.port", "5051")
+
+    assert result.exit_code == 0, result.output
+    assert result.output == "5051\n"
+    config = load_config(tmp_path)
+    assert (config.tcp.port, config.global_.name) == (5051, "Keller")
+
+
+def test_cli_set_repairs_one_key_at_a_time_and_names_the_rest(tmp_path: Path) -> None:
+    path = write_config(tmp_path, {"tcp": {"port": "abc"}, "GUI": {"plotRate": "x"}})
+
+    first = run(tmp_path, "set", "tcp.port", "5051")
+
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith("5051\nSaved; config.json still has wrong values:\n")
+    assert "GUI.plotRate: expected a number > 0" in first.output and "tcp.port" not in first.output
+    assert json.loads(path.read_text()) == {"tcp": {"port": 5051}, "GUI": {"plotRate": "x"}}
+    refused = run(tmp_path, "set", "GUI.plotRate", "-1")
+    assert refused.exit_code == 1 and "GUI.plotRate: expected a number > 0" in refused.output
+    second = run(tmp_path, "set", "GUI.plotRate", "4")
+    assert second.exit_code == 0 and second.output == "4.0\n"
+    assert load_config(tmp_path).gui.plotRate == 4.0
+
+
+def test_cli_set_backend_must_be_installed(tmp_path: Path) -> None:
+    path = write_config(tmp_path, {"backup": {"backend": "sqlite"}})
+    before = path.read_bytes()
+
+    result = run(tmp_path, "set", "backup.backend", "nosuch")
+
+    assert result.exit_code == 1
+    assert "config.json: backup.backend: no storage backend 'nosuch'; installed: " in result.output
+    assert "sqlite" in result.output and path.read_bytes() == before
+    assert run(tmp_path, "set", "backup.backend", "memory").exit_code == 0
+    assert load_config(tmp_path).backup.backend == "memory"
+
+
 def test_cli_set_accepts_negative_numbers_as_values(tmp_path: Path) -> None:
     result = run(tmp_path, "set", "backup.resample", "-1")
 
     assert result.exit_code == 1
-    assert "backup.resample: expected a number >= 0, got -1" in result.output
+    assert "backup.resample: expected a number from 0 to 1000000, got -1" in result.output
 
 
 def test_cli_unknown_key_lists_the_valid_keys(tmp_path: Path) -> None:

@@ -112,21 +112,70 @@ def test_set_for_a_device_that_is_not_started_is_refused(tmp_path, registry):
     [
         ("Generator.nonsense=1", "Generator has no parameter 'nonsense'"),
         ("Generator.frequency=fast", "Generator.frequency takes a number, got 'fast'"),
-        ("Generator.samplerate=-1", "samples per second >= 0"),
+        ("Generator.samplerate=-1", "samples per second from 0 to 10000"),
+        ("Generator.samplerate=inf", "Generator.samplerate takes a finite number, got inf"),
+        ("Generator.waveform=x", "Generator.waveform: unknown waveform 'x'"),
     ],
 )
-def test_a_bad_parameter_stops_that_device_only(tmp_path, registry, assignment, message):
+def test_a_refused_parameter_stops_the_run_before_any_device_starts(
+    tmp_path, registry, assignment, message
+):
     lines: list[str] = []
-    runner = Runner(tmp_path, registry, ["Generator", "System"], [assignment])
-    runner.start(echo=lines.append)
+    runner = Runner(tmp_path, registry, ["System", "Generator"], [assignment])
     try:
-        failure = next(line for line in lines if line.startswith("Device Generator"))
-        assert message in failure and "deviceParameters.json or with rtoc run --set" in failure
+        with pytest.raises(RunnerError) as caught:
+            runner.start(echo=lines.append)
+        assert message in str(caught.value)
+        assert "deviceParameters.json or with rtoc run --set" in str(caught.value)
         assert "Generator" not in runner.logger.devices  # not left half configured
-        assert runner.logger.devices["System"].running
-        assert any(message in event.text for event in runner.logger.events)
+        assert not any(device.running for device in runner.logger.devices.values())
+        assert not any(line.startswith("Started") for line in lines)
     finally:
         runner.stop(echo=quiet)
+
+
+def test_device_names_are_matched_ignoring_case(tmp_path, registry):
+    write(tmp_path, {"generator": {"frequency": 4}})
+    runner = Runner(tmp_path, registry, ["GENERATOR"], ["generator.amplitude=2"])
+    runner.start(echo=quiet)
+    try:
+        generator = runner.logger.devices["Generator"]
+        assert generator.running and (generator.frequency, generator.amplitude) == (4, 2)
+    finally:
+        runner.stop(echo=quiet)
+
+
+@pytest.mark.parametrize(
+    ("devices", "assignment", "message"),
+    [
+        (
+            [],
+            "generator.amplitude=2",
+            r"device Generator is not started here \(add --device Generator\)",
+        ),
+        (
+            ["System"],
+            "Heater.power=2",
+            "unknown device Heater; installed devices: Generator, System",
+        ),
+    ],
+)
+def test_set_for_a_device_not_started_names_the_installed_one(
+    tmp_path, registry, devices, assignment, message
+):
+    with pytest.raises(RunnerError, match=message):
+        Runner(tmp_path, registry, devices, [assignment])
+
+
+def test_no_device_running_says_how_to_start_one(tmp_path, registry):
+    lines: list[str] = []
+    runner = Runner(tmp_path, registry, [])
+    runner.start(echo=lines.append)
+    runner.stop(echo=quiet)
+    assert (
+        "No device is running: only what scripts send is recorded. Start one with --device NAME "
+        f"(installed: Generator, System) or --demo, or name it in {tmp_path / 'autorun_devices'}."
+    ) in lines
 
 
 def test_a_device_started_later_gets_its_parameters_too(tmp_path, registry):

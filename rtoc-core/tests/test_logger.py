@@ -8,7 +8,7 @@ import pytest
 
 from rtoc import Device, Priority
 from rtoc.config import Config
-from rtoc.device import DeviceError, describe
+from rtoc.device import DeviceError, ParameterError, describe
 from rtoc.logger import Logger
 from rtoc.storage.sqlite import SQLiteStorage
 
@@ -192,6 +192,41 @@ def test_failing_device_raises_error_event_others_keep_running(logger, caplog):
     assert len(logger.store.get("Counter", "count")) >= 5
 
 
+def test_a_sampling_loop_that_fails_raises_an_error_event(logger, caplog):
+    counter = logger.add_device(Counter)
+    counter.start()
+    counter.samplerate = float("inf")  # set directly, not through set_parameter
+    deadline = time.monotonic() + 3
+    while counter.running and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not counter.running
+    (error,) = [e for e in logger.events if e.priority == Priority.ERROR]
+    assert error.device == "Counter" and "sampling stopped" in error.text
+    assert "ZeroDivisionError" in error.text
+
+
+class Valve(Device):
+    opening = 50.0
+
+    def validate_parameter(self, name, value):
+        if name == "opening" and not 0 <= value <= 100:
+            raise ValueError(f"takes percent from 0 to 100, got {value}")
+        return super().validate_parameter(name, value)
+
+
+def test_a_device_validates_its_parameters_in_one_hook(logger):
+    valve = logger.add_device(Valve)
+    for value in (150, "-1", 1e308):
+        with pytest.raises(ParameterError, match=r"Valve\.opening: takes percent from 0 to 100"):
+            logger.set_parameter("Valve", "opening", value)
+    with pytest.raises(ParameterError, match="from 0 to 10000"):
+        logger.check_parameter("Valve", "samplerate", 20_000)  # the base class's check
+    assert valve.opening == 50.0 and valve.samplerate == 1.0
+    assert logger.check_parameter("Valve", "opening", "75") == 75.0 and valve.opening == 50.0
+    logger.set_parameter("Valve", "opening", 75)
+    assert valve.opening == 75
+
+
 def test_device_description_hides_private_names():
     description = describe(Counter)
     params = {p.name: p.value for p in description.parameters}
@@ -352,6 +387,22 @@ def test_clear_drops_signals_from_memory_but_stores_their_unstored_samples(tmp_p
     reopened.close()
 
 
+def test_failed_resize_changes_nothing_and_loses_nothing(tmp_path):
+    logger = Logger(storage=SQLiteStorage(tmp_path / "s.db"))
+    logger.start()
+    logger.stream_many([1.0, 2.0], [10.0, 20.0], "A", "D")
+    with pytest.raises(ValueError, match="recordLength must be from 1 to 100,000,000"):
+        logger.resize(10**10)
+    assert logger.info()["recordLength"] == 500_000
+    logger.stream(30.0, "A", "D", x=3.0)
+    logger.stream(1.0, "New", "D", x=3.0)
+    assert logger.close()
+    reopened = SQLiteStorage(tmp_path / "s.db")
+    assert reopened.read("D", "A").y.tolist() == [10.0, 20.0, 30.0]
+    assert reopened.read("D", "New").y.tolist() == [1.0]
+    reopened.close()
+
+
 def test_latest_describe_parameters_resize_and_info(logger):
     class Pump(Device):
         flow = 1.5
@@ -376,7 +427,7 @@ def test_latest_describe_parameters_resize_and_info(logger):
         logger.call("Valve", "open")
     logger.resize(3)
     assert logger.store.get("D", "S").capacity == 3
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(ValueError, match="from 1 to 100,000,000"):
         logger.resize(0)
     info = logger.info()
     assert info["signals"] == 3 and info["samples"] == 2 and info["recordLength"] == 3
@@ -403,7 +454,9 @@ def test_a_new_samplerate_takes_effect_while_the_loop_waits(logger):
         paused = len(logger.store.get("Slow", "Tick"))
         time.sleep(0.3)
         assert len(logger.store.get("Slow", "Tick")) == paused
-        with pytest.raises(DeviceError, match="samplerate takes samples per second >= 0"):
+        with pytest.raises(
+            DeviceError, match=r"samplerate: takes samples per second from 0 to 10000"
+        ):
             device.set_parameter("samplerate", -1)
     finally:
         device.stop()

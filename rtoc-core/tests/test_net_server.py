@@ -1,5 +1,6 @@
 """The TCP server in-process, against a real Logger, through Client and RemoteLogger."""
 
+import re
 import socket
 import time
 
@@ -306,8 +307,13 @@ def test_devices_through_the_remote_logger(logger, remote):
         (lambda r: r.call("Pump", "pump"), "Pump has no function 'pump'", 0),
         (lambda r: r.call("Pump", "jam"), "plugin.Pump.jam(): RuntimeError: pump jammed", 0),
         (lambda r: r.call("Pump", "prime", 1, 2, 3), "prime()", 0),
-        (lambda r: r.resize(0), "logger.resize: recordLength must be at least 1, got 0", 1),
+        (lambda r: r.resize(0), "logger.resize: recordLength must be from 1 to 100,000,000", 1),
         (lambda r: r.resize("big"), "recordLength must be a whole number, got 'big'", 1),
+        (
+            lambda r: r.resize(10**10),
+            "logger.resize: recordLength must be from 1 to 100,000,000",
+            1,
+        ),
     ],
 )
 def test_server_errors_raise_remote_error_with_the_message(
@@ -320,6 +326,29 @@ def test_server_errors_raise_remote_error_with_the_message(
     assert message in str(caught.value)
     assert caught.value.reply["error"] is bool(flagged)
     assert remote.get_parameter("Pump", "flow") == 1.5  # the connection still serves
+    assert logger.store.capacity == remote.info()["recordLength"] == 500_000
+
+
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [
+        ({"plugin": {"Generator": {"samplerate": "inf"}}}, "takes a finite number, got inf"),
+        ({"plugin": {"Generator": {"samplerate": float("inf")}}}, "takes a finite number"),
+        ({"plugin": {"Generator": {"samplerate": 1e308}}}, "per second from 0 to 10000"),
+        ({"plugin": {"Generator": {"waveform": "x"}}}, "unknown waveform 'x'"),
+        ({"logger": {"samplerate": float("inf")}}, "takes a finite number"),
+        ({"logger": {"samplerate": 1e308}}, "per second from 0 to 10000"),
+        ({"logger": {"samplerate": {"Pump": 2, "Generator": 1e308}}}, "from 0 to 10000"),
+    ],
+)
+def test_refused_parameter_values_over_tcp_change_nothing(logger, remote, request_, message):
+    from rtoc.devices.generator import Generator
+
+    pump, generator = logger.add_device(Pump), logger.add_device(Generator)
+    with pytest.raises(RemoteError, match=re.escape(message)) as caught:
+        remote.request(**request_)
+    assert caught.value.reply["error"] is True
+    assert (pump.samplerate, generator.samplerate, generator.waveform) == (1.0, 10.0, "sine")
 
 
 def test_clear_resize_and_info(logger, remote):

@@ -156,8 +156,15 @@ def test_a_signal_that_does_not_exist_yet_says_so(logger):
 
 def test_setting_a_bad_parameter_value_is_a_script_error(logger):
     logger.add_device(Pump)
-    with pytest.raises(ScriptError, match=r"line 2, column 1: DeviceError: Pump.flow takes a"):
+    with pytest.raises(ScriptError, match=r"line 2, column 1: ParameterError: Pump.flow takes a"):
         run(Script("ok = 1\nPump.flow = 'lots'\n", "set"), logger)
+
+
+def test_a_script_cannot_set_an_infinite_samplerate(logger):
+    pump = logger.add_device(Pump)
+    with pytest.raises(ScriptError, match=r"Pump\.samplerate takes a finite number, got inf"):
+        run(Script("Pump.samplerate = float('inf')\n", "set"), logger)
+    assert pump.samplerate == 1.0
 
 
 def python_position(source):

@@ -3,7 +3,7 @@ import threading
 import numpy as np
 import pytest
 
-from rtoc.signals import Signal, SignalStore
+from rtoc.signals import MAX_CAPACITY, CapacityError, Signal, SignalStore
 
 
 def collect_all(signal: Signal) -> np.ndarray:
@@ -166,7 +166,7 @@ def test_concurrent_appends_and_collects_lose_nothing():
 
 
 def test_capacity_must_be_positive():
-    with pytest.raises(ValueError, match=r"capacity of D\.S must be at least 1"):
+    with pytest.raises(ValueError, match=r"capacity of D\.S must be from 1 to"):
         Signal("D", "S", capacity=0)
 
 
@@ -191,6 +191,43 @@ def test_store_set_capacity_resizes_all():
     store.set_capacity(2)
     np.testing.assert_array_equal(signal.x, [8, 9])
     assert store.signal("D", "new").capacity == 2
+
+
+@pytest.mark.parametrize(
+    ("capacity", "message"),
+    [
+        (10**10, "from 1 to 100,000,000 samples per signal"),
+        (0, "from 1 to 100,000,000"),
+        (2.5, "whole number"),
+        (True, "whole number"),
+    ],
+)
+def test_store_set_capacity_out_of_bounds_changes_nothing(capacity, message):
+    store = SignalStore(capacity=4, collected=True)
+    signal = store.signal("D", "S")
+    signal.extend(np.arange(4.0), np.arange(4.0))
+    with pytest.raises(CapacityError, match=message):
+        store.set_capacity(capacity)
+    assert store.capacity == signal.capacity == 4
+    np.testing.assert_array_equal(signal.x, np.arange(4.0))
+    signal.append(4.0, 4.0)  # writes and new signals still work
+    assert store.signal("D", "new").capacity == 4
+    assert signal.collect().count == 5  # none lost
+
+
+def test_store_capacity_is_bounded_from_the_start():
+    with pytest.raises(CapacityError, match="capacity must be from 1 to 100,000,000"):
+        SignalStore(capacity=10**10)
+
+
+def test_store_set_capacity_memory_cannot_hold_changes_nothing():
+    store = SignalStore(capacity=2)
+    for index in range(1000):  # 1000 x MAX_CAPACITY samples: 1.6 TB
+        store.signal("D", f"S{index}").append(1.0, 2.0)
+    with pytest.raises(CapacityError, match=r"1000 signals would need 1\.6e\+03 GB of memory"):
+        store.set_capacity(MAX_CAPACITY)
+    assert store.capacity == 2 and {signal.capacity for signal in store} == {2}
+    assert store.get("D", "S999").latest == (1.0, 2.0)
 
 
 def test_memory_per_sample_is_sixteen_bytes():

@@ -416,7 +416,14 @@ def test_an_address_outside_1_to_247_is_refused(logger, simulator, address):
     assert not simulator.supply.status().output
 
 
-@pytest.mark.parametrize("timeout", ["0", "-1", "-0.5", "nan", "inf"])
+@pytest.mark.parametrize("timeout", ["nan", "inf"])
+def test_a_timeout_that_is_not_finite_is_refused_when_set(logger, simulator, timeout):
+    device = attach(logger, simulator.port)
+    with pytest.raises(DeviceError, match=f"DPS5020.timeout takes a finite number, got {timeout}"):
+        device.set_parameter("timeout", timeout)
+
+
+@pytest.mark.parametrize("timeout", ["0", "-1", "-0.5"])
 def test_a_timeout_not_above_zero_is_refused_naming_it(logger, simulator, timeout):
     device = attach(logger, simulator.port)
     device.set_parameter("timeout", timeout)

@@ -81,7 +81,7 @@ def cli(ctx: click.Context, home: Path, verbose: int) -> None:
 )
 @click.option(
     "--duration",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0, max=1e7, min_open=True),  # 1e300 overflows the wait
     help="Stop by itself after this many seconds.",
 )
 def run(
@@ -103,7 +103,11 @@ def run(
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    runner.start(echo=click.echo)
+    try:
+        runner.start(echo=click.echo)
+    except RunnerError as error:  # e.g. a parameter value a device refuses
+        runner.stop(echo=lambda _: None)
+        raise click.ClickException(str(error)) from None
     click.echo("Press Ctrl-C to stop." if duration is None else f"Stopping after {duration:g} s.")
     stop.wait(duration)
     if not runner.stop(echo=click.echo):

@@ -22,12 +22,14 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from cattrs.v import format_exception
 
 from rtoc.files import write_atomically
+from rtoc.signals import MAX_CAPACITY
 
 __all__ = [
     "AUTORUN_FILE",
     "CONFIG_FILE",
     "BackupConfig",
     "Config",
+    "ConfigChange",
     "ConfigError",
     "GlobalConfig",
     "GuiConfig",
@@ -36,10 +38,12 @@ __all__ = [
     "TcpConfig",
     "TelegramConfig",
     "backup_directory",
+    "change_config_file",
     "config_to_dict",
     "get_value",
     "load_config",
     "read_autorun_devices",
+    "save_change",
     "save_config",
     "set_value",
 ]
@@ -59,26 +63,41 @@ class ConfigError(Exception):
 
 @attrs.frozen
 class Limits:
-    """The allowed range of an ``Annotated`` int or float field."""
+    """The allowed range of an ``Annotated`` int or float field.
+
+    Every numeric setting has a maximum: an unbounded one lets ``1e300``
+    through, which overflows a thread's wait or a buffer long after the
+    config was accepted.
+    """
 
     minimum: float
-    maximum: float | None = None
+    maximum: float
     exclusive: bool = False  # True: the minimum itself is not allowed
 
     def allows(self, value: float) -> bool:
         above = value > self.minimum if self.exclusive else value >= self.minimum
-        return above and (self.maximum is None or value <= self.maximum)
+        return above and value <= self.maximum
 
     def describe(self) -> str:
-        if self.maximum is not None:
-            return f"from {self.minimum} to {self.maximum}"
-        return f"{'>' if self.exclusive else '>='} {self.minimum}"
+        if self.exclusive:
+            return f"> {_plain(self.minimum)} and <= {_plain(self.maximum)}"
+        return f"from {_plain(self.minimum)} to {_plain(self.maximum)}"
 
+
+def _plain(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+#: The ceiling of settings without a natural one of their own: counts and
+#: sizes fit a C int; seconds, hertz and days stay far from overflowing a
+#: thread's wait (``threading.TIMEOUT_MAX``) or a time stamp.
+MAX_COUNT = 2**31 - 1
+MAX_FLOAT = 1e6
 
 Port = Annotated[int, Limits(1, 65535)]
-PositiveInt = Annotated[int, Limits(1)]
-PositiveFloat = Annotated[float, Limits(0, exclusive=True)]
-NonNegativeFloat = Annotated[float, Limits(0)]
+PositiveInt = Annotated[int, Limits(1, MAX_COUNT)]
+PositiveFloat = Annotated[float, Limits(0, MAX_FLOAT, exclusive=True)]
+NonNegativeFloat = Annotated[float, Limits(0, MAX_FLOAT)]
 
 
 @attrs.frozen
@@ -86,7 +105,7 @@ class GlobalConfig:
     """Section ``global``: language, local recording limit, name, global events/actions."""
 
     language: Literal["en", "de"] = "en"
-    recordLength: PositiveInt = 500000
+    recordLength: Annotated[int, Limits(1, MAX_CAPACITY)] = 500000
     name: str = "RTOC-Remote"
     documentfolder: str = "~/RTOC"
     webserver_port: Port = 8050
@@ -386,16 +405,32 @@ def _json_path(cattrs_path: str) -> str:
     return python_names.get(section, section) + dot + rest
 
 
-def _structure(data: dict[str, Any], source: str) -> Config:
-    """Validate a JSON object as a Config; every problem goes into one ConfigError."""
+#: A problem found in config.json: (key path such as ``tcp.port``, message).
+Problem = tuple[str, str]
+
+
+def _check(data: dict[str, Any]) -> tuple[Config | None, list[Problem]]:
+    """``data`` as a Config, or None and every problem found in it."""
     try:
-        return _converter.structure(data, Config)
+        return _converter.structure(data, Config), []
     except cattrs.ClassValidationError as exc:
         problems = []
         for line in cattrs.transform_error(exc, format_exception=_format_exception):
             message, _, path = line.rpartition(" @ ")
-            problems.append(f"{source}: {_json_path(path)}: {message}")
-        raise ConfigError("\n".join(problems)) from None
+            problems.append((_json_path(path), message))
+        return None, problems
+
+
+def _structure(data: dict[str, Any], source: str) -> Config:
+    """Validate a JSON object as a Config; every problem goes into one ConfigError."""
+    config, problems = _check(data)
+    if config is None:
+        raise ConfigError(_problem_text(problems, source))
+    return config
+
+
+def _problem_text(problems: list[Problem], source: str) -> str:
+    return "\n".join(f"{source}: {path}: {message}" for path, message in problems)
 
 
 # --- files -------------------------------------------------------------------
@@ -462,8 +497,11 @@ def save_config(config: Config, home: Path) -> None:
 
     The file is readable by its owner only: it holds passwords and tokens.
     """
-    text = json.dumps(config_to_dict(config), indent=2, ensure_ascii=False) + "\n"
-    write_atomically(home / CONFIG_FILE, text)
+    write_atomically(home / CONFIG_FILE, _json_text(config_to_dict(config)))
+
+
+def _json_text(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def read_autorun_devices(home: Path) -> list[str]:
@@ -511,6 +549,56 @@ def set_value(config: Config, key: str, raw: str) -> Config:
         except ConfigError as exc:
             errors.append(exc)
     raise errors[0]
+
+
+@attrs.frozen
+class ConfigChange:
+    """One key of config.json changed, ready to be saved with :func:`save_change`."""
+
+    #: The new value at the key, as JSON.
+    value: Any
+    #: The whole new file.
+    text: str
+    #: Problems at other keys that the file still has, as ConfigError would name them.
+    problems: str
+
+
+def change_config_file(home: Path, key: str, raw: str) -> ConfigChange:
+    """``home/config.json`` with ``raw`` at the key path ``key`` (read as :func:`set_value` does).
+
+    Unlike :func:`set_value` this works on a file that is invalid elsewhere,
+    so that ``rtoc config set`` can repair it one key at a time: only a
+    problem at ``key`` itself refuses the change (ConfigError). A valid result
+    is written in full, normalised; one still invalid elsewhere is written as
+    it is, apart from ``key``.
+    """
+    section, name = _split_key(key)
+    path = home / CONFIG_FILE
+    data = read_json_file(path, missing=None)
+    if data is None:
+        data = config_to_dict(Config())
+    elif not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a JSON object at the top level, got {_kind(data)}")
+    values = data.get(section)
+    data = {**data, section: dict(values) if isinstance(values, dict) else {}}
+    refusals: list[Problem] = []
+    for value in _candidates(raw):
+        data[section][name] = value
+        config, problems = _check(data)
+        if config is not None:
+            text = _json_text(config_to_dict(config))
+            return ConfigChange(get_value(config, key), text, "")
+        at_key = [(where, text) for where, text in problems if where == key]
+        if not at_key:
+            remaining = _problem_text(problems, str(path))
+            return ConfigChange(value, _json_text(data), remaining)
+        refusals.extend(at_key)
+    raise ConfigError(_problem_text(refusals[:1], CONFIG_FILE))
+
+
+def save_change(change: ConfigChange, home: Path) -> None:
+    """Write the changed config.json atomically, readable by its owner only."""
+    write_atomically(home / CONFIG_FILE, change.text)
 
 
 def _candidates(raw: str) -> list[Any]:

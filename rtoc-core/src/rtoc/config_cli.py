@@ -11,7 +11,15 @@ from typing import Any
 
 import click
 
-from rtoc.config import ConfigError, config_to_dict, get_value, load_config, save_config, set_value
+from rtoc.config import (
+    ConfigError,
+    change_config_file,
+    config_to_dict,
+    get_value,
+    load_config,
+    save_change,
+)
+from rtoc.plugins import PluginRegistry
 
 __all__ = ["config_command"]
 
@@ -33,6 +41,12 @@ def _reported() -> Iterator[None]:
         raise click.ClickException(str(exc)) from exc
     except OSError as exc:
         raise click.ClickException(f"{exc.filename}: {exc.strerror}") from exc
+
+
+def _registry() -> PluginRegistry:
+    """The parent ``rtoc`` group's plugins, else those installed."""
+    obj = click.get_current_context().obj or {}
+    return obj.get("registry") or PluginRegistry.load()
 
 
 def _echo_json(value: Any, indent: int | None = None) -> None:
@@ -66,9 +80,18 @@ def set_(key: str, value: str) -> None:
     """Set KEY (SECTION.KEY, e.g. tcp.port) to VALUE, read as JSON, and save.
 
     VALUE may be a number, true/false, a JSON list or object, or plain text.
+    A file with wrong values elsewhere is changed all the same (so each can
+    be repaired this way), and what is still wrong is shown.
     """
     home = _home()
     with _reported():
-        config = set_value(load_config(home), key, value)
-        save_config(config, home)
-        _echo_json(get_value(config, key))
+        change = change_config_file(home, key, value)
+        if key == "backup.backend":
+            try:
+                _registry().storage_backend(change.value)
+            except LookupError as error:
+                raise ConfigError(f"config.json: {key}: {error.args[0]}") from None
+        save_change(change, home)
+        _echo_json(change.value)
+        if change.problems:
+            click.echo(f"Saved; config.json still has wrong values:\n{change.problems}", err=True)

@@ -7,7 +7,11 @@ that a background thread calls at that rate between :meth:`Device.start` and
 
 Public attributes are *parameters* and public methods are *functions*: frontends
 list them, scripts read and set them, remote users call them. Names starting
-with ``_`` are hidden. Example::
+with ``_`` are hidden. Every way of setting a parameter (TCP, scripts,
+``rtoc run --set``, deviceParameters.json, frontends) goes through
+:meth:`Device.set_parameter`, which converts the value, refuses one the device
+cannot use through :meth:`Device.validate_parameter` and changes nothing then.
+Example::
 
     class Thermometer(rtoc.Device):
         samplerate = 2.0
@@ -19,12 +23,18 @@ with ``_`` are hidden. Example::
         def calibrate(self, reference: float) -> None:
             \"\"\"Shift readings so the current one equals ``reference``.\"\"\"
             self.offset += reference - self.latest("Temperature")
+
+        def validate_parameter(self, name, value):
+            if name == "offset" and abs(value) > 10:
+                raise ValueError(f"at most ±10 °C, got {value}")
+            return super().validate_parameter(name, value)
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import math
 import sys
 import threading
 import time
@@ -42,10 +52,17 @@ if TYPE_CHECKING:
 
 #: Longest time a waiting sampling loop takes to notice a new ``samplerate``, seconds.
 RATE_POLL = 0.5
+#: Highest ``samplerate``, Hz: one sample() call per 100 µs is all a Python loop
+#: keeps up with; a faster instrument is read in blocks (``stream_many``).
+MAX_SAMPLERATE = 10_000.0
 
 
 class DeviceError(Exception):
     """Misuse of a device: unknown parameter or function, bad value, not attached."""
+
+
+class ParameterError(DeviceError):
+    """A parameter that does not exist or a value it does not take; nothing was changed."""
 
 
 @attrs.frozen
@@ -121,6 +138,22 @@ class Device:
         may have opened its port. So it must not fail when nothing is open.
         """
 
+    def validate_parameter(self, name: str, value: Any) -> Any:
+        """Check a new value of the parameter ``name``; return the value to set.
+
+        :meth:`set_parameter` calls this, with ``value`` already converted to
+        the parameter's type (numbers finite), before anything changes. Override
+        it to refuse values the device cannot use: raise ValueError saying what
+        is allowed, and pass the rest to ``super().validate_parameter``. The
+        base class checks ``samplerate`` (0 to :data:`MAX_SAMPLERATE` Hz).
+        """
+        if name == "samplerate" and not 0 <= value <= MAX_SAMPLERATE:
+            raise ValueError(
+                f"takes samples per second from 0 to {MAX_SAMPLERATE:g} "
+                f"(0: sample() is not periodic), got {value!r}"
+            )
+        return value
+
     # -- lifecycle ---------------------------------------------------------------
 
     @property
@@ -164,12 +197,15 @@ class Device:
         """
         stop = self.__stop_requested
         next_tick = time.monotonic()
-        while not stop.is_set():
-            try:
-                self.sample()
-            except Exception as error:
-                self.__report_failure(error)
-            next_tick = self.__wait_for(self.__following_tick(next_tick))
+        try:
+            while not stop.is_set():
+                try:
+                    self.sample()
+                except Exception as error:
+                    self.__report_failure(error)
+                next_tick = self.__wait_for(self.__following_tick(next_tick))
+        except Exception as error:  # the loop itself, e.g. a samplerate set directly to inf
+            self.__report_failure(error, stopped=True)
 
     def __wait_for(self, tick: float) -> float:
         """Sleep until ``tick`` or a stop; return the tick the grid goes on from.
@@ -200,9 +236,9 @@ class Device:
             tick += missed * interval
         return tick
 
-    def __report_failure(self, error: BaseException) -> None:
+    def __report_failure(self, error: BaseException, stopped: bool = False) -> None:
         if self.__logger is not None:
-            self.__logger.report_device_failure(self, error)
+            self.__logger.report_device_failure(self, error, stopped=stopped)
         else:  # standalone use: nowhere else to say it
             traceback.print_exception(error)
 
@@ -286,25 +322,33 @@ class Device:
         return self.__parameters(name)[name]
 
     def set_parameter(self, name: str, value: Any) -> None:
-        """Set a parameter, converting ``value`` to the parameter's current type."""
-        current = self.__parameters(name)
+        """Set a parameter to ``value`` as :meth:`check_parameter` returns it."""
+        setattr(self, name, self.check_parameter(name, value))
+
+    def check_parameter(self, name: str, value: Any) -> Any:
+        """``value`` converted to the parameter's current type and accepted by
+        :meth:`validate_parameter`; ParameterError naming the device, the
+        parameter and the problem otherwise. Changes nothing."""
+        current = self.__parameters(name)[name]
         try:
-            value = _converted(current[name], value)
-        except (TypeError, ValueError):
-            kind = "number" if _is_number(current[name]) else type(current[name]).__name__
-            raise DeviceError(f"{self.name}.{name} takes a {kind}, got {value!r}") from None
-        if name == "samplerate" and not value >= 0:
-            raise DeviceError(
-                f"{self.name}.samplerate takes samples per second >= 0 "
-                f"(0: sample() is not periodic), got {value!r}"
-            )
-        setattr(self, name, value)
+            value = _converted(current, value)
+        except (TypeError, ValueError, OverflowError):
+            kind = "number" if _is_number(current) else type(current).__name__
+            raise ParameterError(f"{self.name}.{name} takes a {kind}, got {value!r}") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ParameterError(f"{self.name}.{name} takes a finite number, got {value!r}")
+        try:
+            return self.validate_parameter(name, value)
+        except ParameterError:
+            raise
+        except (TypeError, ValueError, DeviceError) as error:
+            raise ParameterError(f"{self.name}.{name}: {error}") from None
 
     def __parameters(self, name: str) -> dict[str, Any]:
         """Every parameter's value; DeviceError if ``name`` is not one of them."""
         current = parameters_of(self)
         if name not in current:
-            raise DeviceError(f"{self.name} has no parameter {name!r}")
+            raise ParameterError(f"{self.name} has no parameter {name!r}")
         return current
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
@@ -363,15 +407,16 @@ def _is_number(value: object) -> bool:
 def _converted(old: Any, value: Any) -> Any:
     """``value`` as the type of the parameter's current value ``old``.
 
-    Numbers stay numbers either way (2.5 Hz must not become 2); text that
-    spells a number ("25.5") becomes one.
+    Numbers stay numbers either way (2.5 Hz must not become 2) if a float can
+    hold them; text that spells a number ("25.5") becomes one.
     """
     if _is_number(old):
         if isinstance(value, str):
             value = float(value)
         if not _is_number(value):
             raise TypeError(value)
-        return int(value) if isinstance(old, int) and float(value).is_integer() else value
+        as_float = float(value)  # OverflowError for an int no float holds
+        return int(value) if isinstance(old, int) and as_float.is_integer() else value
     if isinstance(old, bool) and isinstance(value, str):  # bool("false") would be True
         word = value.strip().lower()
         if word not in _BOOL_WORDS:

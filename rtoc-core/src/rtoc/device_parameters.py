@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from rtoc.config import ConfigError, read_json_file
-from rtoc.device import Device, DeviceError
+from rtoc.device import Device, ParameterError
 
 FILE = "deviceParameters.json"
 
@@ -75,9 +75,9 @@ def merged(
 
 
 def apply_parameters(device: Device, parameters: Mapping[str, Any]) -> None:
-    """Set each parameter; a DeviceError names the device, the parameter and the problem."""
+    """Set each parameter; a ParameterError names the device, the parameter and the problem."""
     for name, value in parameters.items():
         try:
             device.set_parameter(name, value)
-        except DeviceError as error:
-            raise DeviceError(f"{error} (set in {FILE} or with rtoc run --set)") from None
+        except ParameterError as error:
+            raise ParameterError(f"{error} (set in {FILE} or with rtoc run --set)") from None

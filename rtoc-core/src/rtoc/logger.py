@@ -237,20 +237,27 @@ class Logger:
         """Start an attached device, or attach and start one the plugins provide."""
         device = self.devices.get(name)
         if device is None:
-            if self.plugins is None or name not in self.plugins.devices:
-                known = sorted(
-                    set(self.devices) | set(self.plugins.devices if self.plugins else {})
-                )
-                raise DeviceError(f"no device named {name!r}; known devices: {', '.join(known)}")
-            device = self.add_device(self.plugins.devices[name].cls)
-            try:
-                apply_parameters(device, self.device_parameters.get(name, {}))
-            except DeviceError:  # not left attached with half its parameters set
-                device.stop()
-                with self._lock:
-                    del self.devices[device.name]
-                raise
+            device = self.attach_installed(name)
         device.start()
+        return device
+
+    def attach_installed(self, name: str) -> Device:
+        """Attach the device ``name`` the plugins provide, with its parameters
+        from :attr:`device_parameters`, without starting it.
+
+        A refused parameter raises ParameterError and leaves nothing attached.
+        """
+        if self.plugins is None or name not in self.plugins.devices:
+            known = sorted(set(self.devices) | set(self.plugins.devices if self.plugins else {}))
+            raise DeviceError(f"no device named {name!r}; known devices: {', '.join(known)}")
+        device = self.add_device(self.plugins.devices[name].cls)
+        try:
+            apply_parameters(device, self.device_parameters.get(name, {}))
+        except DeviceError:  # not left attached with half its parameters set
+            device.stop()
+            with self._lock:
+                del self.devices[device.name]
+            raise
         return device
 
     def stop_device(self, name: str) -> None:
@@ -259,13 +266,18 @@ class Logger:
             raise DeviceError(f"no device named {name!r} is attached")
         device.stop()
 
-    def report_device_failure(self, device: Device, error: BaseException) -> None:
+    def report_device_failure(
+        self, device: Device, error: BaseException, *, stopped: bool = False
+    ) -> None:
         """A device's sampling raised: log the traceback, raise an error event.
 
-        The same failure repeating is reported again at most once a minute, with
-        the count, so a failing 1 kHz device does not flood the event log.
+        ``stopped``: the sampling loop itself failed and has ended. The same
+        failure repeating is reported again at most once a minute, with the
+        count, so a failing 1 kHz device does not flood the event log.
         """
         message = f"{type(error).__name__}: {error}"
+        if stopped:
+            message += "; sampling stopped (start the device again)"
         held_back = self._failures.admit((device.name, message))
         if held_back is None:
             return
@@ -359,6 +371,10 @@ class Logger:
     def set_parameter(self, device: str, name: str, value: Any) -> None:
         self._attached(device).set_parameter(name, value)
 
+    def check_parameter(self, device: str, name: str, value: Any) -> Any:
+        """The value ``set_parameter`` would set; ParameterError if it is refused."""
+        return self._attached(device).check_parameter(name, value)
+
     def call(self, device: str, function: str, *args: Any, **kwargs: Any) -> Any:
         return self._attached(device).call(function, *args, **kwargs)
 
@@ -378,12 +394,12 @@ class Logger:
         return dropped
 
     def resize(self, record_length: int) -> None:
-        """Set how many samples each signal keeps in memory (``recordLength``)."""
-        if isinstance(record_length, bool) or not isinstance(record_length, int):
-            raise ValueError(f"recordLength must be a whole number, got {record_length!r}")
-        if record_length < 1:
-            raise ValueError(f"recordLength must be at least 1, got {record_length}")
-        self.store.set_capacity(record_length)
+        """Set how many samples each signal keeps in memory (``recordLength``).
+
+        All or nothing: a CapacityError says why and nothing changed (see
+        :meth:`SignalStore.set_capacity`).
+        """
+        self.store.set_capacity(record_length, "recordLength")
 
     def info(self) -> dict[str, Any]:
         """A summary for remote users: name, version, uptime, sizes, storage and its backlog."""

@@ -205,6 +205,16 @@ class PluginRegistry:
             backends.update(provided or {})
         return backends
 
+    def storage_backend(self, name: str) -> StorageFactory:
+        """The backend ``name``; LookupError naming the installed ones when there is none."""
+        backends = self.storage_backends()
+        if name not in backends:
+            hint = " (pip install rtoc-postgres)" if name == "postgresql" else ""
+            raise LookupError(
+                f"no storage backend {name!r}{hint}; installed: {', '.join(sorted(backends))}"
+            )
+        return backends[name]
+
     def frontends(self) -> list[Frontend]:
         return [
             frontend for _, found in self.call_each("rtoc_frontends") for frontend in found or ()

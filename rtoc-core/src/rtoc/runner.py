@@ -13,7 +13,8 @@ from pathlib import Path
 
 from rtoc.automation import automation
 from rtoc.automation.rules import switch_off
-from rtoc.config import ConfigError, load_config, read_autorun_devices
+from rtoc.config import AUTORUN_FILE, ConfigError, load_config, read_autorun_devices
+from rtoc.device import ParameterError
 from rtoc.device_parameters import load_device_parameters, merged, parse_assignment
 from rtoc.frontend import Frontend
 from rtoc.hangguard import HangGuard, previous_hang
@@ -69,25 +70,33 @@ class Runner:
         try:
             self.config = load_config(home)
             assigned = [parse_assignment(text) for text in assignments]
-            parameters = merged(load_device_parameters(home), assigned)
+            in_file = load_device_parameters(home)
         except (ConfigError, OSError) as error:
             raise RunnerError(str(error)) from None
         self.home = home
         self.registry = registry
-        self.device_names = list(dict.fromkeys([*read_autorun_devices(home), *devices]))
+        named = [*read_autorun_devices(home), *devices]
+        self.device_names = list(dict.fromkeys(installed_name(name, registry) for name in named))
         unknown = [name for name in self.device_names if name not in registry.devices]
         if unknown:
-            known = ", ".join(sorted(registry.devices)) or "none"
-            raise RunnerError(f"unknown device {', '.join(unknown)}; installed devices: {known}")
-        for text, (device, _, _) in zip(assignments, assigned, strict=True):
-            if device not in self.device_names:
+            raise RunnerError(
+                f"unknown device {', '.join(unknown)}; installed devices: {self._installed()}"
+            )
+        assigned = [(installed_name(d, registry), p, v) for d, p, v in assigned]
+        for text, (name, _, _) in zip(assignments, assigned, strict=True):
+            if name not in registry.devices:
                 raise RunnerError(
-                    f"--set {text}: device {device} is not started here (add --device {device})"
+                    f"--set {text}: unknown device {name}; installed devices: {self._installed()}"
                 )
+            if name not in self.device_names:
+                raise RunnerError(
+                    f"--set {text}: device {name} is not started here (add --device {name})"
+                )
+        in_file = {installed_name(name, registry): values for name, values in in_file.items()}
         self.backend = ""  # the storage backend's name, once one is open
         storage = self._open_storage()
         self.logger = Logger(self.config, storage=storage, plugins=registry, home=home)
-        self.logger.device_parameters = parameters
+        self.logger.device_parameters = merged(in_file, assigned)
         self.frontends: list[Frontend] = []
         self.hang_guard = HangGuard(self.config.global_.hangLimit, home)
 
@@ -105,14 +114,10 @@ class Runner:
         else:
             return None
         self.backend = name
-        backends = self.registry.storage_backends()
-        factory = backends.get(name)
-        if factory is None:
-            hint = " (pip install rtoc-postgres)" if name == "postgresql" else ""
-            raise RunnerError(
-                f"config.json: {key}: no storage backend {name!r}{hint}; "
-                f"installed: {', '.join(sorted(backends))}"
-            )
+        try:
+            factory = self.registry.storage_backend(name)
+        except LookupError as error:
+            raise RunnerError(f"config.json: {key}: {error.args[0]}") from None
         try:
             return factory(config, self.home)
         except StorageError as error:
@@ -138,14 +143,7 @@ class Runner:
                 echo(f"Loaded {len(logger.store)} signals and {len(logger.events)} events.")
         for line in logger.automation.summary():
             echo(line)
-        for name in self.device_names:
-            try:
-                logger.start_device(name)
-            except Exception as error:  # one device that cannot start must not stop the rest
-                logger.event(f"{name} could not start: {error}", device=name, priority=2)
-                echo(f"Device {name} could not start: {error}")
-            else:
-                echo(f"Started {name}.")
+        self._start_devices(echo)
         for failed in self.registry.failed:
             echo(f"Plugin {failed.name} ({failed.source}) failed to load: {failed.error}")
         for frontend in self.registry.frontends():
@@ -156,6 +154,40 @@ class Runner:
                 echo(f"Frontend {getattr(frontend, 'name', frontend)} failed to start: {error}")
             else:
                 self.frontends.append(frontend)
+
+    def _start_devices(self, echo: Echo) -> None:
+        """Attach every device with its parameters, then start them.
+
+        A refused parameter value is the user's to fix: RunnerError before
+        any device starts. A device that fails to build or start is an error
+        event (printed by the event log) and the others go on.
+        """
+        logger = self.logger
+        attached = []
+        for name in self.device_names:
+            try:
+                attached.append((name, logger.attach_installed(name)))
+            except ParameterError as error:
+                raise RunnerError(str(error)) from None
+            except Exception as error:  # one device that cannot start must not stop the rest
+                logger.event(f"could not start: {error}", device=name, priority=2)
+        for name, device in attached:
+            try:
+                device.start()
+            except Exception as error:
+                logger.event(f"could not start: {error}", device=name, priority=2)
+            else:
+                echo(f"Started {name}.")
+        if not any(device.running for device in logger.devices.values()):
+            sources = "TCP clients and scripts" if self.config.tcp.active else "scripts"
+            echo(
+                f"No device is running: only what {sources} send is recorded. Start one with "
+                f"--device NAME (installed: {self._installed()}) or --demo, or name it in "
+                f"{self.home / AUTORUN_FILE}."
+            )
+
+    def _installed(self) -> str:
+        return ", ".join(sorted(self.registry.devices)) or "none"
 
     def stop(self, echo: Echo = print) -> bool:
         """Stop frontends, devices and storage; True when every sample was stored."""
@@ -190,3 +222,12 @@ class Runner:
         if switched:
             message += " Switched off until you turn them on again: " + ", ".join(switched) + "."
         return message
+
+
+def installed_name(name: str, registry: PluginRegistry) -> str:
+    """The installed device ``name`` means, ignoring case when that is unambiguous
+    (``generator`` is ``Generator``); ``name`` itself when none or several match."""
+    if name in registry.devices:
+        return name
+    matches = [known for known in registry.devices if known.casefold() == name.casefold()]
+    return matches[0] if len(matches) == 1 else name

@@ -10,22 +10,58 @@ writer calls :meth:`Signal.collect` to take everything appended since its last
 call. Samples that would roll off before the writer has taken them are first
 copied aside ("spilled"), so a slow writer never loses data; it only costs a
 copy of the samples it had not yet taken.
+
+A capacity is bounded (:data:`MAX_CAPACITY`) and changing it is all or
+nothing: :meth:`SignalStore.set_capacity` allocates every new buffer before
+any signal changes, so a capacity memory cannot hold leaves the store as it was.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 import threading
 from collections.abc import Callable, Iterator
 from typing import Literal, NamedTuple
 
 import attrs
 import numpy as np
+import psutil
 
 #: ``(device name, signal name)``: how signals are addressed everywhere.
 SignalKey = tuple[str, str]
 
 _NEVER = 1 << 62  # a total sample count no signal reaches
+
+#: Most samples one signal keeps in memory (16 bytes each: 1.6 GB). More is a
+#: typing error, not a plan: long recordings belong in storage.
+MAX_CAPACITY = 100_000_000
+#: Bytes one held sample costs (x and y, float64 each).
+SAMPLE_BYTES = 16
+
+
+class CapacityError(ValueError):
+    """A capacity that is not a whole number from 1 to :data:`MAX_CAPACITY`, or
+    that memory cannot hold; nothing was changed."""
+
+
+def check_capacity(capacity: object, what: str = "capacity") -> int:
+    """``capacity`` if it is a whole number from 1 to MAX_CAPACITY, else CapacityError.
+
+    ``what`` names the setting in the message (e.g. ``recordLength``).
+    """
+    if isinstance(capacity, bool) or not isinstance(capacity, numbers.Integral):
+        raise CapacityError(f"{what} must be a whole number, got {capacity!r}")
+    if not 1 <= capacity <= MAX_CAPACITY:
+        raise CapacityError(
+            f"{what} must be from 1 to {MAX_CAPACITY:,} samples per signal "
+            f"({SAMPLE_BYTES} bytes each), got {capacity:,}"
+        )
+    return int(capacity)
+
+
+def _buffers(capacity: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.empty(capacity, dtype=np.float64), np.empty(capacity, dtype=np.float64)
 
 
 def as_samples(values: object) -> np.ndarray:
@@ -110,16 +146,14 @@ class Signal:
     ) -> None:
         """``collected=True``: a writer will collect from this signal, so keep every
         sample for it from the first one on (see :meth:`collect`)."""
-        if capacity < 1:
-            raise ValueError(f"capacity of {device}.{name} must be at least 1, got {capacity}")
+        capacity = check_capacity(capacity, f"capacity of {device}.{name}")
         self.device = device
         self.name = name
         self.unit = unit
         self.capacity = capacity
         #: Called as ``listener(signal)`` after new samples arrive (see Logger.subscribe_samples).
         self.listeners: tuple[Callable[[Signal], None], ...] = ()
-        self._x = np.empty(capacity, dtype=np.float64)
-        self._y = np.empty(capacity, dtype=np.float64)
+        self._x, self._y = _buffers(capacity)
         self._head = 0  # index the next sample is written to
         self._size = 0
         self.total = 0  # samples ever appended: positions count from here
@@ -186,8 +220,13 @@ class Signal:
 
     def resize(self, capacity: int) -> None:
         """Change the capacity, keeping the newest samples that fit."""
-        if capacity < 1:
-            raise ValueError(f"capacity of {self.device}.{self.name} must be at least 1")
+        capacity = check_capacity(capacity, f"capacity of {self.device}.{self.name}")
+        self._resize_into(*_buffers(capacity))
+
+    def _resize_into(self, new_x: np.ndarray, new_y: np.ndarray) -> None:
+        """Hold the newest samples that fit in the fresh buffers ``new_x, new_y``
+        (allocated beforehand, so nothing here can fail for lack of memory)."""
+        capacity = len(new_x)
         with self._lock:
             x, y = self._ordered()
             # samples dropped here that the writer has not taken yet go aside first
@@ -196,8 +235,7 @@ class Signal:
             if self._armed and dropped and self._cursor < oldest + dropped:
                 self._spill_range(self._cursor, oldest + dropped)
             self.capacity = capacity
-            self._x = np.empty(capacity, dtype=np.float64)
-            self._y = np.empty(capacity, dtype=np.float64)
+            self._x, self._y = new_x, new_y
             keep = min(len(x), capacity)
             self._x[:keep] = x[len(x) - keep :]
             self._y[:keep] = y[len(y) - keep :]
@@ -443,7 +481,7 @@ class SignalStore:
     """
 
     def __init__(self, capacity: int = 500_000, *, collected: bool = False) -> None:
-        self.capacity = capacity
+        self.capacity = check_capacity(capacity)
         self.collected = collected
         self._signals: dict[SignalKey, Signal] = {}
         self._listeners: dict[SignalKey, tuple[Callable[[Signal], None], ...]] = {}
@@ -519,8 +557,37 @@ class SignalStore:
     def devices(self) -> list[str]:
         return sorted({device for device, _ in self._signals})
 
-    def set_capacity(self, capacity: int) -> None:
-        """Change the default capacity and resize every signal to it."""
-        self.capacity = capacity
-        for signal in self:
-            signal.resize(capacity)
+    def set_capacity(self, capacity: int, what: str = "capacity") -> None:
+        """Change the default capacity and resize every signal to it, all or nothing.
+
+        CapacityError (``what`` names the setting) and nothing changed when
+        ``capacity`` is out of bounds, when the new buffers of all signals
+        together would need more memory than is available now, or when
+        allocating them fails. "Available" is the machine's (psutil): a
+        container's own memory limit is not seen, and signals created later
+        take memory too, so this refuses the impossible, not every risk.
+        """
+        capacity = check_capacity(capacity, what)
+        with self._lock:  # no signal is created meanwhile
+            signals = list(self._signals.values())
+            needed = len(signals) * capacity * SAMPLE_BYTES
+            available = psutil.virtual_memory().available
+            if needed > available:
+                raise CapacityError(
+                    f"{what} {capacity:,}: {len(signals)} signals would need "
+                    f"{_gigabytes(needed)} of memory, {_gigabytes(available)} is available"
+                )
+            try:
+                buffers = [_buffers(capacity) for _ in signals]
+            except MemoryError:
+                raise CapacityError(
+                    f"{what} {capacity:,}: not enough memory for {len(signals)} signals "
+                    f"({_gigabytes(needed)})"
+                ) from None
+            for signal, (x, y) in zip(signals, buffers, strict=True):
+                signal._resize_into(x, y)
+            self.capacity = capacity
+
+
+def _gigabytes(count: int) -> str:
+    return f"{count / 1e9:.3g} GB"

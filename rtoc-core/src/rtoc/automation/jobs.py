@@ -27,6 +27,10 @@ State = Literal["waiting", "running", "stopped", "done"]
 
 #: How long ``stop`` waits for a job's thread after interrupting it.
 STOP_TIMEOUT = 2.0
+#: Bounds of a periodic job's interval, seconds: a thousand runs a second at
+#: most, and a wait a thread can make (1e300 s overflows it; about 4 months).
+SHORTEST_PERIOD = 0.001
+LONGEST_PERIOD = 1e7
 
 
 class JobError(ValueError):
@@ -51,8 +55,11 @@ class Schedule:
         """Every ``seconds`` (the GUI's "samplerate-triggered")."""
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
             raise JobError(f"a job's interval is a number of seconds, got {seconds!r}")
-        if not math.isfinite(seconds) or seconds <= 0:
-            raise JobError(f"a job's interval must be a positive number of seconds, got {seconds}")
+        if not SHORTEST_PERIOD <= seconds <= LONGEST_PERIOD:  # NaN too
+            raise JobError(
+                f"a job's interval must be from {SHORTEST_PERIOD:g} to {LONGEST_PERIOD:g} "
+                f"seconds, got {seconds}"
+            )
         return cls("every", seconds=float(seconds))
 
     @classmethod
@@ -60,8 +67,11 @@ class Schedule:
         """``hertz`` runs a second."""
         if isinstance(hertz, bool) or not isinstance(hertz, (int, float)):
             raise JobError(f"a job's samplerate is a number of runs per second, got {hertz!r}")
-        if not math.isfinite(hertz) or hertz <= 0:
-            raise JobError(f"a job's samplerate must be a positive number, got {hertz}")
+        if not 1 / LONGEST_PERIOD <= hertz <= 1 / SHORTEST_PERIOD:  # NaN too
+            raise JobError(
+                f"a job's samplerate must be from {1 / LONGEST_PERIOD:g} to "
+                f"{1 / SHORTEST_PERIOD:g} runs per second, got {hertz}"
+            )
         return cls.every(1.0 / hertz)
 
     @classmethod

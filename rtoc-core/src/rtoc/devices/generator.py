@@ -7,12 +7,12 @@ starts first to see data arrive.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from rtoc.device import Device, DeviceError
+from rtoc.device import Device
 
 if TYPE_CHECKING:
     from rtoc.logger import Logger
@@ -88,10 +88,12 @@ class Generator(Device):
 
     def set_waveform(self, kind: str) -> None:
         """Select the shape of "Wave": sine, square, sawtooth, triangle or noise."""
-        try:
-            self.waveform = check_waveform(kind)
-        except ValueError as error:
-            raise DeviceError(f"{self.name}: {error}") from None
+        self.set_parameter("waveform", kind)
+
+    def validate_parameter(self, name: str, value: Any) -> Any:
+        if name == "waveform":
+            return check_waveform(value)
+        return super().validate_parameter(name, value)
 
     def sample(self) -> None:
         now = time.time()

@@ -439,8 +439,12 @@ def _samplerate(handler: RequestHandler, value: Any) -> dict[str, Any]:
     for name, rate in rates.items():
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not rate > 0:
             raise RequestError(f"samplerate of {name} must be a positive number, got {rate!r}")
+    # every rate is checked before any is set: one refused changes nothing
+    checked = {
+        name: logger.check_parameter(name, "samplerate", rate) for name, rate in rates.items()
+    }
     answer = {}
-    for name, rate in rates.items():
+    for name, rate in checked.items():
         logger.set_parameter(name, "samplerate", rate)
         answer[name] = True
     return answer
