@@ -9,6 +9,8 @@ work. Bad answers are refused by the template's pre-generation hook.
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import importlib.util
 import re
 import shutil
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from rtoc.plugins import PluginRegistry
 from rtoc.storage.sqlite import SQLiteStorage
 from rtoc.testing.installed import listed_device, run_rtoc
 
@@ -43,6 +46,14 @@ ANSWERS = {
 DISTRIBUTION = "rtoc-device-acme-thermometer"
 PACKAGE = "rtoc_acme_thermometer"
 DEVICE = "AcmeThermometer"
+
+
+def installed(distribution: str) -> bool:
+    try:
+        importlib.metadata.distribution(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
 
 
 def render(output_dir: Path, **answers: str) -> Path:
@@ -127,7 +138,7 @@ def test_generated_code_passes_ruff(project, tmp_path):
         unit="kW·h",
         description="A long description that has to be wrapped in the docstring. " * 4,
     )
-    upper = render(tmp_path, device_name="DPS5020")
+    upper = render(tmp_path, device_name="HMC8012")
     assert (odd / "src" / "rtoc_prazisions_warmezahler_xl_2000_mk_ii").is_dir()
     for folder in (project, odd, upper):
         for check in (["check"], ["format", "--check"]):
@@ -206,6 +217,8 @@ def test_rtoc_run_records_from_the_simulator(venv_python, home):
         ({"device_name": "Link"}, "class_name 'Link' is taken by the generated code"),
         ({"device_name": "UNIT"}, "class_name 'UNIT' is taken by the generated code"),
         ({"device_name": "Logger"}, "class_name 'Logger' is taken by the generated code"),
+        ({"device_name": "Generator"}, "class_name 'Generator' is the device Generator of rtoc-"),
+        ({"device_name": "vc 820"}, "class_name 'Vc820' is the device VC820 of rtoc-device-vc"),
         ({"class_name": "acme"}, "class_name 'acme' must start with a capital letter"),
         ({"package_name": "rtoc-acme"}, "package_name 'rtoc-acme' cannot be imported"),
         ({"package_name": "import"}, "package_name 'import' cannot be imported: it is a Python"),
@@ -224,3 +237,19 @@ def test_bad_answers_are_refused_before_anything_is_written(tmp_path, capfd, ans
     assert message in error, textwrap.indent(error, "    ")
     assert "Nothing was generated" in error
     assert list(output.iterdir()) == []
+
+
+def test_the_hook_knows_every_device_rtoc_ships():
+    """EXISTING_DEVICES in the hook names the devices of rtoc-core and of each rtoc-device-*."""
+    hook = (TEMPLATE / "hooks" / "pre_gen_project.py").read_text(encoding="utf-8")
+    listed = ast.literal_eval(re.search(r"^EXISTING_DEVICES = (\{.*?^\})", hook, re.S | re.M)[1])
+    shipped = {"rtoc-core", *(folder.name for folder in REPO.glob("rtoc-device-*"))}
+    absent = sorted(name for name in shipped if not installed(name))
+    if absent:
+        pytest.skip(f"not installed here, so their devices are unknown: {', '.join(absent)}")
+    sources = {
+        name: entry.plugin.source.split()[0]
+        for name, entry in PluginRegistry.load().devices.items()
+    }
+    devices = {name: source for name, source in sources.items() if source in shipped}
+    assert {name: source.split()[0] for name, source in listed.items()} == devices
