@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import importlib.metadata
 import importlib.util
+import os
 import re
 import shutil
 import subprocess
@@ -87,18 +88,31 @@ def project(tmp_path_factory) -> Path:
     return render(tmp_path_factory.mktemp("template"), **ANSWERS)
 
 
+def install_commands(readme: Path) -> list[str]:
+    """The commands of the lines in ``readme`` that install rtoc-core from ``$RTOC_CORE``."""
+    found = re.findall(r"^(pip install \S*RTOC_CORE.*?)(?:\s+#.*)?$", readme.read_text(), re.M)
+    assert found, f"no install line with RTOC_CORE in {readme}"
+    return found
+
+
 @pytest.fixture(scope="module")
 def venv_python(project: Path) -> str:
-    """One fresh virtual environment with rtoc-core and the generated distribution[test]."""
+    """One fresh virtual environment, set up by the generated README's install line as written.
+
+    RTOC_CORE names this repository's rtoc-core, as the README tells users to
+    do until rtoc-core is on PyPI.
+    """
     venv = project.parent / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    python = str(venv / "bin" / "python")
-    subprocess.run(
-        [python, "-m", "pip", "install", "-q", str(REPO / "rtoc-core"), f"{project}[test]"],
-        check=True,
-        timeout=600,
-    )
-    return python
+    (command,) = set(install_commands(project / "README.md"))
+    environment = {
+        **os.environ,
+        "VIRTUAL_ENV": str(venv),
+        "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+        "RTOC_CORE": str(REPO / "rtoc-core"),
+    }
+    subprocess.run(["bash", "-c", command], cwd=project, env=environment, check=True, timeout=600)
+    return str(venv / "bin" / "python")
 
 
 def test_the_answers_name_the_distribution_package_and_class(project):
@@ -122,7 +136,10 @@ def test_the_answers_name_the_distribution_package_and_class(project):
     assert "Ada Lovelace" in pyproject and "https://github.com/ada/" in pyproject
     workflow = (project / ".github/workflows/test.yml").read_text()
     assert "${{ matrix.python-version }}" in workflow  # GitHub's syntax, not rendered away
-    assert "pip install -e '.[test]'" in workflow
+    assert "RTOC_CORE: ${{ vars.RTOC_CORE }}" in workflow
+    (command,) = set(install_commands(project / "README.md"))
+    assert f"          {command}\n" in workflow  # CI installs as the README says
+    assert install_commands(REPO / "rtoc-core" / "README.md") == [command]  # and the walk-through
     jobs = yaml.safe_load(workflow)["jobs"]  # PyYAML comes with cookiecutter
     assert "3.10" in jobs["test"]["strategy"]["matrix"]["python-version"]
     assert "{{" not in (project / "README.md").read_text()
