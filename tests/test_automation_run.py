@@ -186,7 +186,7 @@ def test_rtoc_script_and_rtoc_jobs_from_the_shell(rtoc, tmp_path):
     broken.write_text("x = 1\ny = x +\n", encoding="utf-8")
     failed = run_rtoc(home, "script", str(broken), "-p", port)
     assert failed.returncode == 1
-    assert "script remote, line 2" in failed.stderr and "SyntaxError" in failed.stderr
+    assert "script broken, line 2" in failed.stderr and "SyntaxError" in failed.stderr
     both = run_rtoc(home, "script", str(script), "-p", port, "--every", "1", "--on", "A.B")
     assert both.returncode == 2 and "choose one of --every, --samplerate and --on" in both.stderr
     unknown = run_rtoc(home, "jobs", "-p", port, "--stop", "nope")

@@ -7,12 +7,14 @@ import re
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from rtoc.automation.namespace import script_namespace
 from rtoc.automation.script import Script
 from rtoc.devices.generator import Generator
 from rtoc.logger import Logger
 from rtoc.net import Client
+from rtoc.net.script_cli import script_command
 from rtoc.net.server import ServerSettings, TcpServer
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "automation.md"
@@ -71,3 +73,22 @@ def test_the_tcp_example_runs(logger, tmp_path):
         client.close()
     finally:
         server.stop()
+
+
+@pytest.mark.timeout(30)
+def test_the_error_example_is_what_rtoc_script_prints(logger, tmp_path):
+    (example,) = re.findall(r"^```\n(\$ rtoc script .*?)^```", DOCS.read_text("utf-8"), re.S | re.M)
+    command, *expected = example.splitlines()
+    file = command.split()[-1]
+    # the script: the example's line 3, after two lines the example does not show
+    line = re.search(r"^ +3 \| (.*)$", example, re.M)[1]
+    (tmp_path / file).write_text(f"power = 2000.0\n# W / A\n{line}\n", encoding="utf-8")
+    logger.stream(0.0, "Current", "Oven", "A")
+    server = TcpServer()
+    _, port = server.serve(logger, ServerSettings(port=0))
+    try:
+        result = CliRunner().invoke(script_command, [str(tmp_path / file), "-p", str(port)])
+    finally:
+        server.stop()
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [text.replace(":5050", f":{port}") for text in expected]

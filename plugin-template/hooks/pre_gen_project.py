@@ -29,6 +29,17 @@ TAKEN = {
     "Connection", "SIGNAL", "UNIT", "DEFAULT_PORT", "DEFAULT_ADDRESS", "OFFSET_RANGE", "TIMEOUT",
     "MAX_LINE", "Simulator", "BASE", "SWING",
 }
+# Devices rtoc already has, built into rtoc-core or shipped as device distributions in
+# rtoc's repository. A second device of one of these names fails to load: `rtoc devices`
+# lists its plugin FAILED. Compared ignoring case, so that `--device` names stay distinct.
+EXISTING_DEVICES = {
+    "Generator": "rtoc-core (built in)",
+    "System": "rtoc-core (built in)",
+    "DPS5020": "rtoc-device-dps5020",
+    "VC820": "rtoc-device-vc820",
+    "INA219": "rtoc-device-ina219",
+    "Heliotherm": "rtoc-device-heliotherm",
+}
 
 
 def identifier_problem(name: str) -> str:
@@ -70,6 +81,15 @@ def problems() -> list[str]:
         found.append(f"class_name {CLASS!r} must start with a capital letter (PEP 8).")
     elif CLASS in TAKEN:
         found.append(f"class_name {CLASS!r} is taken by the generated code; choose another.")
+    else:
+        existing = {name.lower(): (name, source) for name, source in EXISTING_DEVICES.items()}
+        if CLASS.lower() in existing:
+            name, source = existing[CLASS.lower()]
+            found.append(
+                f"class_name {CLASS!r} is the device {name} of {source}: a second device "
+                "of that name would not load (names are compared ignoring case); answer "
+                "class_name yourself, e.g. with the maker's name in front."
+            )
     for key, text, limit in (
         ("device_name", DEVICE_NAME, 40),
         ("slug", SLUG, 40),

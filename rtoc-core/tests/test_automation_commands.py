@@ -102,21 +102,26 @@ def test_run_script_returns_output_and_errors_with_the_user_s_line(ask):
     }
     reply = ask(runScript={"script": "a = 1\nb = a / 0"})
     assert reply["error"] is True
-    assert "line 2, column 5: ZeroDivisionError" in reply["message"]
+    assert "script remote, line 2, column 5: ZeroDivisionError" in reply["message"]
+    reply = ask(runScript={"script": "a = 1\nb = a / 0", "name": "heater"})
+    assert "script heater, line 2, column 5: ZeroDivisionError" in reply["message"]
     reply = ask(runScript={"script": "while True: pass", "timeout": 0.2})
     assert "limit of 0.2 s" in reply["message"]
     for bad, message in [
         (5, "runScript takes the script as text"),
         ({"script": "1", "timeout": 0}, "timeout must be 0 to 600 seconds"),
         ({"script": "1", "timeout": "long"}, "timeout must be"),
+        ({"script": "1", "name": " "}, "name must be a non-empty text, got ' '"),
+        ({"script": "1", "name": 7}, "name must be a non-empty text, got 7"),
     ]:
         assert message in ask(runScript=bad)["message"]
 
 
 def test_script_output_keeps_the_newest_lines(ask):
-    ask(runScript="for i in range(5): print(i)")
+    ask(runScript="for i in range(4): print(i)")
+    ask(runScript={"script": "print(4)", "name": "heater"})
     lines = ask(scriptOutput=2)["logger"]["scriptOutput"]
-    assert lines == [{"source": "remote", "text": "3"}, {"source": "remote", "text": "4"}]
+    assert lines == [{"source": "remote", "text": "3"}, {"source": "heater", "text": "4"}]
     assert len(ask(scriptOutput=True)["logger"]["scriptOutput"]) == 5
     assert ask(scriptOutput=0)["logger"]["scriptOutput"] == []
     assert "line count or true" in ask(scriptOutput=-1)["message"]

@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -13,6 +14,7 @@ from rtoc.compat.loggerplugin import LoggerPlugin
 from rtoc.logger import Logger
 from rtoc.net import ServerSettings, TcpServer
 from rtoc.net.remote_cli import remote_command
+from rtoc.net.script_cli import jobs_command, script_command
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "tcp.md"
 
@@ -81,6 +83,14 @@ def test_rtoc_remote_names_an_unreachable_server_and_a_wrong_password(logger):
     assert missing.exit_code == 1 and "needs a password" in missing.output
     assert right.exit_code == 0, right.output
     assert gone.exit_code == 1 and f"cannot talk to 127.0.0.1:{port}" in gone.output
+    assert "TCP server on? It is off until `rtoc config set tcp.active true`" in gone.output
+
+
+@pytest.mark.parametrize("command", [remote_command, script_command, jobs_command])
+def test_every_option_of_the_commands_that_talk_to_a_server_is_explained(command):
+    options = [param for param in command.params if isinstance(param, click.Option)]
+    assert "timeout" in [option.name for option in options]
+    assert [option.name for option in options if not option.help] == []
 
 
 class Sender(LoggerPlugin):

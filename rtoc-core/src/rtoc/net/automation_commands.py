@@ -107,16 +107,22 @@ remove_job = _each_job(lambda automation, name: automation.jobs.remove(name))
 
 
 def run_script(automation: Automation, value: Any) -> dict[str, Any]:
-    """``"source"`` or ``{"script": "source", "timeout": seconds}`` → ``{"output": [...]}``."""
+    """``"source"`` or ``{"script": "source", "timeout": seconds, "name": "heater"}`` →
+    ``{"output": [...]}``; the name (default ``remote``) is what errors and output name."""
     spec = {"script": value} if isinstance(value, str) else value
     if not isinstance(spec, dict) or not isinstance(spec.get("script"), str):
-        raise CommandError('runScript takes the script as text, or {"script": ..., "timeout": s}')
+        raise CommandError(
+            'runScript takes the script as text, or {"script": ..., "timeout": s, "name": ...}'
+        )
     timeout = spec.get("timeout", 30.0)
     valid = isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
     if not valid or not math.isfinite(timeout) or not 0 < timeout <= 600:
         raise CommandError(f"runScript: timeout must be 0 to 600 seconds, got {timeout!r}")
+    name = spec.get("name", "remote")
+    if not isinstance(name, str) or not name.strip():
+        raise CommandError(f"runScript: name must be a non-empty text, got {name!r}")
     try:
-        return {"output": automation.run(spec["script"], "remote", time_limit=float(timeout))}
+        return {"output": automation.run(spec["script"], name, time_limit=float(timeout))}
     except ScriptError as error:
         raise CommandError(str(error)) from None
 

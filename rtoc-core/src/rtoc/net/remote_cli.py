@@ -15,6 +15,12 @@ from rtoc.net.frame import FrameError
 from rtoc.net.remote import RemoteLogger
 
 PRIORITY_NAMES = ("info", "warning", "error")
+#: Why a refused connection is most often refused: the server is off by default.
+NOT_LISTENING = (
+    "Is rtoc running there with its TCP server on? It is off until "
+    "`rtoc config set tcp.active true` and a restart of rtoc; the port is tcp.port "
+    "(default 5050), and without a tcp.password rtoc listens on 127.0.0.1 only."
+)
 
 
 @contextlib.contextmanager
@@ -26,15 +32,22 @@ def talking_to(host: str, port: int) -> Iterator[None]:
         raise click.ClickException(f"{host}:{port} refused the password: {error}") from None
     except RemoteError as error:
         raise click.ClickException(f"{host}:{port} answered with an error: {error}") from None
+    except ConnectionRefusedError as error:
+        message = f"cannot talk to {host}:{port}: {error}. {NOT_LISTENING}"
+        raise click.ClickException(message) from None
     except (OSError, FrameError) as error:
         raise click.ClickException(f"cannot talk to {host}:{port}: {error}") from None
 
 
 #: Options every command that talks to a server shares.
 def server_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    command = click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0)(
-        command
-    )
+    command = click.option(
+        "--timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        default=10.0,
+        show_default=True,
+        help="Seconds to wait for the connection and for each answer.",
+    )(command)
     command = click.option(
         "--password",
         envvar="RTOC_TCP_PASSWORD",
@@ -42,7 +55,12 @@ def server_options(command: Callable[..., Any]) -> Callable[..., Any]:
         help="The server's tcp.password (env RTOC_TCP_PASSWORD).",
     )(command)
     return click.option(
-        "--port", "-p", type=click.IntRange(1, 65535), default=5050, show_default=True
+        "--port",
+        "-p",
+        type=click.IntRange(1, 65535),
+        default=5050,
+        show_default=True,
+        help="The server's tcp.port.",
     )(command)
 
 

@@ -22,7 +22,11 @@ def _logger_command(
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @click.option("--host", default="127.0.0.1", show_default=True, help="The rtoc to run it in.")
 @server_options
-@click.option("--name", help="The job's name (default: the file's name).")
+@click.option(
+    "--name",
+    help="The script's name in errors and output, and the job's name "
+    '(default: the file\'s name; "stdin" for "-").',
+)
 @click.option("--every", type=click.FloatRange(min=0, min_open=True), help="Run every S seconds.")
 @click.option(
     "--samplerate", type=click.FloatRange(min=0, min_open=True), help="Run N times a second."
@@ -40,7 +44,7 @@ def _logger_command(
     type=click.FloatRange(0, 600, min_open=True),
     default=30.0,
     show_default=True,
-    help="Seconds a run-once script may take.",
+    help="Seconds a run-once script may take; its answer is awaited at least this + 5 s.",
 )
 def script_command(
     file: Any,
@@ -70,25 +74,25 @@ def script_command(
     chosen = {key: value for key, value in schedules.items() if value is not None}
     if len(chosen) > 1:
         raise click.UsageError("choose one of --every, --samplerate and --on")
+    script_name = name or (Path(file.name).stem if file.name != "<stdin>" else "stdin")
     if not chosen:
         answer = _logger_command(
             host,
             port,
             password,
             max(timeout, limit + 5),
-            runScript={"script": source, "timeout": limit},
+            runScript={"script": source, "timeout": limit, "name": script_name},
         )
         for line in answer["runScript"]["output"]:
             click.echo(line)
         return
-    job_name = name or (Path(file.name).stem if file.name != "<stdin>" else "script")
-    job = {"name": job_name, "script": source, "replace": replace, **chosen}
+    job = {"name": script_name, "script": source, "replace": replace, **chosen}
     added = _logger_command(host, port, password, timeout, addJob=job)["addJob"]
     click.echo(f"Job {added['name']} runs {added['schedule']} in {host}:{port}.")
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="The rtoc to ask.")
 @server_options
 @click.option("--stop", "stop", multiple=True, metavar="NAME", help="Stop this job.")
 @click.option("--start", "start", multiple=True, metavar="NAME", help="Start it again.")
