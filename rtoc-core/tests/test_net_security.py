@@ -46,7 +46,7 @@ def serve(logger):
 def exchange(port: int, data: bytes, source_host: str = "127.0.0.1", password=None) -> list:
     """Send raw bytes from ``source_host``; the replies until the server closes."""
     cipher = Cipher(password) if password else None
-    with socket.create_connection(("127.0.0.1", port), 5, (source_host, 0)) as sock:
+    with socket.create_connection(("127.0.0.1", port), 30, (source_host, 0)) as sock:
         sock.sendall(data)
         decoder = FrameDecoder()
         frames = []
