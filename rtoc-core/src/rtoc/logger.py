@@ -403,8 +403,9 @@ class Logger:
         }
 
     def backlog(self) -> int:
-        """Samples accepted but not yet in long-term storage: the writer's queue,
-        plus a backend's own (the PostgreSQL spool while the database is away)."""
+        """Samples accepted but not yet in long-term storage: the writer's (not yet
+        collected, queued or being written), plus a backend's own (the PostgreSQL
+        spool while the database is away)."""
         queued = self.writer.backlog if self.writer is not None else 0
         return queued + int(getattr(self.storage, "backlog", 0) or 0)
 
