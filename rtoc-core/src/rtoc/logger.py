@@ -93,6 +93,8 @@ class Logger:
                 resample=self.config.backup.resample,
             )
             self.events.subscribe(self.writer.add_event)
+            if hasattr(storage, "report"):  # a backend with outages of its own to tell
+                storage.report = self._writer_report
         self._failures = RepeatFilter(FAILURE_REPEAT_SECONDS)
         self._lock = threading.Lock()
         self._closed = False
