@@ -14,6 +14,7 @@ import psycopg2
 import pytest
 
 from rtoc.config import Config
+from rtoc.events import Event
 from rtoc.logger import Logger
 from rtoc.storage.base import SampleBatch, StorageError
 from rtoc.testing.waiting import wait_until
@@ -231,3 +232,39 @@ def test_abort_ends_a_call_without_a_deadline_at_once(database, schema, proxy):
     reader.join(2)
     assert not reader.is_alive() and "connection cut" in failed[0]
     storage.close()
+
+
+@pytest.mark.timeout(60)
+def test_stored_data_is_loaded_once_a_database_down_at_start_answers(
+    database, schema, proxy, tmp_path
+):
+    """backup.loadOnOpen with the database away: the logger starts and records; once
+    the database answers, what it held comes in front of what was recorded since,
+    and nothing is stored twice."""
+    old = PostgresStorage(database, schema)
+    old.append_samples([SampleBatch("D", "S", np.arange(100.0), np.zeros(100), "V")])
+    old.append_events([Event(text="before", device="D", time=50.0)])
+    old.close()
+    proxy.cut()
+    storage = SpooledStorage(
+        lambda: PostgresStorage(through(proxy, database), schema),
+        Spool(tmp_path / "spool.sqlite", 1_000_000),
+        "test",
+        first_retry=0.1,
+        max_retry=0.2,
+    )
+    logger = Logger(Config(), storage=storage)
+    logger.writer.interval = 0.05
+    logger.start()  # no error: recording starts
+    assert any("stored data not loaded yet" in e.text for e in logger.events)
+    logger.stream_many(np.arange(100.0, 150.0), np.ones(50), "S", "D")
+    wait_until(lambda: storage.backlog == 50, 5, "the new samples in the spool")
+    proxy.restore()
+    signal = logger.store.get("D", "S")
+    wait_until(lambda: len(signal) == 150, 10, "the stored samples to be loaded")
+    np.testing.assert_array_equal(signal.x, np.arange(150.0))
+    assert signal.unit == "V"
+    assert [e.text for e in logger.events].count("before") == 1
+    assert any("loaded 100 stored samples and 1 events" in e.text for e in logger.events)
+    assert logger.close()
+    np.testing.assert_array_equal(stored(database, schema)["S"], np.arange(150.0))

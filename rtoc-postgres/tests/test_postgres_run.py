@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -157,3 +158,59 @@ def test_sigterm_during_a_stalled_database_stops_soon_and_keeps_everything(
     wait_until(lambda: storage.backlog == 0, 15, "the spool to be replayed")
     storage.close()
     assert _count(own_database) == written  # each sample once
+
+
+@pytest.mark.timeout(90)
+def test_rtoc_run_starts_while_the_database_is_down_and_loads_once_it_is_back(
+    own_database, proxy, tmp_path
+):
+    """The README's promise, with the default backup.loadOnOpen: rtoc run starts and
+    records into the spool, loads what was stored once the database answers, and
+    stores nothing twice."""
+    home = tmp_path / "home"
+    _home_through(proxy, own_database, home)
+    first = run_rtoc(home, "run", "--device", "Generator", "--duration", "1.5")
+    assert first.returncode == 0, first.stderr
+    earlier = int(re.search(r"Stopped: (\d+) samples", first.stdout).group(1))
+    assert _count(own_database) == earlier > 0
+
+    proxy.cut()
+    run = subprocess.Popen(
+        [sys.executable, "-m", "rtoc", "--home", str(home), "run", "--device", "Generator"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(run.stderr), daemon=True)
+    reader.start()
+    try:
+        wait_until(
+            lambda: (
+                any("stored data not loaded yet" in line for line in lines)
+                or run.poll() is not None
+            ),
+            20,
+            "rtoc to start without the database",
+        )
+        assert run.poll() is None, "".join(lines)
+        time.sleep(1)  # records into the spool meanwhile
+        proxy.restore()
+        wait_until(
+            lambda: any("stored samples and" in line for line in lines),
+            20,
+            "the stored data to be loaded",
+        )
+        run.send_signal(signal.SIGTERM)
+        out, _ = run.communicate(timeout=30)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.communicate()
+    reader.join(5)
+    assert run.returncode == 0, "".join(lines)
+    loaded = next(line for line in lines if "stored samples and" in line)
+    assert f"loaded {earlier} stored samples" in loaded
+    written = int(re.search(r"Stopped: (\d+) samples", out).group(1))
+    assert "everything stored" in out
+    wait_until(lambda: _count(own_database) == earlier + written, 5, "each sample once")

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 
 from rtoc.events import Event, Priority
 from rtoc.signals import Samples
-from rtoc.storage.base import SampleBatch, SignalInfo, StorageError
+from rtoc.storage.base import SampleBatch, SignalInfo, StorageError, StorageUnavailable
 from rtoc_postgres.maintenance import Maintenance
 from rtoc_postgres.rollups import Buckets
 from rtoc_postgres.spool import Spool
@@ -148,7 +148,7 @@ class SpooledStorage:
     def _db(self) -> PostgresStorage:
         database = self._database
         if database is None:
-            raise StorageError(f"{self.location}: the database is not reachable now")
+            raise StorageUnavailable(f"{self.location}: the database is not reachable now")
         return database
 
     # -- replay ----------------------------------------------------------------------

@@ -45,6 +45,11 @@ class StorageError(Exception):
     """A backend could not store or read; the message says what and why."""
 
 
+class StorageUnavailable(StorageError):
+    """The backend cannot be reached now (a database server that is down), but may
+    be later: rtoc starts all the same and loads stored data once it answers."""
+
+
 @attrs.frozen
 class SampleBatch:
     """Samples of one signal to store, as equally long float64 arrays.
