@@ -199,6 +199,7 @@ def test_a_stalled_database_is_an_outage_too(database, schema, proxy, tmp_path):
     proxy.stall()
     started = time.monotonic()
     send(50)
+    assert logger.backlog() >= 500  # none stored since the stall: waiting, or spooled
     wait_until(lambda: storage.backlog > 0, 5, "writes to go to the spool")
     assert time.monotonic() - started < 4
     warnings = [e for e in logger.events if e.priority == 1 and e.signal == "storage"]
