@@ -1,8 +1,6 @@
 """The write-behind writer against a real SQLite file, including its faults."""
 
 import json
-import resource
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -150,8 +148,12 @@ def test_backlog_counts_samples_while_the_writer_waits_on_a_lock(tmp_path):
 
 
 _FULL_DISK = """
-import json, sys
+import json, resource, signal, sys
 import numpy as np
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead
+limit = int(sys.argv[2])
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 from rtoc.config import Config
 from rtoc.logger import Logger
 from rtoc.storage.sqlite import SQLiteStorage
@@ -170,21 +172,17 @@ for step in range(12):
 
 
 def test_backlog_keeps_counting_while_a_full_disk_makes_the_writer_back_off(tmp_path):
-    """A real file size limit (RLIMIT_FSIZE, as a full disk: writes fail short) on
-    a process of its own: samples that arrive while the writer waits to retry are
-    accepted and not stored, so the backlog grows with them."""
-    limit = 2 * 1024 * 1024
-
-    def small_files() -> None:
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past it fails instead
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-
+    """A real file size limit (RLIMIT_FSIZE) in a process of its own: writes past
+    it fail (EFBIG) as they do on a full disk (ENOSPC), and need no mount. Samples
+    that arrive while the writer waits to retry are accepted and not stored, so
+    the backlog grows with them."""
+    script = textwrap.dedent(_FULL_DISK)
+    path, limit = tmp_path / "rtoc.sqlite", 2 * 1024 * 1024
     result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(_FULL_DISK), str(tmp_path / "rtoc.sqlite")],
+        [sys.executable, "-c", script, str(path), str(limit)],
         capture_output=True,
         text=True,
         timeout=60,
-        preexec_fn=small_files,
         check=False,
     )
     assert result.returncode == 0, result.stderr

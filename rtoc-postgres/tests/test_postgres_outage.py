@@ -261,11 +261,14 @@ def test_stored_data_is_loaded_once_a_database_down_at_start_answers(
     logger.stream_many(np.arange(100.0, 150.0), np.ones(50), "S", "D")
     wait_until(lambda: storage.backlog == 50, 5, "the new samples in the spool")
     proxy.restore()
+    wait_until(
+        lambda: any("loaded 100 stored samples and 1 events" in e.text for e in logger.events),
+        10,
+        "the stored data to be loaded",
+    )
     signal = logger.store.get("D", "S")
-    wait_until(lambda: len(signal) == 150, 10, "the stored samples to be loaded")
     np.testing.assert_array_equal(signal.x, np.arange(150.0))
     assert signal.unit == "V"
     assert [e.text for e in logger.events].count("before") == 1
-    assert any("loaded 100 stored samples and 1 events" in e.text for e in logger.events)
     assert logger.close()
     np.testing.assert_array_equal(stored(database, schema)["S"], np.arange(150.0))

@@ -97,9 +97,11 @@ class PostgresStorage:
             self._guard = None
             try:
                 connection = self._connect()
-                with self._guarded(connection), connection.cursor() as cursor:
+                with self._guarded(connection) as guard, connection.cursor() as cursor:
                     yield cursor
                     connection.commit()
+                if guard.expired:  # cut just as it finished: the connection is of no use now
+                    self._abandon()
             except (psycopg2.Error, SchemaError) as error:
                 self._abandon()
                 raise StorageError(f"{self.location}: {self._failure(error)}") from error
