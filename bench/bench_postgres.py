@@ -106,7 +106,7 @@ def bucket_read(schema: str, runs: int = 20) -> tuple[float, int]:
 
 def resample_hour(schema: str) -> tuple[float, int, int]:
     """Thin the hour that bucket_read stored (3.6 million samples) to 0.1 Hz in place."""
-    storage = PostgresStorage(DATABASE, schema)
+    storage = PostgresStorage(DATABASE, schema, timeout=None)  # maintenance: no time limit
     begin = time.perf_counter()
     before, after = storage.resample_before(T0 + 3601, 0.1)
     seconds = time.perf_counter() - begin

@@ -46,6 +46,7 @@ SEED_KEYS = {
         "onlyPush": True,
         "spoolLimit": 50_000_000,
         "spoolKeep": "newest",
+        "timeout": 10.0,
         "keepDays": 0.0,
         "resampleAfterDays": 0.0,
         "resampleRate": 0.1,

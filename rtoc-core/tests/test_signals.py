@@ -136,6 +136,19 @@ def test_mark_collected_skips_loaded_samples():
     np.testing.assert_array_equal(collect_all(signal), [3])
 
 
+def test_backfill_puts_stored_samples_in_front_and_the_writer_skips_them():
+    signal = Signal("D", "S", capacity=8, collected=True)
+    signal.extend(np.arange(10.0, 13.0), np.ones(3))  # recorded, not yet collected
+    assert signal.backfill(np.arange(8.0), np.zeros(8)) == 5  # room for five
+    np.testing.assert_array_equal(signal.x, [3, 4, 5, 6, 7, 10, 11, 12])
+    np.testing.assert_array_equal(signal.y, [0, 0, 0, 0, 0, 1, 1, 1])
+    assert signal.pending == 3
+    assert signal.between(4.0, 10.0).x.tolist() == [4, 5, 6, 7, 10]
+    signal.append(13.0, 1.0)  # rolls the oldest put sample off, nothing untaken
+    np.testing.assert_array_equal(collect_all(signal), [10, 11, 12, 13])
+    assert signal.backfill(np.arange(3.0), np.zeros(3)) == 0  # full
+
+
 def test_concurrent_appends_and_collects_lose_nothing():
     signal = Signal("D", "S", capacity=64)
     signal.collect()

@@ -1,6 +1,10 @@
 """The write-behind writer against a real SQLite file, including its faults."""
 
+import json
 import sqlite3
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 
@@ -115,6 +119,77 @@ def test_full_disk_reports_and_keeps_data(tmp_path):
     assert logger.writer.backlog == 200_000
     assert len(logger.store.get("D", "S")) == 1000  # the in-memory data is kept
     assert not logger.close()  # says plainly that not everything was stored
+
+
+def test_backlog_counts_samples_while_the_writer_waits_on_a_lock(tmp_path):
+    """While another connection holds the file, the writer thread's write waits for
+    it (up to ``timeout``): those samples are accepted and not stored, so counted."""
+    path = tmp_path / "rtoc.sqlite"
+    logger = make_logger(path, interval=0.02, timeout=0.4)
+    logger.start()
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        accepted = 0
+        readings = []
+        for _ in range(40):
+            logger.stream_many(np.arange(100.0) + accepted, np.zeros(100), "S", "D")
+            accepted += 100
+            time.sleep(0.02)
+            readings.append((accepted, logger.info()["backlog"]))
+        assert logger.writer.stats.failures >= 1  # the writer did try, and wait
+        assert readings == [(count, count) for count, _ in readings]
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert logger.close()
+    assert logger.backlog() == 0
+    np.testing.assert_array_equal(stored_x(path), np.arange(4000.0))
+
+
+_FULL_DISK = """
+import json, resource, signal, sys
+import numpy as np
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead
+limit = int(sys.argv[2])
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+from rtoc.config import Config
+from rtoc.logger import Logger
+from rtoc.storage.sqlite import SQLiteStorage
+
+logger = Logger(Config(), storage=SQLiteStorage(sys.argv[1]))
+accepted = 0
+for step in range(12):
+    x = np.arange(50_000.0) + accepted
+    logger.stream_many(x, x, "S", "D")
+    accepted += len(x)
+    if step < 4:
+        logger.writer.flush()  # flushes until the disk is full, then it backs off
+    stats = logger.writer.stats
+    print(json.dumps([accepted, stats.samples_written, logger.backlog(), stats.failures]))
+"""
+
+
+def test_backlog_keeps_counting_while_a_full_disk_makes_the_writer_back_off(tmp_path):
+    """A real file size limit (RLIMIT_FSIZE) in a process of its own: writes past
+    it fail (EFBIG) as they do on a full disk (ENOSPC), and need no mount. Samples
+    that arrive while the writer waits to retry are accepted and not stored, so
+    the backlog grows with them."""
+    script = textwrap.dedent(_FULL_DISK)
+    path, limit = tmp_path / "rtoc.sqlite", 2 * 1024 * 1024
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(path), str(limit)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert rows[-1][3] >= 1 and rows[-1][1] < rows[-1][0]  # the limit was hit
+    for accepted, written, backlog, _ in rows:
+        assert backlog == accepted - written
 
 
 def test_writer_thread_keeps_up_with_concurrent_ingest(tmp_path):

@@ -46,6 +46,21 @@ def database() -> dict:
 
 
 @pytest.fixture
+def own_database(database) -> dict:
+    """A database of this test alone, for ``rtoc run`` (which always uses the schema rtoc)."""
+    name = f"rtoc_own_{uuid.uuid4().hex[:12]}"
+    admin = _admin()
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        yield {**database, "dbname": name}
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.close()
+
+
+@pytest.fixture
 def schema() -> str:
     """A schema name of its own for each test: tests never see each other's rows."""
     return f"t_{uuid.uuid4().hex[:12]}"
@@ -56,7 +71,9 @@ class Proxy:
 
     ``cut()`` closes the listening socket and every open connection, so the
     database is unreachable as after a network failure; ``restore()`` listens
-    again on the same port.
+    again on the same port. ``stall()`` keeps every connection open and accepts
+    new ones, but forwards nothing, in either direction, until ``flow()``: a
+    database that stopped answering.
     """
 
     def __init__(self, target: tuple[str, int]) -> None:
@@ -65,7 +82,15 @@ class Proxy:
         self._listener: socket.socket | None = None
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
+        self._flowing = threading.Event()
+        self._flowing.set()
         self.restore()
+
+    def stall(self) -> None:
+        self._flowing.clear()
+
+    def flow(self) -> None:
+        self._flowing.set()
 
     def restore(self) -> None:
         listener = socket.socket()
@@ -107,10 +132,10 @@ class Proxy:
             for source, sink in ((client, server), (server, client)):
                 threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
 
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
+                self._flowing.wait()
                 sink.sendall(data)
         except OSError:
             pass
@@ -124,4 +149,5 @@ class Proxy:
 def proxy(database):
     proxy = Proxy((database["host"], database["port"]))
     yield proxy
+    proxy.flow()
     proxy.cut()

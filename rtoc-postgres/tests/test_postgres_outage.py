@@ -14,8 +14,9 @@ import psycopg2
 import pytest
 
 from rtoc.config import Config
+from rtoc.events import Event
 from rtoc.logger import Logger
-from rtoc.storage.base import SampleBatch
+from rtoc.storage.base import SampleBatch, StorageError
 from rtoc.testing.waiting import wait_until
 from rtoc_postgres.spool import Spool
 from rtoc_postgres.spooled import SpooledStorage
@@ -92,7 +93,7 @@ def test_a_database_down_at_start_is_spooled_for_and_filled_later(
 ):
     proxy.cut()
     spool = tmp_path / "spool.sqlite"
-    with caplog.at_level(logging.ERROR, "rtoc.postgres"):
+    with caplog.at_level(logging.WARNING, "rtoc.postgres"):
         storage = SpooledStorage(
             lambda: PostgresStorage(through(proxy, database), schema),
             Spool(spool, 1_000_000),
@@ -167,3 +168,107 @@ def test_a_bad_batch_is_refused_not_spooled(tmp_path):
 
 def _unreachable() -> PostgresStorage:
     return PostgresStorage({"host": "127.0.0.1", "port": 1, "user": "x", "connect_timeout": 1})
+
+
+@pytest.mark.timeout(60)
+def test_a_stalled_database_is_an_outage_too(database, schema, proxy, tmp_path):
+    """The connection stays open but nothing answers: after postgresql.timeout the
+    writes go to the spool, a warning event says so, and the backlog counts them;
+    once the database answers again every sample is in it, once and in order."""
+    storage = SpooledStorage(
+        lambda: PostgresStorage(through(proxy, database), schema, timeout=1),
+        Spool(tmp_path / "spool.sqlite", 10_000_000),
+        "test",
+        first_retry=0.1,
+        max_retry=0.5,
+    )
+    logger = Logger(Config(), storage=storage)
+    logger.writer.interval = 0.05
+    logger.start()
+    sent = []
+
+    def send(count: int) -> None:
+        for _ in range(count):
+            x = np.arange(len(sent) * 10, len(sent) * 10 + 10, dtype=np.float64)
+            logger.stream_many(x, x, "A", "Dev")
+            sent.append(x)
+            time.sleep(0.01)
+
+    send(20)
+    wait_until(lambda: logger.backlog() == 0, 5, "the first samples to be stored")
+    proxy.stall()
+    started = time.monotonic()
+    send(50)
+    assert logger.backlog() >= 500  # none stored since the stall: waiting, or spooled
+    wait_until(lambda: storage.backlog > 0, 5, "writes to go to the spool")
+    assert time.monotonic() - started < 4
+    warnings = [e for e in logger.events if e.priority == 1 and e.signal == "storage"]
+    assert warnings and "no answer within 1 s (postgresql.timeout)" in warnings[0].text
+    assert logger.backlog() >= storage.backlog > 0
+    send(20)
+    proxy.flow()
+    wait_until(lambda: logger.backlog() == 0, 15, "the spool to be replayed")
+    assert logger.close()
+    np.testing.assert_array_equal(stored(database, schema)["A"], np.concatenate(sent))
+
+
+@pytest.mark.timeout(30)
+def test_abort_ends_a_call_without_a_deadline_at_once(database, schema, proxy):
+    """Maintenance runs without postgresql.timeout; closing it aborts a call that waits."""
+    storage = PostgresStorage(through(proxy, database), schema, timeout=None)
+    proxy.stall()
+    failed = []
+
+    def read() -> None:
+        try:
+            storage.signals()
+        except StorageError as error:
+            failed.append(str(error))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    time.sleep(0.5)
+    assert reader.is_alive()  # no deadline: it would wait for ever
+    storage.abort()
+    reader.join(2)
+    assert not reader.is_alive() and "connection cut" in failed[0]
+    storage.close()
+
+
+@pytest.mark.timeout(60)
+def test_stored_data_is_loaded_once_a_database_down_at_start_answers(
+    database, schema, proxy, tmp_path
+):
+    """backup.loadOnOpen with the database away: the logger starts and records; once
+    the database answers, what it held comes in front of what was recorded since,
+    and nothing is stored twice."""
+    old = PostgresStorage(database, schema)
+    old.append_samples([SampleBatch("D", "S", np.arange(100.0), np.zeros(100), "V")])
+    old.append_events([Event(text="before", device="D", time=50.0)])
+    old.close()
+    proxy.cut()
+    storage = SpooledStorage(
+        lambda: PostgresStorage(through(proxy, database), schema),
+        Spool(tmp_path / "spool.sqlite", 1_000_000),
+        "test",
+        first_retry=0.1,
+        max_retry=0.2,
+    )
+    logger = Logger(Config(), storage=storage)
+    logger.writer.interval = 0.05
+    logger.start()  # no error: recording starts
+    assert any("stored data not loaded yet" in e.text for e in logger.events)
+    logger.stream_many(np.arange(100.0, 150.0), np.ones(50), "S", "D")
+    wait_until(lambda: storage.backlog == 50, 5, "the new samples in the spool")
+    proxy.restore()
+    wait_until(
+        lambda: any("loaded 100 stored samples and 1 events" in e.text for e in logger.events),
+        10,
+        "the stored data to be loaded",
+    )
+    signal = logger.store.get("D", "S")
+    np.testing.assert_array_equal(signal.x, np.arange(150.0))
+    assert signal.unit == "V"
+    assert [e.text for e in logger.events].count("before") == 1
+    assert logger.close()
+    np.testing.assert_array_equal(stored(database, schema)["S"], np.arange(150.0))

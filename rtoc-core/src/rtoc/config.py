@@ -130,6 +130,9 @@ class PostgresqlConfig:
     # and which to keep when that is full ("newest" or "oldest").
     spoolLimit: PositiveInt = 50_000_000
     spoolKeep: Literal["newest", "oldest"] = "newest"
+    # rtoc only: seconds a connect or a write may take before the database
+    # counts as unreachable and writes go to the spool.
+    timeout: Annotated[float, Limits(1, 3600)] = 10.0
     # rtoc only: long recordings. Samples older than resampleAfterDays are
     # thinned to resampleRate (Hz); data older than keepDays is deleted.
     # 0 days switches either off.

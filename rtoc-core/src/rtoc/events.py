@@ -134,10 +134,16 @@ class EventLog:
                     self._on_listener_error(listener, event, error)
         return event
 
-    def load(self, events: Iterable[Event]) -> None:
-        """Put already-stored events back without telling listeners."""
+    def load(self, events: Iterable[Event]) -> int:
+        """Put already-stored events back without telling listeners; return how many
+        were new here (events held already, by uid, are not doubled)."""
         with self._lock:
-            self._events.extend(sorted(events, key=lambda event: event.time))
+            held = {event.uid for event in self._events}
+            new = [event for event in events if event.uid not in held]
+            merged = sorted([*new, *self._events], key=lambda event: event.time)
+            self._events.clear()
+            self._events.extend(merged)  # the newest, as many as fit
+            return len(new)
 
     def clear(self) -> None:
         with self._lock:

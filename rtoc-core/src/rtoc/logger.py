@@ -25,6 +25,7 @@ from rtoc.device_parameters import DeviceParameters, apply_parameters
 from rtoc.events import Event, EventLog, Priority, RepeatFilter
 from rtoc.signals import Signal, SignalKey, SignalStore, as_samples
 from rtoc.storage.base import Storage
+from rtoc.storage.loading import StoredData
 from rtoc.storage.writer import WriteBehind
 
 if TYPE_CHECKING:
@@ -93,9 +94,12 @@ class Logger:
                 resample=self.config.backup.resample,
             )
             self.events.subscribe(self.writer.add_event)
+            if hasattr(storage, "report"):  # a backend with outages of its own to tell
+                storage.report = self._writer_report
         self._failures = RepeatFilter(FAILURE_REPEAT_SECONDS)
         self._lock = threading.Lock()
         self._closed = False
+        self._stored: StoredData | None = None  # loads stored data (backup.loadOnOpen)
         self.started_at = time.time()
         self.automation = Automation(self)
 
@@ -419,8 +423,9 @@ class Logger:
         }
 
     def backlog(self) -> int:
-        """Samples accepted but not yet in long-term storage: the writer's queue,
-        plus a backend's own (the PostgreSQL spool while the database is away)."""
+        """Samples accepted but not yet in long-term storage: the writer's (not yet
+        collected, queued or being written), plus a backend's own (the PostgreSQL
+        spool while the database is away)."""
         queued = self.writer.backlog if self.writer is not None else 0
         return queued + int(getattr(self.storage, "backlog", 0) or 0)
 
@@ -434,21 +439,15 @@ class Logger:
 
     # -- lifecycle ---------------------------------------------------------------
 
-    def load(self) -> None:
-        """Put signals and events from storage back into memory (``backup.loadOnOpen``)."""
-        if self.storage is None:
-            return
-        for info in self.storage.signals():
-            signal = self.store.signal(info.device, info.name, info.unit)
-            x, y = self.storage.read_last(info.device, info.name, signal.capacity)
-            signal.extend(x, y)
-            signal.mark_collected()
-        self.events.load(self.storage.events(limit=self.events.capacity))
-
     def start(self) -> None:
-        """Load from storage (when configured) and start writing behind."""
-        if self.config.backup.loadOnOpen:
-            self.load()
+        """Load from storage (when configured) and start writing behind.
+
+        A storage that is unavailable now is loaded from once it answers (see
+        :mod:`rtoc.storage.loading`); any other StorageError is raised.
+        """
+        if self.config.backup.loadOnOpen and self.storage is not None:
+            self._stored = StoredData(self.storage, self.store, self.events, self._writer_report)
+            self._stored.start()
         if self.writer is not None:
             self.writer.start()
         self.automation.start()
@@ -459,6 +458,8 @@ class Logger:
             return True
         self._closed = True
         self.automation.close()
+        if self._stored is not None:
+            self._stored.close()
         for device in list(self.devices.values()):
             try:
                 device.stop()

@@ -345,6 +345,34 @@ class Signal:
             self._armed = True
             self._rearm()
 
+    def backfill(self, x: np.ndarray, y: np.ndarray) -> int:
+        """Put samples older than every held one, already stored, in front of the
+        held ones: the newest of them, as many as the capacity leaves room for.
+
+        Returns how many were put. The writer does not take them (they are
+        stored); the held samples keep their place for it.
+        """
+        self._check_lengths(x, y)
+        with self._lock:
+            count = min(len(x), self.capacity - self._size)
+            if count <= 0:
+                return 0
+            held_x, held_y = self._ordered()
+            size = self._size + count
+            self._x[:size] = np.concatenate([x[len(x) - count :], held_x])
+            self._y[:size] = np.concatenate([y[len(y) - count :], held_y])
+            self._size = size
+            self._head = size % self.capacity
+            # the put samples take the positions from the oldest held one on;
+            # the held ones, and the writer's place among them, move up by count
+            oldest = self.total - (size - count)
+            self.total += count
+            self._cursor = max(self._cursor, oldest) + count
+            self._armed = True
+            self._checked = self._disorder = oldest  # nothing checked for order
+            self._rearm()
+            return count
+
     @property
     def pending(self) -> int:
         """Samples appended that no writer has collected yet."""

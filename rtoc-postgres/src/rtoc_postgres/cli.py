@@ -36,9 +36,12 @@ def _config() -> Config:
 
 
 def _on_database(config: Config, action: Callable[[PostgresStorage], T]) -> T:
-    """``action(database)`` on a connection of its own; a StorageError is a clear exit."""
+    """``action(database)`` on a connection of its own; a StorageError is a clear exit.
+
+    No ``postgresql.timeout`` here: thinning by hand may take long, and Ctrl-C ends it.
+    """
     try:
-        database = PostgresStorage(connection_settings(config))
+        database = PostgresStorage(connection_settings(config), timeout=None)
         try:
             return action(database)
         finally:
@@ -79,7 +82,7 @@ def status(as_json: bool) -> None:
         "resampleRate": section.resampleRate,
     }
     try:
-        database = PostgresStorage(connection_settings(config))
+        database = PostgresStorage(connection_settings(config), timeout=section.timeout)
     except StorageError as error:
         report["reachable"], report["error"] = False, str(error)
     else:

@@ -3,7 +3,9 @@
 A background thread thins and prunes the database at start and then every
 hour, over a connection of its own so that the writer never waits for it. A
 run that fails (the database is away) is logged and tried again an hour
-later; nothing else depends on it.
+later; nothing else depends on it. A run may take as long as it needs (its
+connection has no ``postgresql.timeout``); closing cuts a run in progress, so
+that stopping rtoc never waits for it.
 """
 
 from __future__ import annotations
@@ -84,6 +86,7 @@ class Maintenance:
         self._connect = connect
         self._clock = clock
         self._stop = threading.Event()
+        self._database: PostgresStorage | None = None  # of the run in progress
         self._thread = threading.Thread(target=self._loop, name="rtoc-postgres-maintenance")
         self._thread.daemon = True
 
@@ -92,15 +95,19 @@ class Maintenance:
 
     def close(self) -> None:
         self._stop.set()
+        database = self._database
+        if database is not None:
+            database.abort()
         if self._thread.is_alive():
             self._thread.join()
 
     def run_once(self) -> Outcome:
         """One run now; StorageError when the database cannot be reached."""
-        database = self._connect()
+        database = self._database = self._connect()
         try:
             outcome = apply(database, self.policy, self._clock())
         finally:
+            self._database = None
             database.close()
         self.last = outcome
         self.runs += 1

@@ -41,12 +41,14 @@ def open_postgres(config: Config, home: Path) -> SpooledStorage:
     section = config.postgresql
     spool = Spool(home / SPOOL_FILE, section.spoolLimit, section.spoolKeep)
     policy = retention_policy(config)
-    connect = functools.partial(PostgresStorage, settings)
+    connect = functools.partial(PostgresStorage, settings, timeout=section.timeout)
+    # maintenance may run long; closing cuts it (see rtoc_postgres.maintenance)
+    maintain = functools.partial(PostgresStorage, settings, timeout=None)
     return SpooledStorage(
         connect,
         spool,
         describe(settings, "rtoc"),
-        maintenance=Maintenance(connect, policy) if policy.active else None,
+        maintenance=Maintenance(maintain, policy) if policy.active else None,
     )
 
 

@@ -28,6 +28,8 @@ roughly doubles ingest.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from psycopg2 import sql
 from psycopg2.extensions import connection as Connection
 
@@ -155,11 +157,14 @@ class SchemaError(Exception):
     """The database holds a schema this version cannot use."""
 
 
-def ensure_schema(connection: Connection, schema: str) -> int:
+def ensure_schema(
+    connection: Connection, schema: str, migrating: Callable[[], None] = lambda: None
+) -> int:
     """Create the tables, or check and migrate them; return the schema version.
 
     An advisory lock serialises loggers that connect to a new database at
-    the same moment.
+    the same moment. ``migrating`` is called before tables are created or
+    migrated, work that may take long on a big database.
     """
     name = sql.Identifier(schema)
     with connection.cursor() as cursor:
@@ -180,6 +185,7 @@ def ensure_schema(connection: Connection, schema: str) -> int:
                 f"understands ({SCHEMA_VERSION}); upgrade rtoc-postgres"
             )
         if version < SCHEMA_VERSION:
+            migrating()
             for step in range(version + 1, SCHEMA_VERSION + 1):
                 cursor.execute(sql.SQL(MIGRATIONS[step]).format(s=name))
             cursor.execute(

@@ -8,9 +8,11 @@ Once the database answers again, it moves the spool over oldest first, and
 only then do writes go direct again. Replayed batches keep their ``uid``, so
 a batch whose first write did reach the database is not stored twice.
 
-The logger never waits for the database and never sees a write fail. The log
-says when spooling starts, how much is waiting (every 30 s), and when the
-spool is empty again.
+The logger never waits for the database longer than ``postgresql.timeout``
+(a database that stops answering is cut off then, see
+:mod:`rtoc_postgres.deadline`) and never sees a write fail. It is told, as
+events, when spooling starts, how much is waiting (every 30 s), and when the
+spool is empty again; without a logger these go to the log.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from rtoc.events import Event
+from rtoc.events import Event, Priority
 from rtoc.signals import Samples
-from rtoc.storage.base import SampleBatch, SignalInfo, StorageError
+from rtoc.storage.base import SampleBatch, SignalInfo, StorageError, StorageUnavailable
 from rtoc_postgres.maintenance import Maintenance
 from rtoc_postgres.rollups import Buckets
 from rtoc_postgres.spool import Spool
@@ -62,6 +64,9 @@ class SpooledStorage:
         self._closing = False
         self._last_report = 0.0
         self.dropped = 0
+        #: Where to tell about outages, as (priority 0..2, message); the logger
+        #: sets it to record events. Until then they go to the log.
+        self.report: Callable[[int, str], None] | None = None
         self._thread = threading.Thread(
             target=self._replay, name="rtoc-postgres-spool", daemon=True
         )
@@ -143,7 +148,7 @@ class SpooledStorage:
     def _db(self) -> PostgresStorage:
         database = self._database
         if database is None:
-            raise StorageError(f"{self.location}: the database is not reachable now")
+            raise StorageUnavailable(f"{self.location}: the database is not reachable now")
         return database
 
     # -- replay ----------------------------------------------------------------------
@@ -183,21 +188,22 @@ class SpooledStorage:
                             self._database.append_events(events)
                             self.spool.forget_events(last)
                         if moved:
-                            log.warning("%s is back: replayed %d samples", self.location, moved)
+                            self._say(0, f"{self.location} is back: replayed {moved} samples")
                         return True
                 except StorageError as error:
                     self._spooling(error)
                     return False
+            if deadline is None and self._closing:  # close() takes over, with a deadline
+                return self.spool.empty
             if deadline is not None and time.monotonic() > deadline:
                 return self.spool.empty
 
     def _spooling(self, error: StorageError) -> None:
         if self._database is not None or not self._last_report:
-            log.error(
-                "%s failed, keeping data in the spool %s and retrying: %s",
-                self.location,
-                self.spool.path,
-                error,
+            self._say(
+                1,
+                f"{self.location} failed, keeping data in the spool {self.spool.path} "
+                f"and retrying: {error}",
             )
             self._last_report = time.monotonic()
         if self._database is not None:
@@ -207,38 +213,44 @@ class SpooledStorage:
     def _report_backlog(self) -> None:
         if time.monotonic() - self._last_report >= BACKLOG_REPORT:
             self._last_report = time.monotonic()
-            log.warning(
-                "%s still unreachable: %d samples wait in the spool %s",
-                self.location,
-                self.spool.samples,
-                self.spool.path,
+            self._say(
+                1,
+                f"{self.location} still unreachable: {self.spool.samples} samples wait "
+                f"in the spool {self.spool.path}",
             )
 
     def _gave_up(self, count: int) -> None:
         self.dropped += count
         which = "newest" if self.spool.keep == "oldest" else "oldest"
-        log.error(
-            "the spool %s is full (postgresql.spoolLimit = %d samples): gave up the %s "
-            "%d samples (%d in all); keeping the %s",
-            self.spool.path,
-            self.spool.limit,
-            which,
-            count,
-            self.dropped,
-            self.spool.keep,
+        self._say(
+            2,
+            f"the spool {self.spool.path} is full (postgresql.spoolLimit = "
+            f"{self.spool.limit} samples): gave up the {which} {count} samples "
+            f"({self.dropped} in all); keeping the {self.spool.keep}",
         )
+
+    def _say(self, priority: int, message: str) -> None:
+        if self.report is None:
+            log.log(Priority(priority).log_level, message)
+        else:
+            self.report(priority, message)
 
     # -- closing ---------------------------------------------------------------------
 
     def close(self, wait: float = 10.0) -> None:
-        """Try for ``wait`` seconds to empty the spool; what is left stays for next time."""
+        """Try for ``wait`` seconds to empty the spool; what is left stays for next time.
+
+        The replay thread stops first, after the attempt it may be making, so
+        that two attempts never wait for the database at once. Each attempt is
+        bounded by the connect and statement timeouts of the database.
+        """
         if self.maintenance is not None:
             self.maintenance.close()
-        if not self.spool.empty:
-            self.drain(deadline=time.monotonic() + wait)
         self._closing = True
         self._wake.set()
-        self._thread.join(self._max_retry + 5)
+        self._thread.join()
+        if not self.spool.empty:
+            self.drain(deadline=time.monotonic() + wait)
         if not self.spool.empty:
             log.error(
                 "%d samples stay in %s until rtoc runs again with the database reachable",

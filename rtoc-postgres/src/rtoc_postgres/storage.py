@@ -8,12 +8,16 @@ lost stores nothing twice. Reads come back through binary COPY as well and
 are turned into numpy arrays without a Python loop.
 
 Any database failure rolls the transaction back and raises
-:class:`~rtoc.storage.base.StorageError`; the next call reconnects.
+:class:`~rtoc.storage.base.StorageError`; the next call reconnects. So does a
+database that stops answering: connecting, and every transaction, must finish
+within ``timeout`` seconds, or the connection is cut (see
+:mod:`rtoc_postgres.deadline`) and the call fails as if the network had.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -38,6 +42,7 @@ from rtoc.storage.base import (
 )
 from rtoc_postgres import thinning
 from rtoc_postgres.copy import HEADER, TRAILER, sample_rows
+from rtoc_postgres.deadline import DEADLINES, Guard
 from rtoc_postgres.rollups import WIDTHS, Buckets, empty_buckets, merged, plan, rollup_rows
 from rtoc_postgres.schema import SchemaError, ensure_schema
 
@@ -47,6 +52,8 @@ _XY_ROW = np.dtype(
 )
 #: How long a stored batch's uid is remembered, to recognise a retry of it.
 BATCH_MEMORY_DAYS = 30
+#: Seconds a connect or a transaction may take (``postgresql.timeout``).
+TIMEOUT = 10.0
 
 
 class PostgresStorage:
@@ -55,15 +62,28 @@ class PostgresStorage:
     ``dsn`` is anything :func:`psycopg2.connect` takes (a dict of keyword
     arguments here); ``schema`` the PostgreSQL schema for rtoc's tables. One
     connection serves the writer thread and readers; a lock serialises them.
+    ``timeout``: seconds that connecting, and each transaction, may take
+    before the connection is cut and the call fails; None for no limit (a
+    long maintenance run), where only :meth:`abort` ends a call early.
+    A schema migration is never cut short: it runs once, and may take long.
     """
 
-    def __init__(self, dsn: dict[str, Any], schema: str = "rtoc") -> None:
-        self.dsn = {"connect_timeout": 5, **dsn}
+    def __init__(
+        self, dsn: dict[str, Any], schema: str = "rtoc", timeout: float | None = TIMEOUT
+    ) -> None:
+        # libpq counts whole seconds, at least 2; the rest it takes as it is
+        connect_timeout = 5 if timeout is None else max(2, math.ceil(timeout))
+        limits: dict[str, Any] = {"connect_timeout": connect_timeout}
+        if timeout is not None:  # sent data unacknowledged this long: the peer is gone
+            limits["tcp_user_timeout"] = int(timeout * 1000)
+        self.dsn = {**limits, **dsn}
         self.schema = schema
+        self.timeout = timeout
         self.location = describe(self.dsn, schema)
         self._s = sql.Identifier(schema)
         self._lock = threading.RLock()
         self._connection: psycopg2.extensions.connection | None = None
+        self._guard: Guard | None = None  # of the call in progress
         self._ids: dict[SignalKey, int] = {}
         with self._transaction():
             pass  # connect and create or check the schema now, so errors show at start
@@ -74,17 +94,40 @@ class PostgresStorage:
     def _transaction(self) -> Iterator[psycopg2.extensions.cursor]:
         """A cursor in a transaction, committed at the end; StorageError on any failure."""
         with self._lock:
+            self._guard = None
             try:
                 connection = self._connect()
-                with connection.cursor() as cursor:
+                with self._guarded(connection) as guard, connection.cursor() as cursor:
                     yield cursor
-                connection.commit()
+                    connection.commit()
+                if guard.expired:  # cut just as it finished: the connection is of no use now
+                    self._abandon()
             except (psycopg2.Error, SchemaError) as error:
                 self._abandon()
-                raise StorageError(f"{self.location}: {_message(error)}") from error
+                raise StorageError(f"{self.location}: {self._failure(error)}") from error
             except BaseException:
                 self._abandon()
                 raise
+
+    @contextmanager
+    def _guarded(self, connection: psycopg2.extensions.connection) -> Iterator[Guard]:
+        """Cut ``connection`` when the block outlasts ``timeout`` (or :meth:`abort` runs)."""
+        with DEADLINES.guard(connection.fileno(), self.timeout) as guard:
+            self._guard = guard
+            yield guard
+
+    def _failure(self, error: BaseException) -> str:
+        if self._guard is not None and self._guard.expired:
+            if self.timeout is None:
+                return "connection cut: rtoc is stopping"
+            return f"no answer within {self.timeout:g} s (postgresql.timeout): connection cut"
+        return _message(error)
+
+    def abort(self) -> None:
+        """Cut the connection of a call in progress (from another thread): it fails now."""
+        guard = self._guard
+        if guard is not None:
+            DEADLINES.cut(guard)
 
     def _connect(self) -> psycopg2.extensions.connection:
         if self._connection is None or self._connection.closed:
@@ -97,17 +140,26 @@ class PostgresStorage:
                 keepalives_count=3,
                 **self.dsn,
             )
-            ensure_schema(connection, self.schema)
-            with connection.cursor() as cursor:  # retries come within days, not months
-                cursor.execute(
-                    sql.SQL(
-                        "DELETE FROM {}.batches WHERE stored < now() - %s * interval '1 day'"
-                    ).format(self._s),
-                    (BATCH_MEMORY_DAYS,),
-                )
-            connection.commit()
+            try:
+                with self._guarded(connection) as guard:
+                    self._prepare(connection, guard)
+            except BaseException:
+                connection.close()
+                raise
             self._connection = connection
         return self._connection
+
+    def _prepare(self, connection: psycopg2.extensions.connection, guard: Guard) -> None:
+        """Create, check or migrate the schema; forget batch ids of long ago."""
+        ensure_schema(connection, self.schema, migrating=lambda: DEADLINES.lift(guard))
+        with connection.cursor() as cursor:  # retries come within days, not months
+            cursor.execute(
+                sql.SQL(
+                    "DELETE FROM {}.batches WHERE stored < now() - %s * interval '1 day'"
+                ).format(self._s),
+                (BATCH_MEMORY_DAYS,),
+            )
+        connection.commit()
 
     def _abandon(self) -> None:
         """Roll back; drop a connection that may be broken (the next call reconnects)."""

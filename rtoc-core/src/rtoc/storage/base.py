@@ -17,6 +17,11 @@ Contract (checked by :mod:`rtoc.testing.storage_contract`):
 - ``delete`` removes a signal's samples and its entry in ``signals()``.
 - A failing write raises :class:`StorageError` (or a subclass) and leaves
   what was stored before intact.
+
+A backend with troubles of its own to tell (the PostgreSQL spool takes over
+from the database, and later hands back) has an attribute ``report``; the
+logger sets it to a function ``report(priority 0..2, message)`` that records
+an event.
 """
 
 from __future__ import annotations
@@ -38,6 +43,11 @@ if TYPE_CHECKING:
 
 class StorageError(Exception):
     """A backend could not store or read; the message says what and why."""
+
+
+class StorageUnavailable(StorageError):
+    """The backend cannot be reached now (a database server that is down), but may
+    be later: rtoc starts all the same and loads stored data once it answers."""
 
 
 @attrs.frozen

@@ -9,13 +9,19 @@ the operations stay queued in order and are retried with back-off; the
 failure is reported once, and again when it is over. Only if the queue grows
 past ``max_backlog`` samples are the oldest queued samples given up, and that
 is reported as an error with the count.
+
+:attr:`WriteBehind.backlog` counts every accepted sample that is not stored
+yet, wherever it waits: still in its signal (while the writer backs off),
+queued, or in a write that has not returned (a locked file, a stalled server).
+Collecting and queueing happen under one lock that the count takes too, so no
+sample is ever between two places the count looks at.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import attrs
 import numpy as np
@@ -77,7 +83,10 @@ class WriteBehind:
         )
         self._operations: list[_Operation] = []  # queued, oldest first
         self._events: list[Event] = []
-        self._lock = threading.Lock()  # guards _operations and _events
+        self._writing = 0  # samples handed to the backend in a write not yet returned
+        # guards _operations, _events and _writing, and is held while samples move
+        # from signals to _operations
+        self._lock = threading.Lock()
         self._flush_lock = threading.Lock()  # one flush at a time
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -91,19 +100,25 @@ class WriteBehind:
 
     def retire(self, signal: Signal) -> None:
         """Queue what the writer has not yet taken from a signal leaving the store."""
-        operations = self._resampled(self._collected(signal))
-        if self._resampler is not None:
-            operations.extend(self._resampler.rest([signal.key]))
-        self._enqueue(operations)
+        with self._lock:
+            operations = self._resampled(self._collected(signal))
+            if self._resampler is not None:
+                operations.extend(self._resampler.rest([signal.key]))
+            self._enqueue(operations)
 
     @property
     def backlog(self) -> int:
-        """Samples taken from signals but not yet in storage."""
+        """Samples accepted but not yet in storage: not yet collected from their
+        signals, queued, or being written."""
         with self._lock:
-            return self._queued_samples()
+            return (
+                sum(signal.pending for signal in self.store)
+                + self._queued_samples()
+                + self._writing
+            )
 
     def _queued_samples(self) -> int:  # call with _lock held
-        return sum(len(op.x) for op in self._operations if isinstance(op, SampleBatch))
+        return _samples(self._operations)
 
     # -- running ---------------------------------------------------------------
 
@@ -138,12 +153,13 @@ class WriteBehind:
         ``final``: also write what resampling holds back (the logger is stopping).
         """
         with self._flush_lock:
-            self._collect()
-            if final and self._resampler is not None:
-                self._enqueue(self._resampler.rest())
             with self._lock:
+                self._collect()
+                if final and self._resampler is not None:
+                    self._enqueue(self._resampler.rest())
                 operations, self._operations = self._operations, []
                 events, self._events = self._events, []
+                self._writing = _samples(operations)
             done, error = self._write(operations)
             if error is None and events:
                 try:
@@ -160,12 +176,13 @@ class WriteBehind:
             with self._lock:
                 self._operations[:0] = operations[done:]
                 self._events[:0] = events
+                self._writing = 0
             self._limit_backlog()
             self.stats.flushes += 1
             with self._lock:
                 return not self._operations and not self._events
 
-    def _collect(self) -> None:
+    def _collect(self) -> None:  # call with _lock held
         operations: list[_Operation] = []
         for signal in self.store:
             operations.extend(self._collected(signal))
@@ -185,16 +202,15 @@ class WriteBehind:
                 thinned.append(batch)
         return thinned
 
-    def _enqueue(self, operations: list[_Operation]) -> None:
-        with self._lock:
-            for operation in operations:
-                if isinstance(operation, _Delete):  # queued samples of it are moot now
-                    self._operations = [
-                        op
-                        for op in self._operations
-                        if not (isinstance(op, SampleBatch) and op.key == operation.key)
-                    ]
-                self._operations.append(operation)
+    def _enqueue(self, operations: list[_Operation]) -> None:  # call with _lock held
+        for operation in operations:
+            if isinstance(operation, _Delete):  # queued samples of it are moot now
+                self._operations = [
+                    op
+                    for op in self._operations
+                    if not (isinstance(op, SampleBatch) and op.key == operation.key)
+                ]
+            self._operations.append(operation)
 
     @staticmethod
     def _collected(signal: Signal) -> list[_Operation]:
@@ -228,7 +244,10 @@ class WriteBehind:
                     end += 1
                 batches: list[SampleBatch] = operations[done:end]  # type: ignore[assignment]
                 self.storage.append_samples(batches)
-                self.stats.samples_written += sum(len(batch.x) for batch in batches)
+                written = _samples(batches)
+                self.stats.samples_written += written
+                with self._lock:
+                    self._writing -= written
                 done = end
         except Exception as error:
             return done, error
@@ -269,3 +288,8 @@ class WriteBehind:
             f"storage backlog over {self.max_backlog} samples: gave up the oldest "
             f"{dropped} samples ({self.stats.samples_dropped} in all)",
         )
+
+
+def _samples(operations: Sequence[_Operation]) -> int:
+    """How many samples the batches among ``operations`` hold."""
+    return sum(len(op.x) for op in operations if isinstance(op, SampleBatch))
