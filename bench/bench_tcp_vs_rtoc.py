@@ -45,8 +45,10 @@ FIGURES = [
     ),
     (
         "getLatest of a one-sample signal on a new connection, median",
-        lambda line: line.get("test") == "b.tcp.getLatest_roundtrip"
-        and "(signal with 1 samples)" in line.get("request", ""),
+        lambda line: (
+            line.get("test") == "b.tcp.getLatest_roundtrip"
+            and "(signal with 1 samples)" in line.get("request", "")
+        ),
         "median_ms",
         "ms",
         False,
@@ -109,7 +111,9 @@ def main() -> None:
             )
         ours.append(pick(lines, "raw"))
     for figure, _, _, unit, higher_is_better in FIGURES:
-        ratios = [mine[figure] / theirs[figure] for mine, theirs in zip(ours, rtoc_2_1_8)]
+        ratios = [
+            mine[figure] / theirs[figure] for mine, theirs in zip(ours, rtoc_2_1_8, strict=True)
+        ]
         emit(
             figure,
             statistics.median(ratios),

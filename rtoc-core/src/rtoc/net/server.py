@@ -85,7 +85,7 @@ CONTROL_REFUSAL = (
 #: Bytes asked of a socket per read.
 READ_SIZE = 256 * 1024
 #: Unsent reply bytes above which a connection is neither read nor served.
-MAX_UNSENT = 1024 * 1024
+MAX_UNSENT = 256 * 1024
 #: Longest a connection serves its frames before the others get their turn, seconds.
 TIME_SLICE = 0.002
 #: Frames longer than this (bytes after the header) are opened and answered in the pool.
