@@ -397,6 +397,16 @@ def test_replayed_encrypted_frame_is_refused(logger, serve):
     assert len(logger.read("D", "S").y) == 1
 
 
+def test_a_big_encrypted_frame_is_answered_and_its_replay_refused(logger, serve):
+    address = serve(password="pw")
+    frame = encode({"y": list(range(20_000)), "sname": "S", "dname": "D"}, Cipher("pw"))
+    assert len(frame) > INLINE_FRAME  # opened and carried out in the pool
+    first, second = exchange(address, frame + frame, Cipher("pw"))
+    assert first == {"error": False, "sent": True}
+    assert second["error"] is True and "replayed frame refused" in second["password"]
+    assert len(logger.read("D", "S").y) == 20_000
+
+
 def test_frames_before_a_bad_header_are_answered_then_the_connection_closes(logger, serve):
     address = serve()
     good = encode({"y": [1.0], "sname": "S", "dname": "D"})
