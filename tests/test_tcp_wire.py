@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import tempfile
 import threading
@@ -20,6 +21,7 @@ import time
 import uuid
 from pathlib import Path
 
+import psutil
 import pytest
 from Cryptodome.Cipher import AES
 
@@ -774,7 +776,7 @@ def test_oversized_header_refused_before_body(limits, dev):
 
 def test_oversized_header_on_default_limit(plain, dev):
     plain.ok({"x": [1, 2], "y": [10, 20], "dname": dev, "sname": "Before"})
-    refused(plain, b"%d,0,0\n" % (8 * 1024 * 1024 + 1), "over")
+    refused(plain, b"%d,0,0\n" % (64 * 1024 * 1024 + 1), "over")
     still_serving(plain, dev)
 
 
@@ -988,6 +990,70 @@ def test_stalled_client_does_not_block_others(limits, dev):
     finally:
         for sock in socks:
             sock.close()
+
+
+def test_clients_that_never_read_their_replies_hold_up_nobody(tmp_path):
+    """Three clients pipeline 10,000 getLatest of 2,000 signals each and never read."""
+    server = Server(tmp_path / "flood", frameTimeout=2.0)
+    server.wait_ready()
+    attackers = []
+    try:
+        names = [f"s{i}" for i in range(2000)]
+        server.ok({"y": list(range(2000)), "sname": names, "dname": "Flood"})
+        process = psutil.Process(server.process.pid)
+        before = process.memory_info().rss
+        flood = encode({"getLatest": True}) * 10_000
+
+        def attack() -> None:
+            sock = connect(server.port)
+            attackers.append(sock)
+            with contextlib.suppress(OSError):  # the server hangs up on it in the end
+                sock.sendall(flood)
+
+        threads = [threading.Thread(target=attack) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.3)
+        times, peak = [], before
+        for _ in range(40):
+            started = time.perf_counter()
+            reply = server.ok({"getLatest": True})
+            times.append(time.perf_counter() - started)
+            peak = max(peak, process.memory_info().rss)
+        assert len(reply["latest"]) >= 2000  # and the Generator's
+        assert statistics.median(times) < 0.05, times
+        assert peak - before < 100 * 2**20, (before, peak)
+        deadline = time.monotonic() + 8
+        while sum("replies were not read" in line for line in server.lines) < 3:
+            assert time.monotonic() < deadline, "".join(server.lines)
+            time.sleep(0.1)
+        for thread in threads:
+            thread.join(5)
+    finally:
+        for sock in attackers:
+            sock.close()
+        server.stop()
+
+
+def test_a_whole_signal_of_500000_samples_in_one_message(plain, dev):
+    """RTOC's own benchmark and clients send a signal as one ~15 MB plot message."""
+    base = 1796579597.874959  # a time stamp of 17 digits, as time.time() gives
+    message = {
+        "plot": True,
+        "x": [base + i * 1e-3 for i in range(500_000)],
+        "y": [float(i) for i in range(500_000)],
+        "dname": dev,
+        "sname": "Whole",
+        "unit": "V",
+    }
+    frame = plain.frame(message)
+    assert len(frame) > 14_000_000  # about 15 MB
+    with connect(plain.port) as sock:
+        sock.settimeout(30)
+        sock.sendall(frame)
+        assert plain.read(sock) == {"error": False, "sent": True}
+    latest = plain.ok({"getLatest": [f"{dev}.Whole"]})["latest"][f"{dev}.Whole"]
+    assert latest == [base + 499_999 * 1e-3, 499_999.0, "V"]
 
 
 # -- 6. no echo --------------------------------------------------------------------------------

@@ -94,7 +94,7 @@ SEED_KEYS = {
         "remoteRefreshRate": 1.0,
         # rtoc's additions (see rtoc.net.server)
         "host": "",
-        "maxMessageSize": 8 * 1024 * 1024,
+        "maxMessageSize": 64 * 1024 * 1024,
         "frameTimeout": 10.0,
         "idleTimeout": 600.0,
         "maxClients": 100,

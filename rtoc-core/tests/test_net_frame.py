@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from rtoc.net.frame import (
     MAX_HEADER,
     NONCE_SIZE,
+    STREAM_FROM,
     TAG_SIZE,
     AuthError,
     Cipher,
@@ -104,6 +105,29 @@ def test_encoded_messages_come_back_whatever_the_chunking(messages, encrypted, l
     if encrypted:
         assert all(len(f.tag) == TAG_SIZE and len(f.nonce) == NONCE_SIZE for f in frames)
         assert len({f.nonce for f in frames}) == len(frames)  # a fresh nonce per frame
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    encrypted=st.booleans(),
+    cuts=st.lists(st.integers(0, 3 * STREAM_FROM), max_size=12),
+    big_first=st.booleans(),
+)
+def test_a_big_frame_streams_into_its_own_buffer(encrypted, cuts, big_first):
+    """A frame over STREAM_FROM bytes, among small ones, whatever the chunking."""
+    cipher = CIPHER if encrypted else None
+    big = {"y": list(range(STREAM_FROM // 3)), "sname": "Big"}
+    messages = [big, {"getLatest": True}] if big_first else [{"getLatest": True}, big]
+    wires = [encode(message, cipher) for message in messages]
+    decoder = FrameDecoder()
+    frames = []
+    for chunk in split(b"".join(wires), cuts):
+        frames += decoder.feed(chunk)
+        if decoder.announced > STREAM_FROM:  # the big frame is held once, not in the stream buffer
+            assert len(decoder._buffer) == 0
+    assert frames == [expected_frame(wire) for wire in wires]
+    assert [open_frame(frame, cipher) for frame in frames] == messages
+    assert not decoder.in_frame and decoder.announced == 0
 
 
 # -- (b) garbage never breaks the decoder -----------------------------------------------

@@ -20,9 +20,9 @@ from rtoc.net import (
     ServerSettings,
     TcpServer,
 )
-from rtoc.net.frame import Cipher, FrameDecoder, encode, open_frame
+from rtoc.net.frame import Cipher, FrameDecoder, dumps, encode, open_frame
 from rtoc.net.requests import RequestHandler
-from rtoc.net.server import CONTROL_REFUSAL, is_loopback
+from rtoc.net.server import BIG_FRAMES, CONTROL_REFUSAL, INLINE_FRAME, is_loopback
 
 
 class Pump(Device):
@@ -437,6 +437,16 @@ def test_replayed_encrypted_frame_is_refused(logger, serve):
     assert len(logger.read("D", "S").y) == 1
 
 
+def test_a_big_encrypted_frame_is_answered_and_its_replay_refused(logger, serve):
+    address = serve(password="pw")
+    frame = encode({"y": list(range(20_000)), "sname": "S", "dname": "D"}, Cipher("pw"))
+    assert len(frame) > INLINE_FRAME  # opened and carried out in the pool
+    first, second = exchange(address, frame + frame, Cipher("pw"))
+    assert first == {"error": False, "sent": True}
+    assert second["error"] is True and "replayed frame refused" in second["password"]
+    assert len(logger.read("D", "S").y) == 20_000
+
+
 def test_frames_before_a_bad_header_are_answered_then_the_connection_closes(logger, serve):
     address = serve()
     good = encode({"y": [1.0], "sname": "S", "dname": "D"})
@@ -652,6 +662,68 @@ def test_max_clients(logger, serve, connect):
         return client.request(getLatest=True)
 
     assert eventually(fourth_is_served)["error"] is False
+
+
+def read_one(sock: socket.socket) -> dict:
+    """One reply frame from a raw socket."""
+    decoder = FrameDecoder()
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("the server hung up before replying")
+        frames = decoder.feed(chunk)
+        if frames:
+            return open_frame(frames[0], None)
+
+
+def test_max_clients_does_not_count_connections_the_client_closed(logger, serve):
+    address = serve(max_clients=2)
+    refused = []
+    for i in range(600):  # never more than one open at a time
+        with socket.create_connection(address, timeout=5) as sock:
+            if i % 5 == 4:
+                sock.sendall(encode({"getLatest": True}))
+                reply = read_one(sock)
+                if reply["error"]:
+                    refused.append(reply["message"])
+    assert refused == []
+
+
+def test_a_refused_frame_gets_its_reply_not_a_reset(logger, serve):
+    address = serve(max_body=1000)
+    body = b'{"y": [' + b"1," * 2_000_000 + b'1], "sname": "S"}'  # 4 MB the server will not take
+    with socket.create_connection(address, timeout=5) as sock:
+        sock.sendall(b"%d,0,0\n%s" % (len(body), body))  # all of it, as a client does
+        reply = read_one(sock)
+        assert reply["error"] is True and "over the limit of 1000" in reply["message"]
+        assert sock.recv(100) == b""  # then an orderly end
+    assert logger.signal_names() == []
+
+
+def test_big_frames_arriving_at_once_are_bounded_in_total(logger, serve):
+    max_body = 4 * INLINE_FRAME
+    address = serve(max_body=max_body)
+    body = dumps({"y": [1.0] * (max_body // 4 - 20), "sname": "Big"}).ljust(max_body)
+    wire = b"%d,0,0\n%s" % (len(body), body)
+    half = wire[: len(wire) // 2]
+    senders = [socket.create_connection(address, timeout=5) for _ in range(BIG_FRAMES)]
+    try:
+        for sock in senders:  # each holds a big frame, half arrived
+            sock.sendall(half)
+        time.sleep(0.2)
+        with socket.create_connection(address, timeout=5) as late:
+            late.sendall(half)
+            reply = read_one(late)
+            assert reply["error"] is True and "too many big messages at once" in reply["message"]
+        senders[0].sendall(wire[len(half) :])  # one completes: its room is free again
+        assert read_one(senders[0]) == {"error": False, "sent": True}
+        with socket.create_connection(address, timeout=5) as next_:
+            next_.sendall(wire)
+            assert read_one(next_) == {"error": False, "sent": True}
+    finally:
+        for sock in senders:
+            sock.close()
+    assert len(logger.read("noDevice", "Big").y) == 2 * (max_body // 4 - 20)
 
 
 # -- starting ---------------------------------------------------------------------------

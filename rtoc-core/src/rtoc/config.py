@@ -197,7 +197,7 @@ class TcpConfig:
     # rtoc's own keys. "" binds 127.0.0.1 without a password and every
     # interface (0.0.0.0) with one; RTOC 2.x always bound 0.0.0.0.
     host: str = ""
-    maxMessageSize: PositiveInt = 8 * 1024 * 1024  # bytes of one incoming frame body
+    maxMessageSize: PositiveInt = 64 * 1024 * 1024  # bytes of one incoming frame body
     frameTimeout: PositiveFloat = 10.0  # seconds for a started frame to arrive whole
     idleTimeout: PositiveFloat = 600.0  # seconds a silent connection stays open
     maxClients: PositiveInt = 100

@@ -27,8 +27,12 @@ TAG_SIZE = 16
 NONCE_SIZE = 16
 #: Longest header line accepted: three 10-digit numbers and two commas, plus slack.
 MAX_HEADER = 40
-#: Default largest body a server accepts, in bytes.
-DEFAULT_MAX_BODY = 8 * 1024 * 1024
+#: Default largest body a server accepts, in bytes: room for a whole signal of
+#: RTOC's default 500,000 samples (x and y) sent as one ``plot`` message, ~25 MB.
+DEFAULT_MAX_BODY = 64 * 1024 * 1024
+#: Frames longer than this are collected in a buffer of their own as they arrive,
+#: so a big body is held once, not copied out of the stream buffer.
+STREAM_FROM = 64 * 1024
 
 _HEADER = re.compile(rb"(\d{1,12})(?:,(\d{1,3}),(\d{1,3}))?")
 
@@ -181,25 +185,36 @@ def loads(plain: bytes) -> dict[str, Any]:
 
 
 class FrameDecoder:
-    """Turns a byte stream into frames, checking each header before its body arrives."""
+    """Turns a byte stream into frames, checking each header before its body arrives.
 
-    __slots__ = ("_buffer", "_header", "max_body")
+    A big frame (over :data:`STREAM_FROM` bytes) streams into a buffer of its
+    own, which becomes the frame's body without a copy.
+    """
+
+    __slots__ = ("_body", "_buffer", "_header", "max_body")
 
     def __init__(self, max_body: int = DEFAULT_MAX_BODY) -> None:
         self.max_body = max_body
         self._buffer = bytearray()
         self._header: Header | None = None
+        self._body: bytearray | None = None  # the big frame arriving, from its tag on
 
     @property
     def in_frame(self) -> bool:
         """True while part of a frame has arrived but not all of it."""
         return self._header is not None or bool(self._buffer)
 
+    @property
+    def announced(self) -> int:
+        """Bytes after the header of the frame arriving (0 while its header is not read)."""
+        return 0 if self._header is None else self._header.total
+
     def progress(self) -> str:
         """What has arrived of the unfinished frame, for error messages."""
         if self._header is None:
             return f"{len(self._buffer)} bytes of a header"
-        return f"{len(self._buffer)} of {self._header.total} bytes after the header"
+        arrived = len(self._buffer) if self._body is None else len(self._body)
+        return f"{arrived} of {self._header.total} bytes after the header"
 
     def feed(self, data: bytes) -> list[Frame]:
         """Add received bytes; return the frames they complete (maybe none).
@@ -209,10 +224,28 @@ class FrameDecoder:
         """
         frames: list[Frame] = []
         try:
-            self._split(data, frames)
+            if self._body is not None:
+                data = self._stream(data, frames)
+            if data:
+                self._split(data, frames)
         except FrameError as error:
             raise FrameError(str(error), frames) from None
         return frames
+
+    def _stream(self, data: bytes, frames: list[Frame]) -> bytes:
+        """Add to the big frame arriving; return the bytes past its end."""
+        body, header = self._body, self._header
+        assert body is not None and header is not None
+        missing = header.total - len(body)
+        body += memoryview(data)[:missing]
+        if len(body) < header.total:
+            return b""
+        prefix = header.tag + header.nonce
+        tag, nonce = bytes(body[: header.tag]), bytes(body[header.tag : prefix])
+        del body[:prefix]  # cheap: a bytearray drops its head without moving the rest
+        frames.append(Frame(body, tag, nonce))  # type: ignore[arg-type]  # bytearray is bytes-like
+        self._body = self._header = None
+        return data[missing:]
 
     def _split(self, data: bytes, frames: list[Frame]) -> None:
         buffer = self._buffer
@@ -231,6 +264,9 @@ class FrameDecoder:
                 header = self._header = parse_header(bytes(buffer[position:end]), self.max_body)
                 position = end + 1
             if len(buffer) - position < header.total:
+                if header.total > STREAM_FROM:
+                    self._body = buffer[position:]
+                    position = len(buffer)
                 break
             frames.append(header.frame(buffer, position))
             position += header.total

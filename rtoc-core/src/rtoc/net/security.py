@@ -9,6 +9,7 @@ and the slow-down of password guessing (:mod:`rtoc.net.login_guard`).
 from __future__ import annotations
 
 import math
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,11 @@ PLAIN_SETTING = "tcp.allowPlainLoopback"
 
 
 class Gate:
-    """Opens frames for the server, or refuses them with :class:`AuthError`."""
+    """Opens frames for the server, or refuses them with :class:`AuthError`.
+
+    Thread-safe: the server opens small frames on its event loop and big ones
+    in its thread pool.
+    """
 
     def __init__(
         self,
@@ -35,10 +40,12 @@ class Gate:
         self.plain_loopback = plain_loopback and cipher is not None
         self.nonces = NonceStore(nonce_file) if cipher is not None else None
         self.guard = guard or LoginGuard()
+        self._lock = threading.Lock()  # over the guard's records and the nonce store
 
     def admit(self, host: str) -> str | None:
         """Why a new connection from ``host`` is refused, or None."""
-        wait = self.guard.wait(host)
+        with self._lock:
+            wait = self.guard.wait(host)
         if wait > 0:
             return f"too many wrong passwords from {host}: try again in {math.ceil(wait)} s"
         return None
@@ -57,16 +64,20 @@ class Gate:
         try:
             message = loads(self.cipher.open(frame))
         except WrongPasswordError:
-            self.guard.failed(host)
+            with self._lock:
+                self.guard.failed(host)
             raise
         assert self.nonces is not None
-        if not self.nonces.accept(frame.nonce, control=not CONTROL_KEYS.isdisjoint(message)):
+        with self._lock:
+            fresh = self.nonces.accept(frame.nonce, control=not CONTROL_KEYS.isdisjoint(message))
+        if not fresh:
             raise AuthError("replayed frame refused: its nonce was used before")
         return message
 
     def close(self) -> None:
         if self.nonces is not None:
-            self.nonces.close()
+            with self._lock:
+                self.nonces.close()
 
     def _plain_refusal(self, loopback: bool) -> str:
         needs = "this server needs a password: send frames encrypted with it"
