@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import builtins
 import io
+import sys
 import threading
 import tokenize
 import traceback
@@ -141,10 +142,30 @@ def _edited(source: str, found: _Translation) -> str:
     return "".join(lines)
 
 
+#: CPython 3.10 never looks at pending work (a GIL drop request, an exception sent
+#: with ``PyThreadState_SetAsyncExc``) before a ``try``'s first instruction. A
+#: ``while`` loop whose body begins with ``try`` jumps back to exactly that
+#: instruction, so it holds the GIL for good and cannot be interrupted. 3.11's
+#: interpreter checks at every jump back.
+_LOOPS_SKIP_PENDING_WORK = sys.version_info < (3, 11)
+
+
 class _Rewriter(ast.NodeTransformer):
     def __init__(self, found: _Translation) -> None:
         self.trig_sites = {site: index for index, site in enumerate(found.trig_sites)}
         self.keeps = found.keeps
+
+    def visit_While(self, node: ast.While) -> ast.AST:
+        """On 3.10, begin every ``while`` body with ``[]``: a cheap instruction that is no ``try``.
+
+        The loop then jumps back to an instruction where the interpreter
+        releases the GIL and raises :class:`Interrupted`, as 3.11+ does anyway.
+        """
+        self.generic_visit(node)
+        if _LOOPS_SKIP_PENDING_WORK:
+            tick = ast.Expr(ast.List([], ast.Load()))
+            node.body.insert(0, ast.copy_location(tick, node.body[0]))
+        return node
 
     def visit_If(self, node: ast.If) -> ast.AST:
         self.generic_visit(node)
