@@ -388,6 +388,8 @@ class Script:
         ]
         frame = frames[-1] if frames else None
         line = frame.lineno if frame else None
-        column = (getattr(frame, "colno", None) or 0) + 1 if frame else None
+        # Tracebacks have columns from CPython 3.11 on (PEP 657); 3.10 knows only the line.
+        colno = getattr(frame, "colno", None)
+        column = colno + 1 if colno is not None else None
         message = f"{type(error).__name__}: {error}"
         return ScriptError(self.name, line, column, message, self.source)
