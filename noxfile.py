@@ -1,18 +1,35 @@
-"""Sessions: ``nox -s tests`` (the whole suite), ``lint``, ``bench``, ``demo``.
+"""Sessions: ``nox`` runs ``lint``, ``tests`` and ``pythons``; ``bench`` and ``demo`` on request.
 
-Each session installs the distributions it needs into its own virtual
-environment, the way users install them.
+``tests`` is the whole suite on the Python nox itself runs on; ``pythons``
+runs rtoc-core's, rtoc-postgres's and one device distribution's tests on each
+other CPython rtoc supports (``nox -s pythons-3.10``...). Each session
+installs the distributions it needs into its own virtual environment, the way
+users install them.
+
+nox looks for ``python3.10`` and so on on ``PATH`` and never downloads one. A
+Python it cannot find is skipped with a warning, except in CI
+(``RTOC_REQUIRE_SERVICES`` or ``CI`` set), where the run fails.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 
 import nox
 
-nox.options.sessions = ["lint", "tests"]
+#: The CPython versions rtoc supports: README.md, every requires-python and the classifiers agree.
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"
+OTHER_PYTHONS = [python for python in PYTHONS if python != RUNNING]
+
+nox.needs_version = ">=2025.10.14"  # download_python
+nox.options.sessions = ["lint", "tests", "pythons"]
 nox.options.reuse_existing_virtualenvs = False
+nox.options.download_python = "never"
+if os.environ.get("RTOC_REQUIRE_SERVICES") or os.environ.get("CI"):
+    nox.options.error_on_missing_interpreters = True
 
 DEVICES = [
     "rtoc-device-dps5020",
@@ -40,6 +57,18 @@ def tests(session: nox.Session) -> None:
     """Install every distribution and run all tests (unit, contract, end-to-end)."""
     session.install(*DISTRIBUTIONS, *TEST_TOOLS)
     session.run("pytest", *(session.posargs or TEST_FOLDERS))
+
+
+#: What ``pythons`` tests on the other Pythons: the core, the server storage, one device.
+CORE_DISTRIBUTIONS = ["./rtoc-core[test]", "./rtoc-postgres[test]", "./rtoc-device-dps5020[test]"]
+CORE_TEST_FOLDERS = ["rtoc-core/tests", "rtoc-postgres/tests", "rtoc-device-dps5020/tests"]
+
+
+@nox.session(python=OTHER_PYTHONS)
+def pythons(session: nox.Session) -> None:
+    """rtoc-core's, rtoc-postgres's and the DPS5020's tests on one more supported Python."""
+    session.install(*CORE_DISTRIBUTIONS)
+    session.run("pytest", *(session.posargs or CORE_TEST_FOLDERS))
 
 
 @nox.session

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 
 import pytest
@@ -102,9 +103,11 @@ def test_run_script_returns_output_and_errors_with_the_user_s_line(ask):
     }
     reply = ask(runScript={"script": "a = 1\nb = a / 0"})
     assert reply["error"] is True
-    assert "script remote, line 2, column 5: ZeroDivisionError" in reply["message"]
+    # Tracebacks carry columns from CPython 3.11 on; 3.10 knows the line only.
+    where = "line 2, column 5" if sys.version_info >= (3, 11) else "line 2"
+    assert f"script remote, {where}: ZeroDivisionError" in reply["message"]
     reply = ask(runScript={"script": "a = 1\nb = a / 0", "name": "heater"})
-    assert "script heater, line 2, column 5: ZeroDivisionError" in reply["message"]
+    assert f"script heater, {where}: ZeroDivisionError" in reply["message"]
     reply = ask(runScript={"script": "while True: pass", "timeout": 0.2})
     assert "limit of 0.2 s" in reply["message"]
     for bad, message in [

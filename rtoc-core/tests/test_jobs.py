@@ -3,6 +3,8 @@
 import itertools
 import logging
 import math
+import subprocess
+import sys
 import threading
 import time
 
@@ -329,6 +331,41 @@ def test_script_catching_exception_broadly_is_still_stopped(logger):
     assert logger.automation.jobs.stop("stubborn") is True
     assert job.info().state == "stopped"
     assert automation_events(logger, Priority.ERROR) == []
+
+
+#: Loops whose jump back lands on a ``try``: CPython 3.10 never handles pending work there.
+LOOPS_INTO_A_TRY = [
+    "while True:\n    try:\n        n += 1\n    except Exception:\n        pass\n",
+    "while n >= 0:\n    try:\n        n += 1\n    finally:\n        pass\n",
+    "def spin():\n    while True:\n        try:\n            pass\n        except Exception:\n"
+    "            pass\n\nspin()\n",
+]
+#: Runs each script in LOOPS_INTO_A_TRY under a 0.2 s limit and prints why it ended.
+INTERRUPT_EACH = """
+import sys
+from rtoc.automation.script import Script
+from rtoc.automation.watchdog import Watchdog
+
+watchdog = Watchdog()
+for source in sys.argv[1:]:
+    script = Script(source, "loop")
+    print(watchdog.call("loop", 0.2, lambda: script.run({"n": 0})).reason, flush=True)
+"""
+
+
+@pytest.mark.timeout(30)
+def test_loops_jumping_back_into_a_try_are_interrupted():
+    # In a child process: a loop that keeps the GIL would freeze this one, timeouts included.
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", INTERRUPT_EACH, *LOOPS_INTO_A_TRY],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+    except subprocess.TimeoutExpired as hung:
+        raise AssertionError(f"a loop kept running; it printed {hung.stdout!r}") from None
+    assert done.stdout.splitlines() == ["ran longer than its limit of 0.2 s"] * 3, done.stderr
 
 
 @pytest.mark.timeout(10)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import builtins
 import io
+import sys
 import threading
 import tokenize
 import traceback
@@ -141,10 +142,30 @@ def _edited(source: str, found: _Translation) -> str:
     return "".join(lines)
 
 
+#: CPython 3.10 never looks at pending work (a GIL drop request, an exception sent
+#: with ``PyThreadState_SetAsyncExc``) before a ``try``'s first instruction. A
+#: ``while`` loop whose body begins with ``try`` jumps back to exactly that
+#: instruction, so it holds the GIL for good and cannot be interrupted. 3.11's
+#: interpreter checks at every jump back.
+_LOOPS_SKIP_PENDING_WORK = sys.version_info < (3, 11)
+
+
 class _Rewriter(ast.NodeTransformer):
     def __init__(self, found: _Translation) -> None:
         self.trig_sites = {site: index for index, site in enumerate(found.trig_sites)}
         self.keeps = found.keeps
+
+    def visit_While(self, node: ast.While) -> ast.AST:
+        """On 3.10, begin every ``while`` body with ``[]``: a cheap instruction that is no ``try``.
+
+        The loop then jumps back to an instruction where the interpreter
+        releases the GIL and raises :class:`Interrupted`, as 3.11+ does anyway.
+        """
+        self.generic_visit(node)
+        if _LOOPS_SKIP_PENDING_WORK:
+            tick = ast.Expr(ast.List([], ast.Load()))
+            node.body.insert(0, ast.copy_location(tick, node.body[0]))
+        return node
 
     def visit_If(self, node: ast.If) -> ast.AST:
         self.generic_visit(node)
@@ -367,6 +388,8 @@ class Script:
         ]
         frame = frames[-1] if frames else None
         line = frame.lineno if frame else None
-        column = (getattr(frame, "colno", None) or 0) + 1 if frame else None
+        # Tracebacks have columns from CPython 3.11 on (PEP 657); 3.10 knows only the line.
+        colno = getattr(frame, "colno", None)
+        column = colno + 1 if colno is not None else None
         message = f"{type(error).__name__}: {error}"
         return ScriptError(self.name, line, column, message, self.source)
