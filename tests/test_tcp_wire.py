@@ -852,6 +852,8 @@ def test_replay_refused_after_a_restart(tmp_path):
 RTOC_VENV = Path(
     os.environ.get("RTOC_BASELINE_VENV", Path(tempfile.gettempdir()) / "rtoc-baseline" / "venv")
 )
+#: The tool that builds it, beside the clone as the workplace lays it out.
+BASELINE_TOOL = Path(__file__).resolve().parents[2] / "shared" / "baseline" / "orig_rtoc_bench.py"
 RTOC_CLIENT = """
 import json, sys
 from RTOC import jsonsocket
@@ -866,6 +868,14 @@ for message in messages:
 @pytest.fixture(scope="module")
 def rtoc_python() -> str:
     python = RTOC_VENV / "bin" / "python"
+    if not python.exists() and BASELINE_TOOL.exists():
+        # a fresh machine: the baseline tool builds the venv (pinned RTOC 2.1.8, about a
+        # minute); "--only setup" names no workload, so it only builds
+        subprocess.run(
+            ["python3", str(BASELINE_TOOL), "--workdir", str(RTOC_VENV.parent), "--only", "setup"],
+            capture_output=True,
+            timeout=600,
+        )
     if not python.exists():
         reason = f"RTOC 2.1.8 is not installed in {RTOC_VENV} (see ../shared/baseline/README.md)"
         if os.environ.get("RTOC_REQUIRE_SERVICES"):
