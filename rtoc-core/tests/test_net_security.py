@@ -1,5 +1,6 @@
 """The TCP server's password rules: replays across restarts, guessing, plain frames on loopback."""
 
+import os
 import socket
 import time
 
@@ -10,7 +11,7 @@ from rtoc.logger import Logger
 from rtoc.net import AuthenticationError, Client, ServerSettings, TcpServer
 from rtoc.net.frame import Cipher, FrameDecoder, encode, loads
 from rtoc.net.login_guard import LoginGuard, source
-from rtoc.net.replay import RECORD, NonceStore
+from rtoc.net.replay import RECORD, NonceFileError, NonceStore
 
 
 class Pump(Device):
@@ -123,6 +124,42 @@ def test_nonce_store_drops_a_record_cut_short_by_a_crash(tmp_path):
     store.close()
     assert path.stat().st_size == 2 * RECORD
     assert len(NonceStore(None)) == 0
+
+
+def full_disk(store: NonceStore) -> None:
+    """Point the store's file at /dev/full: every write fails with ENOSPC."""
+    os.close(store._fd)
+    store._fd = os.open("/dev/full", os.O_WRONLY)
+
+
+def test_a_full_disk_refuses_control_frames_and_keeps_accepting_samples(tmp_path, caplog):
+    store = NonceStore(tmp_path / "nonces")
+    full_disk(store)
+    with pytest.raises(NonceFileError, match=r"control request refused: .*No space left on device"):
+        store.accept(b"c" * 16, control=True)
+    assert store.accept(b"c" * 16, control=False)  # not remembered by the refusal
+    assert not store.accept(b"c" * 16, control=False)  # remembered in memory
+    assert store.accept(b"d" * 16, control=False)
+    assert [r.message for r in caplog.records].count(
+        f"{tmp_path / 'nonces'} cannot be written ([Errno 28] No space left on device): "
+        "nonces kept in memory"
+    ) == 1
+    store.close()
+
+
+def test_a_server_on_a_full_disk_answers_control_frames_with_an_error_and_goes_on(
+    logger, serve, tmp_path
+):
+    server = serve(password="pw", nonce_file=tmp_path / "tcp-nonces.bin")
+    full_disk(server.gate.nonces)
+    cipher = Cipher("pw")
+    control = encode({"plugin": {"Pump": {"flow": 9}}}, cipher)
+    sample = encode({"y": [1.0], "sname": "S", "dname": "D", "x": [1.0]}, cipher)
+    (refusal,) = exchange(server.address[1], control, password="pw")
+    assert refusal["error"] is True and "cannot record it in" in refusal["message"]
+    assert exchange(server.address[1], sample, password="pw") == [{"error": False, "sent": True}]
+    assert logger.devices["Pump"].flow == 1.5
+    assert logger.read("D", "S").y.tolist() == [1.0]
 
 
 # -- password guessing ----------------------------------------------------------------------

@@ -14,6 +14,10 @@ settings, devices) are rare and the dangerous ones to replay: they get their
 own window, so a stream of sample frames never pushes them out, and they are
 flushed to disk (fsync) before they run. Sample and read frames are written
 without fsync: a power cut may forget the last seconds of them.
+
+When the file cannot be written (a full disk), a control frame is refused,
+since its replay could no longer be refused after a restart; sample and read
+frames are still accepted and remembered in memory, with one warning.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import tempfile
 from collections import OrderedDict
 from pathlib import Path
 
-from rtoc.net.frame import NONCE_SIZE
+from rtoc.net.frame import NONCE_SIZE, FrameError
 
 log = logging.getLogger("rtoc.net")
 
@@ -35,6 +39,10 @@ NONCE_FILE = "tcp-nonces.bin"
 WINDOW = 100_000
 #: One record: a kind byte (0 other, 1 control), then the nonce.
 RECORD = 1 + NONCE_SIZE
+
+
+class NonceFileError(FrameError):
+    """A control frame refused because its nonce cannot be written to the file."""
 
 
 class NonceStore:
@@ -53,22 +61,35 @@ class NonceStore:
         )
         self._records = 0  # records in the file
         self._fd: int | None = None
+        self._write_failed = False  # warned about the file already
         if path is not None:
             self._load(path)
             self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
 
     def accept(self, nonce: bytes, control: bool) -> bool:
-        """Record ``nonce``; False when it was seen before (a replay)."""
+        """Record ``nonce``; False when it was seen before (a replay).
+
+        :class:`NonceFileError` for a control frame whose nonce cannot be
+        written to the file; nothing is recorded then.
+        """
         if nonce in self._seen[0] or nonce in self._seen[1]:
             return False
-        self._remember(nonce, control)
+        self._remember(nonce, control)  # first: a compaction while writing keeps it
         if self._fd is not None:
-            os.write(self._fd, bytes((control,)) + nonce)
-            if control:
-                os.fsync(self._fd)
-            self._records += 1
-            if self._records > 4 * self.window:
-                self._compact()
+            try:
+                self._write(nonce, control)
+            except OSError as error:
+                if control:
+                    del self._seen[control][nonce]
+                    raise NonceFileError(
+                        f"control request refused: cannot record it in {self.path} against "
+                        f"replays ({error.strerror or error}); free the disk and send it again"
+                    ) from None
+                if not self._write_failed:
+                    log.warning(
+                        "%s cannot be written (%s): nonces kept in memory", self.path, error
+                    )
+                self._write_failed = True
         return True
 
     def close(self) -> None:
@@ -80,6 +101,15 @@ class NonceStore:
         return len(self._seen[0]) + len(self._seen[1])
 
     # -- internals -------------------------------------------------------------------
+
+    def _write(self, nonce: bytes, control: bool) -> None:
+        assert self._fd is not None
+        os.write(self._fd, bytes((control,)) + nonce)
+        if control:
+            os.fsync(self._fd)
+        self._records += 1
+        if self._records > 4 * self.window:
+            self._compact()
 
     def _remember(self, nonce: bytes, control: bool) -> None:
         seen = self._seen[control]
