@@ -17,6 +17,7 @@ from rtoc.device import describe
 from rtoc.net.remote_cli import remote_command
 from rtoc.net.script_cli import jobs_command, script_command
 from rtoc.plugins import PluginRegistry
+from rtoc.users_cli import users_command
 
 DEFAULT_HOME = "~/.RTOC"
 DEMO_DEVICES = ("Generator", "System")
@@ -155,6 +156,7 @@ cli.add_command(config_command, "config")
 cli.add_command(remote_command, "remote")
 cli.add_command(script_command, "script")
 cli.add_command(jobs_command, "jobs")
+cli.add_command(users_command, "users")
 
 
 def main() -> None:
