@@ -270,6 +270,11 @@ class WrongDefault:
     port: Port = 0
 
 
+@attrs.frozen
+class NotJson:
+    tags: frozenset[str] = frozenset({"a"})
+
+
 @pytest.mark.parametrize(
     ("name", "cls", "error"),
     [
@@ -277,6 +282,7 @@ class WrongDefault:
         ("we.b", WebSection, "ValueError: config section name 'we.b': expected a text"),
         ("web", dict, "TypeError: config section 'web': <class 'dict'> is not an attrs class"),
         ("web", NoDefault, "TypeError: config section 'web': NoDefault cannot be a section"),
+        ("web", NotJson, "TypeError: config section 'web': NotJson cannot be a section"),
         (
             "web",
             WrongDefault,

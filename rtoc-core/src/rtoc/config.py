@@ -21,6 +21,7 @@ import math
 import reprlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 import attrs
@@ -460,7 +461,7 @@ def _json_path(cattrs_path: str) -> str:
 #: A problem found in config.json: (key path such as ``tcp.port``, message).
 Problem = tuple[str, str]
 
-_NO_SECTIONS: Sections = {}
+_NO_SECTIONS: Sections = MappingProxyType({})
 
 
 def _problems(exc: cattrs.ClassValidationError, section: str | None = None) -> list[Problem]:
@@ -516,7 +517,8 @@ def check_section_class(name: object, cls: object) -> None:
 
     A section is an attrs class whose fields all have defaults that pass its
     own checks (an ``Annotated`` number with :class:`Limits` outside them is a
-    mistake of the distribution, not of the user), under a name of its own.
+    mistake of the distribution, not of the user) and can be written as JSON,
+    under a name of its own.
     """
     if not isinstance(name, str) or not name or "." in name:
         raise ValueError(f"config section name {name!r}: expected a text without dots")
@@ -526,8 +528,9 @@ def check_section_class(name: object, cls: object) -> None:
         raise TypeError(f"config section {name!r}: {cls!r} is not an attrs class")
     try:
         attrs.resolve_types(cls)
-        defaults = cls()
-        _converter.structure(_converter.unstructure(defaults), cls)
+        defaults = _converter.unstructure(cls())
+        json.dumps(defaults)  # saved as JSON: a set or a date would fail at the first save
+        _converter.structure(defaults, cls)
     except cattrs.ClassValidationError as exc:
         wrong = "; ".join(f"{path}: {message}" for path, message in _problems(exc, name))
         raise ValueError(
