@@ -329,7 +329,7 @@ def test_top_level_must_be_an_object(tmp_path: Path) -> None:
     )
 
 
-def test_unknown_keys_are_warned_about_and_ignored(
+def test_unknown_keys_are_ignored_and_unknown_sections_kept_with_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     write_config(tmp_path, {"tcp": {"prot": 5051, "port": 5052}, "web": {"port": 8050}})
@@ -338,9 +338,13 @@ def test_unknown_keys_are_warned_about_and_ignored(
         config = load_config(tmp_path)
 
     assert config.tcp.port == 5052
+    assert config.unknown_sections == {"web": {"port": 8050}}
     warnings = [r.getMessage() for r in caplog.records if r.name == "rtoc.config"]
     assert f"{tmp_path / 'config.json'}: unknown key tcp.prot (ignored)" in warnings
-    assert f"{tmp_path / 'config.json'}: unknown section web (ignored)" in warnings
+    assert (
+        f"{tmp_path / 'config.json'}: section web: no installed distribution registers it "
+        "(kept as it is, unchecked)" in warnings
+    )
 
 
 def test_utf8_bom_is_accepted(tmp_path: Path) -> None:

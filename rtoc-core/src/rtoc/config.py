@@ -4,6 +4,13 @@ The file lives in ``$RTOC_HOME``. Each section is a frozen attrs class; a
 :class:`cattrs.Converter` turns the JSON object into them and back. Wrong types
 and out-of-range values are rejected all at once, each named by its key path
 (``tcp.port``); unknown keys are logged and ignored, so RTOC 2.x files load.
+
+Distributions add sections of their own (``web``, ``mqtt``) through the hook
+``rtoc_config_sections``: the caller passes them in as ``sections``
+(:meth:`rtoc.plugins.PluginRegistry.config_sections`) and they are checked,
+saved and changed exactly like the core's. A section that no installed
+distribution registers is kept in the file as it is, with a warning: it may
+belong to one that is installed later.
 """
 
 from __future__ import annotations
@@ -12,8 +19,9 @@ import json
 import logging
 import math
 import reprlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 import attrs
@@ -27,6 +35,8 @@ from rtoc.signals import MAX_CAPACITY
 __all__ = [
     "AUTORUN_FILE",
     "CONFIG_FILE",
+    "MAX_COUNT",
+    "MAX_FLOAT",
     "BackupConfig",
     "Config",
     "ConfigChange",
@@ -34,11 +44,17 @@ __all__ = [
     "GlobalConfig",
     "GuiConfig",
     "Limits",
+    "NonNegativeFloat",
+    "Port",
+    "PositiveFloat",
+    "PositiveInt",
     "PostgresqlConfig",
+    "Sections",
     "TcpConfig",
     "TelegramConfig",
     "backup_directory",
     "change_config_file",
+    "check_section_class",
     "config_to_dict",
     "get_value",
     "load_config",
@@ -53,6 +69,11 @@ AUTORUN_FILE = "autorun_devices"
 
 # attrs field metadata key: the JSON name of a field whose Python name differs.
 _JSON_NAME = "rtoc.json_name"
+# attrs field metadata key: a field of Config that is not a core section of the file.
+_NOT_A_SECTION = "rtoc.not_a_section"
+
+#: Sections that distributions register: JSON name -> attrs class (``rtoc_config_sections``).
+Sections = Mapping[str, type]
 
 logger = logging.getLogger("rtoc.config")
 
@@ -230,7 +251,11 @@ class BackupConfig:
 
 @attrs.frozen
 class Config:
-    """The whole config.json; JSON sections ``global`` and ``GUI`` are ``global_`` and ``gui``."""
+    """The whole config.json; JSON sections ``global`` and ``GUI`` are ``global_`` and ``gui``.
+
+    Sections of distributions are in ``plugin_sections``; read one with
+    :meth:`section`.
+    """
 
     global_: GlobalConfig = attrs.field(factory=GlobalConfig, metadata={_JSON_NAME: "global"})
     postgresql: PostgresqlConfig = attrs.field(factory=PostgresqlConfig)
@@ -238,6 +263,26 @@ class Config:
     telegram: TelegramConfig = attrs.field(factory=TelegramConfig)
     tcp: TcpConfig = attrs.field(factory=TcpConfig)
     backup: BackupConfig = attrs.field(factory=BackupConfig)
+    #: The sections installed distributions register, checked and typed, by JSON name.
+    plugin_sections: Mapping[str, Any] = attrs.field(factory=dict, metadata={_NOT_A_SECTION: True})
+    #: Sections that no installed distribution registers, as they are in the file.
+    unknown_sections: Mapping[str, Any] = attrs.field(factory=dict, metadata={_NOT_A_SECTION: True})
+
+    def section(self, name: str) -> Any:
+        """The section ``name`` (its JSON name: ``"tcp"``, ``"GUI"``, ``"web"``) as its class.
+
+        LookupError when it is neither a core section nor one that an
+        installed distribution registers.
+        """
+        if name in _SECTIONS:
+            return getattr(self, _SECTIONS[name][0])
+        try:
+            return self.plugin_sections[name]
+        except KeyError:
+            raise LookupError(
+                f"{CONFIG_FILE}: no section {name!r}; "
+                f"sections are {', '.join([*_SECTIONS, *self.plugin_sections])}"
+            ) from None
 
 
 attrs.resolve_types(Config)
@@ -249,7 +294,9 @@ def _json_name(field: attrs.Attribute[Any]) -> str:
 
 # JSON section name -> (Python attribute name, section class)
 _SECTIONS: dict[str, tuple[str, type]] = {
-    _json_name(field): (field.name, field.type) for field in attrs.fields(Config)
+    _json_name(field): (field.name, field.type)
+    for field in attrs.fields(Config)
+    if not field.metadata.get(_NOT_A_SECTION)
 }
 
 
@@ -349,7 +396,7 @@ def _fixed_tuple_hook(converter: cattrs.Converter, type_: Any) -> StructureHook:
 
 def _section_hook(converter: cattrs.Converter, cls: type) -> StructureHook:
     """A section (or the whole file): a JSON object, keys renamed as _JSON_NAME says."""
-    structure_fields = make_dict_structure_fn(cls, converter, **_renames(cls))
+    structure_fields = make_dict_structure_fn(cls, converter, **_overrides(cls))
 
     def structure(value: Any, _: Any) -> Any:
         if not isinstance(value, dict):
@@ -359,12 +406,15 @@ def _section_hook(converter: cattrs.Converter, cls: type) -> StructureHook:
     return structure
 
 
-def _renames(cls: type) -> dict[str, Any]:
-    return {
-        field.name: override(rename=_json_name(field))
-        for field in attrs.fields(cls)
-        if _json_name(field) != field.name
-    }
+def _overrides(cls: type) -> dict[str, Any]:
+    """Fields whose JSON name differs, and Config's fields that are no section (left out)."""
+    overrides = {}
+    for field in attrs.fields(cls):
+        if field.metadata.get(_NOT_A_SECTION):
+            overrides[field.name] = override(omit=True)
+        elif _json_name(field) != field.name:
+            overrides[field.name] = override(rename=_json_name(field))
+    return overrides
 
 
 def _make_converter() -> cattrs.Converter:
@@ -383,7 +433,7 @@ def _make_converter() -> cattrs.Converter:
     )
     converter.register_structure_hook_factory(attrs.has, lambda cls: _section_hook(converter, cls))
     converter.register_unstructure_hook_factory(
-        attrs.has, lambda cls: make_dict_unstructure_fn(cls, converter, **_renames(cls))
+        attrs.has, lambda cls: make_dict_unstructure_fn(cls, converter, **_overrides(cls))
     )
     converter.register_unstructure_hook_factory(_is_fixed_tuple, lambda _: list)
     return converter
@@ -411,22 +461,48 @@ def _json_path(cattrs_path: str) -> str:
 #: A problem found in config.json: (key path such as ``tcp.port``, message).
 Problem = tuple[str, str]
 
+_NO_SECTIONS: Sections = MappingProxyType({})
 
-def _check(data: dict[str, Any]) -> tuple[Config | None, list[Problem]]:
-    """``data`` as a Config, or None and every problem found in it."""
+
+def _problems(exc: cattrs.ClassValidationError, section: str | None = None) -> list[Problem]:
+    """Each problem cattrs found; ``section``: the JSON name of the section ``exc`` is about."""
+    problems = []
+    for line in cattrs.transform_error(exc, format_exception=_format_exception):
+        message, _, path = line.rpartition(" @ ")
+        where = _json_path(path) if section is None else section + path.removeprefix("$")
+        problems.append((where, message))
+    return problems
+
+
+def _check(data: dict[str, Any], sections: Sections) -> tuple[Config | None, list[Problem]]:
+    """``data`` as a Config, or None and every problem found in it.
+
+    ``sections``: the distributions' sections, checked like the core's; any
+    other section is kept as it is in ``Config.unknown_sections``.
+    """
+    problems: list[Problem] = []
+    config: Config | None = None
     try:
-        return _converter.structure(data, Config), []
+        config = _converter.structure({k: v for k, v in data.items() if k in _SECTIONS}, Config)
     except cattrs.ClassValidationError as exc:
-        problems = []
-        for line in cattrs.transform_error(exc, format_exception=_format_exception):
-            message, _, path = line.rpartition(" @ ")
-            problems.append((_json_path(path), message))
+        problems.extend(_problems(exc))
+    plugin_sections = {}
+    for name, cls in sections.items():
+        try:
+            plugin_sections[name] = _converter.structure(data.get(name, {}), cls)
+        except cattrs.ClassValidationError as exc:
+            problems.extend(_problems(exc, name))
+        except _Invalid as exc:  # not an object
+            problems.append((name, str(exc)))
+    if config is None or problems:
         return None, problems
+    unknown = {k: v for k, v in data.items() if k not in _SECTIONS and k not in sections}
+    return attrs.evolve(config, plugin_sections=plugin_sections, unknown_sections=unknown), []
 
 
-def _structure(data: dict[str, Any], source: str) -> Config:
+def _structure(data: dict[str, Any], source: str, sections: Sections) -> Config:
     """Validate a JSON object as a Config; every problem goes into one ConfigError."""
-    config, problems = _check(data)
+    config, problems = _check(data, sections)
     if config is None:
         raise ConfigError(_problem_text(problems, source))
     return config
@@ -436,25 +512,62 @@ def _problem_text(problems: list[Problem], source: str) -> str:
     return "\n".join(f"{source}: {path}: {message}" for path, message in problems)
 
 
+def check_section_class(name: object, cls: object) -> None:
+    """Refuse what cannot be a distribution's config section ``name`` (TypeError, ValueError).
+
+    A section is an attrs class whose fields all have defaults that pass its
+    own checks (an ``Annotated`` number with :class:`Limits` outside them is a
+    mistake of the distribution, not of the user) and can be written as JSON,
+    under a name of its own.
+    """
+    if not isinstance(name, str) or not name or "." in name:
+        raise ValueError(f"config section name {name!r}: expected a text without dots")
+    if name in _SECTIONS:
+        raise ValueError(f"config section {name!r} is one of rtoc-core's own")
+    if not (isinstance(cls, type) and attrs.has(cls)):
+        raise TypeError(f"config section {name!r}: {cls!r} is not an attrs class")
+    try:
+        attrs.resolve_types(cls)
+        defaults = _converter.unstructure(cls())
+        json.dumps(defaults)  # saved as JSON: a set or a date would fail at the first save
+        _converter.structure(defaults, cls)
+    except cattrs.ClassValidationError as exc:
+        wrong = "; ".join(f"{path}: {message}" for path, message in _problems(exc, name))
+        raise ValueError(
+            f"config section {name!r}: a default of {cls.__name__} is wrong: {wrong}"
+        ) from None
+    except Exception as exc:
+        raise TypeError(
+            f"config section {name!r}: {cls.__name__} cannot be a section: {exc}"
+        ) from None
+
+
 # --- files -------------------------------------------------------------------
 
 
-def load_config(home: Path) -> Config:
+def load_config(home: Path, sections: Sections = _NO_SECTIONS) -> Config:
     """Read ``home/config.json``; create it with the defaults if it does not exist.
 
-    Missing sections and keys take their defaults; unknown ones are logged and
-    ignored. Raises ConfigError for unreadable or invalid JSON and wrong values.
+    ``sections``: the sections distributions register
+    (:meth:`rtoc.plugins.PluginRegistry.config_sections`).
+    Missing sections and keys take their defaults; unknown keys are logged and
+    ignored, unknown sections logged and kept. Raises ConfigError for
+    unreadable or invalid JSON and wrong values.
     """
     path = home / CONFIG_FILE
     data = read_json_file(path)
     if data is _MISSING:
-        config = Config()
+        config = _defaults(sections)
         save_config(config, home)
         return config
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a JSON object at the top level, got {_kind(data)}")
-    _warn_unknown(data, path)
-    return _structure(data, str(path))
+    _warn_unknown(data, path, sections)
+    return _structure(data, str(path), sections)
+
+
+def _defaults(sections: Sections) -> Config:
+    return Config(plugin_sections={name: cls() for name, cls in sections.items()})
 
 
 _MISSING: Any = object()
@@ -484,12 +597,21 @@ def _kind(value: object) -> str:
     return kinds.get(type(value), "a number")
 
 
-def _warn_unknown(data: dict[str, Any], path: Path) -> None:
+def _section_class(name: str, sections: Sections) -> type | None:
+    return _SECTIONS[name][1] if name in _SECTIONS else sections.get(name)
+
+
+def _warn_unknown(data: dict[str, Any], path: Path, sections: Sections) -> None:
     for section, values in data.items():
-        if section not in _SECTIONS:
-            logger.warning("%s: unknown section %s (ignored)", path, section)
+        cls = _section_class(section, sections)
+        if cls is None:
+            logger.warning(
+                "%s: section %s: no installed distribution registers it (kept as it is, unchecked)",
+                path,
+                section,
+            )
         elif isinstance(values, dict):
-            known = _section_keys(_SECTIONS[section][1])
+            known = _section_keys(cls)
             for key in values:
                 if key not in known:
                     logger.warning("%s: unknown key %s.%s (ignored)", path, section, key)
@@ -526,13 +648,24 @@ def backup_directory(config: Config, home: Path) -> Path:
 
 
 def config_to_dict(config: Config) -> dict[str, Any]:
-    """The config as a JSON-ready dict with config.json's section and key names."""
-    return _converter.unstructure(config)
+    """The config as a JSON-ready dict with config.json's section and key names.
+
+    The core's sections come first, then the distributions', then the
+    unknown ones as they were read.
+    """
+    data: dict[str, Any] = _converter.unstructure(config)
+    for name, section in config.plugin_sections.items():
+        data[name] = _converter.unstructure(section)
+    return {**data, **config.unknown_sections}
+
+
+def _sections_of(config: Config) -> Sections:
+    return {name: type(section) for name, section in config.plugin_sections.items()}
 
 
 def get_value(config: Config, key: str) -> Any:
-    """The JSON value at a key path such as ``"tcp.port"`` or ``"GUI.plotRate"``."""
-    section, name = _split_key(key)
+    """The JSON value at a key path such as ``"tcp.port"``, ``"GUI.plotRate"`` or ``"web.host"``."""
+    section, name = _split_key(key, _sections_of(config), config.unknown_sections)
     return config_to_dict(config)[section][name]
 
 
@@ -542,13 +675,14 @@ def set_value(config: Config, key: str, raw: str) -> Config:
     ``raw`` is read as JSON (``5051``, ``true``, ``[1, 2]``, ``"x"``); if that
     fails or gives a value the key does not accept, the plain text is tried.
     """
-    section, name = _split_key(key)
+    sections = _sections_of(config)
+    section, name = _split_key(key, sections, config.unknown_sections)
     data = config_to_dict(config)
     errors: list[ConfigError] = []
     for value in _candidates(raw):
         data[section][name] = value
         try:
-            return _structure(data, CONFIG_FILE)
+            return _structure(data, CONFIG_FILE, sections)
         except ConfigError as exc:
             errors.append(exc)
     raise errors[0]
@@ -566,28 +700,31 @@ class ConfigChange:
     problems: str
 
 
-def change_config_file(home: Path, key: str, raw: str) -> ConfigChange:
+def change_config_file(
+    home: Path, key: str, raw: str, sections: Sections = _NO_SECTIONS
+) -> ConfigChange:
     """``home/config.json`` with ``raw`` at the key path ``key`` (read as :func:`set_value` does).
 
-    Unlike :func:`set_value` this works on a file that is invalid elsewhere,
-    so that ``rtoc config set`` can repair it one key at a time: only a
-    problem at ``key`` itself refuses the change (ConfigError). A valid result
-    is written in full, normalised; one still invalid elsewhere is written as
-    it is, apart from ``key``.
+    ``sections`` as for :func:`load_config`. Unlike :func:`set_value` this
+    works on a file that is invalid elsewhere, so that ``rtoc config set`` can
+    repair it one key at a time: only a problem at ``key`` itself refuses the
+    change (ConfigError). A valid result is written in full, normalised; one
+    still invalid elsewhere is written as it is, apart from ``key``. Sections
+    no installed distribution registers are kept either way.
     """
-    section, name = _split_key(key)
     path = home / CONFIG_FILE
     data = read_json_file(path, missing=None)
     if data is None:
-        data = config_to_dict(Config())
+        data = config_to_dict(_defaults(sections))
     elif not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a JSON object at the top level, got {_kind(data)}")
+    section, name = _split_key(key, sections, data)
     values = data.get(section)
     data = {**data, section: dict(values) if isinstance(values, dict) else {}}
     refusals: list[Problem] = []
     for value in _candidates(raw):
         data[section][name] = value
-        config, problems = _check(data)
+        config, problems = _check(data, sections)
         if config is not None:
             text = _json_text(config_to_dict(config))
             return ConfigChange(get_value(config, key), text, "")
@@ -612,16 +749,24 @@ def _candidates(raw: str) -> list[Any]:
     return [parsed] if isinstance(parsed, str) else [parsed, raw]
 
 
-def _split_key(key: str) -> tuple[str, str]:
+def _split_key(key: str, sections: Sections, in_file: Mapping[str, Any]) -> tuple[str, str]:
+    """``key`` as (section, key), both known; ``in_file``: the sections the file has."""
     section, dot, name = key.partition(".")
     if not dot or "." in name:
         raise ConfigError(f"{CONFIG_FILE}: {key}: expected SECTION.KEY, e.g. tcp.port")
-    if section not in _SECTIONS:
+    cls = _section_class(section, sections)
+    if cls is None:
+        known = ", ".join([*_SECTIONS, *sections])
+        if section in in_file:
+            raise ConfigError(
+                f"{CONFIG_FILE}: {key}: no installed distribution registers section "
+                f"{section!r}, so its values cannot be checked (install the one it belongs "
+                f"to); sections are {known}"
+            )
         raise ConfigError(
-            f"{CONFIG_FILE}: {key}: unknown section {section!r}; "
-            f"sections are {', '.join(_SECTIONS)}"
+            f"{CONFIG_FILE}: {key}: unknown section {section!r}; sections are {known}"
         )
-    keys = _section_keys(_SECTIONS[section][1])
+    keys = _section_keys(cls)
     if name not in keys:
         raise ConfigError(
             f"{CONFIG_FILE}: {key}: unknown key; keys in {section} are {', '.join(keys)}"

@@ -1,4 +1,7 @@
-"""``rtoc config``: show, read and change ``$RTOC_HOME/config.json`` from the command line."""
+"""``rtoc config``: show, read and change ``$RTOC_HOME/config.json`` from the command line.
+
+The sections installed distributions register work as the core's do.
+"""
 
 from __future__ import annotations
 
@@ -62,7 +65,8 @@ def config_command() -> None:
 def show() -> None:
     """Print the whole configuration as JSON."""
     with _reported():
-        _echo_json(config_to_dict(load_config(_home())), indent=2)
+        config = load_config(_home(), _registry().config_sections())
+        _echo_json(config_to_dict(config), indent=2)
 
 
 @config_command.command("get")
@@ -70,7 +74,7 @@ def show() -> None:
 def get(key: str) -> None:
     """Print the value of KEY (SECTION.KEY, e.g. tcp.port) as JSON."""
     with _reported():
-        _echo_json(get_value(load_config(_home()), key))
+        _echo_json(get_value(load_config(_home(), _registry().config_sections()), key))
 
 
 @config_command.command("set", context_settings={"ignore_unknown_options": True})
@@ -84,11 +88,12 @@ def set_(key: str, value: str) -> None:
     be repaired this way), and what is still wrong is shown.
     """
     home = _home()
+    registry = _registry()
     with _reported():
-        change = change_config_file(home, key, value)
+        change = change_config_file(home, key, value, registry.config_sections())
         if key == "backup.backend":
             try:
-                _registry().storage_backend(change.value)
+                registry.storage_backend(change.value)
             except LookupError as error:
                 raise ConfigError(f"config.json: {key}: {error.args[0]}") from None
         save_change(change, home)

@@ -67,11 +67,40 @@ def rtoc_frontends() -> list[Frontend]:
     """Return frontends that ``rtoc run`` starts beside the logger.
 
     A frontend has a ``name``, ``start(logger, config)`` and ``stop()``; it
-    decides from the config whether it has anything to do. Example::
+    decides from the config whether it has anything to do: its own section
+    (see :func:`rtoc_config_sections`) is ``config.section("web")``. Example::
 
         @hookimpl
         def rtoc_frontends():
             return [TelegramBot()]
+    """
+
+
+@hookspec
+def rtoc_config_sections() -> dict[str, type]:
+    """Return this plugin's own sections of config.json: ``{name: attrs class}``.
+
+    Every field needs a default; numbers take bounds as the core's do
+    (``Annotated[float, Limits(...)]`` or the aliases in :mod:`rtoc.config`),
+    and ``Literal`` lists the allowed values. rtoc then loads, checks (errors
+    name file and key), saves and changes the section like its own, with
+    ``rtoc config get|set web.host``. A frontend or storage backend reads it
+    as ``config.section("web")``, an instance of the class. A name that two
+    installed plugins register is used by neither (both are listed failed,
+    naming each other). Example::
+
+        from rtoc.config import Limits
+
+        @attrs.frozen
+        class WebConfig:
+            active: bool = False
+            host: str = "127.0.0.1"
+            plotRate: Annotated[float, Limits(0.1, 60)] = 8.0
+            theme: Literal["light", "dark"] = "light"
+
+        @hookimpl
+        def rtoc_config_sections():
+            return {"web": WebConfig}
     """
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import importlib
 import logging
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,7 @@ import attrs
 import pluggy
 
 from rtoc import hookspecs
+from rtoc.config import Sections, check_section_class
 from rtoc.device import Device, class_device_name
 
 if TYPE_CHECKING:
@@ -85,6 +86,7 @@ class PluginRegistry:
         self.manager.add_hookspecs(hookspecs)
         self.plugins: dict[str, PluginInfo] = {}
         self.devices: dict[str, DeviceEntry] = {}
+        self._config_sections: Sections | None = None  # asked again after each register()
 
     @classmethod
     def load(cls, home: Path | None = None, *, entry_points: bool = True) -> PluginRegistry:
@@ -96,6 +98,7 @@ class PluginRegistry:
         if entry_points:
             registry.load_entry_points()
         registry.collect_devices()
+        registry.config_sections()  # a plugin with an unusable section is listed failed now
         if home is not None:  # after the others, so that one of these can replace them
             registry.load_user_devices(home / "devices")
         return registry
@@ -103,6 +106,7 @@ class PluginRegistry:
     # -- loading -------------------------------------------------------------
 
     def register(self, plugin: object, info: PluginInfo) -> None:
+        self._config_sections = None
         try:
             self.manager.register(plugin, name=info.name)
         except Exception as error:
@@ -214,6 +218,46 @@ class PluginRegistry:
                 f"no storage backend {name!r}{hint}; installed: {', '.join(sorted(backends))}"
             )
         return backends[name]
+
+    def config_sections(self) -> Sections:
+        """The config.json sections plugins register (``rtoc_config_sections``), by name.
+
+        A plugin offering something that cannot be a section is listed failed
+        and its other sections still count. A name two plugins register is
+        given to neither, and both are listed failed naming each other: which
+        one should check the user's values is the user's choice (uninstall
+        one), and until then the section stays in the file untouched.
+        """
+        if self._config_sections is None:
+            self._config_sections = self._collect_config_sections()
+        return self._config_sections
+
+    def _collect_config_sections(self) -> Sections:
+        claims: dict[str, list[tuple[PluginInfo, type]]] = {}
+        for info, provided in self.call_each("rtoc_config_sections"):
+            if not isinstance(provided, Mapping):
+                self._failed(info, TypeError(f"rtoc_config_sections returned {provided!r}"))
+                continue
+            for name, cls in provided.items():
+                try:
+                    check_section_class(name, cls)
+                except (TypeError, ValueError) as error:
+                    self._failed(info, error)
+                else:
+                    claims.setdefault(name, []).append((info, cls))
+        sections: dict[str, type] = {}
+        for name, claimants in claims.items():
+            if len(claimants) == 1:
+                sections[name] = claimants[0][1]
+                continue
+            sources = " and ".join(info.source for info, _ in claimants)
+            for info, _ in claimants:
+                error = ValueError(
+                    f"config section {name!r} is registered by both {sources}; "
+                    "neither uses it until one of them is uninstalled"
+                )
+                self._failed(info, error)
+        return sections
 
     def frontends(self) -> list[Frontend]:
         return [

@@ -68,7 +68,7 @@ class Runner:
         assignments: Sequence[str],
     ) -> None:
         try:
-            self.config = load_config(home)
+            self.config = load_config(home, registry.config_sections())
             assigned = [parse_assignment(text) for text in assignments]
             in_file = load_device_parameters(home)
         except (ConfigError, OSError) as error:

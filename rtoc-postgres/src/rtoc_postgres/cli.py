@@ -29,8 +29,9 @@ def _home() -> Path:
 
 
 def _config() -> Config:
+    registry = click.get_current_context().obj["registry"]
     try:
-        return load_config(_home())
+        return load_config(_home(), registry.config_sections())
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
 
