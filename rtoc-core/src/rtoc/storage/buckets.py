@@ -127,6 +127,23 @@ class Grid:
         return start, stop
 
 
+class Cuts:
+    """Buckets of ``start..end`` cut at the ``inner`` edges (sorted, inside the range).
+
+    For a backend whose aggregates are aligned to a grid of its own.
+    """
+
+    def __init__(self, start: float, end: float, inner: np.ndarray) -> None:
+        self.start, self.end, self.inner = start, end, inner
+
+    def index(self, x: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.inner, x, side="right").astype(np.int64)
+
+    def edges(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        bounds = np.r_[self.start, self.inner, self.end]
+        return bounds[index], bounds[index + 1]
+
+
 @attrs.frozen
 class Summaries:
     """Partial aggregates of disjoint groups of samples, to be merged into buckets.
@@ -166,7 +183,7 @@ class Summaries:
         return Summaries(*(getattr(self, field.name)[keep] for field in attrs.fields(Summaries)))
 
 
-def merge(summaries: Summaries, index: np.ndarray, edges: Grid) -> Buckets:
+def merge(summaries: Summaries, index: np.ndarray, edges: Grid | Cuts) -> Buckets:
     """Merge ``summaries`` whose bucket is ``index`` into :class:`Buckets`.
 
     O(n) when ``index`` is sorted already (samples logged in time order),
@@ -190,13 +207,13 @@ def merge(summaries: Summaries, index: np.ndarray, edges: Grid) -> Buckets:
         maximum,
         np.minimum.reduceat(summaries.first, starts),
         np.maximum.reduceat(summaries.last, starts),
-        _x_where(summaries.minimum == minimum[group], summaries.x_of_min, group, len(starts)),
-        _x_where(summaries.maximum == maximum[group], summaries.x_of_max, group, len(starts)),
+        x_where(summaries.minimum == minimum[group], summaries.x_of_min, group, len(starts)),
+        x_where(summaries.maximum == maximum[group], summaries.x_of_max, group, len(starts)),
     )
 
 
-def _x_where(hit: np.ndarray, x: np.ndarray, group: np.ndarray, groups: int) -> np.ndarray:
-    """Per group, the x of its first hit (every group has one)."""
+def x_where(hit: np.ndarray, x: np.ndarray, group: np.ndarray, groups: int) -> np.ndarray:
+    """Per group (numbered 0..groups-1), the x of its first hit; NaN for a group without."""
     positions = np.flatnonzero(hit)
     found = np.full(groups, np.nan)
     hit_groups, first = np.unique(group[positions], return_index=True)
@@ -239,8 +256,8 @@ def summarize_blocks(x: np.ndarray, y: np.ndarray, size: int) -> np.ndarray:
     rows[:, 2] = maximum
     rows[:, 3] = np.minimum.reduceat(np.where(valid, x, np.inf), starts)
     rows[:, 4] = np.maximum.reduceat(np.where(valid, x, -np.inf), starts)
-    rows[:, 5] = _x_where(valid & (y == minimum[group]), x, group, blocks)
-    rows[:, 6] = _x_where(valid & (y == maximum[group]), x, group, blocks)
+    rows[:, 5] = x_where(valid & (y == minimum[group]), x, group, blocks)
+    rows[:, 6] = x_where(valid & (y == maximum[group]), x, group, blocks)
     rows[count == 0, 1:] = np.nan
     return rows
 
