@@ -101,7 +101,7 @@ def bucket_read(schema: str, runs: int = 20) -> tuple[float, int]:
         buckets = storage.read_buckets("Bench", "kHz", T0, T0 + 3600, 2000)
         times.append(time.perf_counter() - begin)
     storage.close()
-    return statistics.median(times), len(buckets.start)
+    return statistics.median(times), len(buckets)
 
 
 def resample_hour(schema: str) -> tuple[float, int, int]:

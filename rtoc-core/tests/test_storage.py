@@ -14,9 +14,16 @@ import pytest
 
 from rtoc.events import Event
 from rtoc.storage.base import SampleBatch, SignalInfo, StorageError
+from rtoc.storage.buckets import bucket_samples
 from rtoc.storage.memory import MemoryStorage, open_memory
 from rtoc.storage.sqlite import SQLiteStorage, open_sqlite
-from rtoc.testing.storage_contract import T0, StorageContract, assert_samples, ramp
+from rtoc.testing.storage_contract import (
+    T0,
+    StorageContract,
+    assert_buckets,
+    assert_samples,
+    ramp,
+)
 
 
 class TestMemory(StorageContract):
@@ -56,7 +63,7 @@ def test_sqlite_creates_parent_directories_and_uses_wal(path: Path) -> None:
     try:
         assert probe.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert probe.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
-            "1",
+            "2",
         )
     finally:
         probe.close()
@@ -126,9 +133,9 @@ def test_sqlite_rejects_a_newer_schema(path: Path) -> None:
     SQLiteStorage(path).close()
     other = sqlite3.connect(path)
     with other:
-        other.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+        other.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     other.close()
-    with pytest.raises(StorageError, match="schema version 2") as failure:
+    with pytest.raises(StorageError, match="schema version 3") as failure:
         SQLiteStorage(path)
     assert str(path) in str(failure.value)
 
@@ -166,6 +173,64 @@ def test_sqlite_range_reads_only_overlapping_chunks(path: Path) -> None:
     store.close()
     assert any("INDEXED BY chunks_by_end" in line for line in trace)
     assert any("INDEXED BY chunks_by_start" in line for line in trace)
+
+
+def logged(store: MemoryStorage | SQLiteStorage, count: int, batches: int) -> tuple:
+    """``count`` samples of a random walk, appended in ``batches`` batches."""
+    x, _ = ramp(0, count)
+    y = np.cumsum(np.random.default_rng(3).normal(size=count))
+    for part in np.array_split(np.arange(count), batches):
+        store.append_samples([SampleBatch("d", "s", x[part], y[part])])
+    return x, y
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_buckets_are_the_equal_grid_of_the_raw_samples(backend: str, path: Path) -> None:
+    store = MemoryStorage() if backend == "memory" else SQLiteStorage(path)
+    x, y = logged(store, 50_000, 37)
+    for start, end, count in ((x[0], x[-1], 640), (x[777] + 0.03, x[4321], 99)):
+        found = store.read_buckets("d", "s", start, end, count)
+        want = bucket_samples(x, y, start, end, count)
+        for field in ("bucket_start", "bucket_stop", "count", "minimum", "maximum", "first"):
+            np.testing.assert_array_equal(getattr(found, field), getattr(want, field))
+        for field in ("last", "x_of_min", "x_of_max"):  # no ties in a random walk
+            np.testing.assert_array_equal(getattr(found, field), getattr(want, field))
+    store.close()
+
+
+def test_sqlite_buckets_read_raw_only_blocks_at_bucket_edges(path: Path) -> None:
+    store = SQLiteStorage(path)
+    x, y = logged(store, 400_000, 40)
+    raw: list[int] = []
+    read_raw = store._raw_blocks
+
+    def counted(db: sqlite3.Connection, blocks: list) -> object:
+        raw.append(len(blocks))
+        return read_raw(db, blocks)
+
+    store._raw_blocks = counted  # type: ignore[method-assign]
+    found = store.read_buckets("d", "s", x[0], x[-1], 100)
+    assert_buckets(found, x, y, x[0], x[-1], 100)
+    (blocks,) = raw
+    assert 0 < blocks <= 99  # at most one per inner edge, of 1,580 blocks
+    store.close()
+
+
+def test_sqlite_migrates_a_version_1_file(path: Path) -> None:
+    store = SQLiteStorage(path)
+    x, y = logged(store, 20_000, 7)
+    store.close()
+    old = sqlite3.connect(path)  # a version 1 file: the same but for the block summaries
+    with old:
+        old.execute("DROP TABLE chunk_blocks")
+        old.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    old.close()
+    store = SQLiteStorage(path)
+    assert_buckets(store.read_buckets("d", "s", x[0], x[-1], 30), x, y, x[0], x[-1], 30)
+    (version,) = store._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    (summarized,) = store._db.execute("SELECT count(*) FROM chunk_blocks").fetchone()
+    assert (version, summarized) == ("2", 7)
+    store.close()
 
 
 def test_open_sqlite_puts_the_file_in_backup_path(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -25,6 +26,15 @@ from rtoc.device_parameters import DeviceParameters, apply_parameters
 from rtoc.events import Event, EventLog, Priority, RepeatFilter
 from rtoc.signals import Signal, SignalKey, SignalStore, as_samples
 from rtoc.storage.base import Storage
+from rtoc.storage.buckets import (
+    Buckets,
+    Grid,
+    Summaries,
+    UnknownSignal,
+    bucket_samples,
+    check_range,
+    merge,
+)
 from rtoc.storage.loading import StoredData
 from rtoc.storage.writer import WriteBehind
 
@@ -353,6 +363,55 @@ class Logger:
                 keep = max(0, len(x) - last)
                 x, y = x[keep:], y[keep:]
         return SignalData(x, y, info.unit)
+
+    def read_buckets(
+        self, device: str, name: str, start: float, end: float, buckets: int
+    ) -> Buckets:
+        """At most ``buckets`` buckets of ``start..end`` (see :mod:`rtoc.storage.buckets`).
+
+        The part of the range from the oldest sample in memory on is
+        bucketed from memory (which holds what storage may not have yet);
+        the part before it is read from storage: whole buckets through
+        ``storage.read_buckets``, and the one bucket that memory's oldest
+        sample falls into from storage's raw samples before it plus memory's
+        from it on, so no sample is counted twice or left out. Samples
+        memory holds that are older than its oldest one (timestamps that went
+        backwards) come from storage only once stored.
+        """
+        start, end, buckets = check_range(start, end, buckets)
+        signal = self.store.get(device, name)
+        oldest = None if signal is None else signal.oldest
+        if self.storage is None or (oldest is not None and oldest <= start):
+            if signal is None:
+                raise UnknownSignal(device, name)
+            return bucket_samples(*signal.between(start, end), start, end, buckets)
+        if oldest is None or oldest > end:
+            try:
+                return self.storage.read_buckets(device, name, start, end, buckets)
+            except UnknownSignal:
+                if signal is None:
+                    raise
+                return Buckets.empty()
+        grid = Grid(start, end, buckets)
+        split = int(grid.index(np.array([oldest]))[0])  # the bucket memory begins in
+        edge = float(grid.edges(np.array([split]))[0][0])
+        stored = [Buckets.empty()]
+        raw = self.storage.read(device, name, edge, oldest)
+        if split > 0:
+            with suppress(UnknownSignal):  # not stored yet: memory has it all
+                stored = [
+                    self.storage.read_buckets(
+                        device, name, start, float(np.nextafter(edge, -np.inf)), split
+                    )
+                ]
+        early = raw.x < oldest
+        summaries = Summaries.joined(
+            [
+                Summaries.of_samples(raw.x[early], raw.y[early]),
+                Summaries.of_samples(*signal.between(oldest, end)),
+            ]
+        )
+        return Buckets.joined([*stored, merge(summaries, grid.index(summaries.first), grid)])
 
     def events_of(self, keys: Iterable[SignalKey] | None = None) -> list[Event]:
         """Events in memory, oldest first: all, or those raised for ``keys``."""

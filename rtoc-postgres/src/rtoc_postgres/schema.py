@@ -14,8 +14,9 @@ hand::
     batches(uid, stored)                    batches already stored (idempotent retries),
                                             forgotten after 30 days (version 3)
     events(uid, time, text, device, signal, priority, id, value)
-    rollups(signal_id, level, bucket, n, y_min, y_max, y_sum)
-                                            min/max/sum per bucket, for plots (version 2)
+    rollups(signal_id, level, bucket, n, y_min, y_max, y_sum, x_first, x_last, x_of_min, x_of_max)
+                                            min/max/sum per bucket, for plots (version 2);
+                                            smallest/largest x, x of min/max (version 5)
     readings                                view: device, signal, unit, time, x, value
     samples_between(device, signal, t0, t1) function: a signal's samples in a time range
 
@@ -35,7 +36,7 @@ from psycopg2.extensions import connection as Connection
 
 from rtoc_postgres.rollups import WIDTHS
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _CREATE = """
 CREATE SCHEMA IF NOT EXISTS {s};
@@ -142,14 +143,34 @@ _ADD_CHUNK_RATE = """
 ALTER TABLE {s}.chunks ADD COLUMN IF NOT EXISTS rate float8;
 """
 
+# Version 5: the rollups know their smallest and largest x, and the x of their
+# min and max, so that bucketed reads answer exact first/last x (the core's
+# read_buckets). Filled from the samples still stored; a row whose samples were
+# resampled away keeps NULL (its bucket's start stands in for first and last x).
+_ADD_ROLLUP_X = """
+ALTER TABLE {s}.rollups ADD COLUMN IF NOT EXISTS x_first float8,
+    ADD COLUMN IF NOT EXISTS x_last float8,
+    ADD COLUMN IF NOT EXISTS x_of_min float8,
+    ADD COLUMN IF NOT EXISTS x_of_max float8;
+UPDATE {s}.rollups r SET x_first = found.x_first, x_last = found.x_last
+    FROM (SELECT p.signal_id, w.level, floor(p.x / w.width)::bigint AS bucket,
+                 min(p.x) AS x_first, max(p.x) AS x_last
+          FROM {s}.samples p
+          CROSS JOIN (VALUES LEVELS) AS w (level, width)
+          WHERE p.x NOT IN ('NaN', 'Infinity', '-Infinity') AND p.y <> 'NaN'
+          GROUP BY 1, 2, 3) AS found
+    WHERE r.signal_id = found.signal_id AND r.level = found.level AND r.bucket = found.bucket;
+"""
+
+_LEVELS = ", ".join(f"({level}, {width!r})" for level, width in enumerate(WIDTHS))
+
 #: What brings a schema from the version before to this one.
 MIGRATIONS = {
     1: _CREATE,
-    2: _ADD_ROLLUPS.replace(
-        "LEVELS", ", ".join(f"({level}, {width!r})" for level, width in enumerate(WIDTHS))
-    ),
+    2: _ADD_ROLLUPS.replace("LEVELS", _LEVELS),
     3: _INDEX_BATCH_AGE,
     4: _ADD_CHUNK_RATE,
+    5: _ADD_ROLLUP_X.replace("LEVELS", _LEVELS),
 }
 
 

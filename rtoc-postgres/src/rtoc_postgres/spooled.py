@@ -25,8 +25,8 @@ from collections.abc import Callable, Sequence
 from rtoc.events import Event, Priority
 from rtoc.signals import Samples
 from rtoc.storage.base import SampleBatch, SignalInfo, StorageError, StorageUnavailable
+from rtoc.storage.buckets import Buckets
 from rtoc_postgres.maintenance import Maintenance
-from rtoc_postgres.rollups import Buckets
 from rtoc_postgres.spool import Spool
 from rtoc_postgres.storage import PostgresStorage
 
@@ -133,9 +133,9 @@ class SpooledStorage:
         return self._db().read_last(device, name, count)
 
     def read_buckets(
-        self, device: str, name: str, start: float, end: float, count: int = 2000
+        self, device: str, name: str, start: float, end: float, buckets: int
     ) -> Buckets:
-        return self._db().read_buckets(device, name, start, end, count)
+        return self._db().read_buckets(device, name, start, end, buckets)
 
     def signals(self) -> list[SignalInfo]:
         return self._db().signals()

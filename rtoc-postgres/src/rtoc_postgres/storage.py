@@ -40,15 +40,38 @@ from rtoc.storage.base import (
     event_row,
     time_bounds,
 )
+from rtoc.storage.buckets import (
+    Buckets,
+    Cuts,
+    Summaries,
+    UnknownSignal,
+    bucket_samples,
+    check_range,
+    merge,
+)
 from rtoc_postgres import thinning
 from rtoc_postgres.copy import HEADER, TRAILER, sample_rows
 from rtoc_postgres.deadline import DEADLINES, Guard
-from rtoc_postgres.rollups import WIDTHS, Buckets, empty_buckets, merged, plan, rollup_rows
+from rtoc_postgres.rollups import WIDTHS, cuts, merged, rollup_rows
 from rtoc_postgres.schema import SchemaError, ensure_schema
 
 #: A row of ``COPY (SELECT x, y ...) TO STDOUT (FORMAT binary)``.
 _XY_ROW = np.dtype(
     [("fields", ">i2"), ("x_length", ">i4"), ("x", ">f8"), ("y_length", ">i4"), ("y", ">f8")]
+)
+#: A signal's samples with start <= x <= end, through the chunk index.
+_RANGE = sql.SQL(
+    "SELECT p.x, p.y FROM {s}.chunks c JOIN {s}.samples p"
+    " ON p.signal_id = c.signal_id AND p.seq BETWEEN c.first_seq AND c.last_seq"
+    " WHERE c.signal_id = %(id)s AND c.x_max >= %(start)s AND c.x_min <= %(end)s"
+    " AND p.x BETWEEN %(start)s AND %(end)s"
+)
+#: The samples of one rollup row within start..end (which the row lies in).
+_ROLLUP_ROW = sql.SQL(
+    "SELECT p.x, p.y FROM {s}.chunks c JOIN {s}.samples p"
+    " ON p.signal_id = c.signal_id AND p.seq BETWEEN c.first_seq AND c.last_seq"
+    " WHERE c.signal_id = %(id)s AND c.x_max >= %(start)s AND c.x_min <= %(end)s"
+    " AND p.x BETWEEN %(start)s AND %(end)s AND floor(p.x / %(width)s) = %(bucket)s"
 )
 #: How long a stored batch's uid is remembered, to recognise a retry of it.
 BATCH_MEMORY_DAYS = 30
@@ -238,11 +261,18 @@ class PostgresStorage:
                     cursor,
                     sql.SQL(
                         "INSERT INTO {s}.rollups AS r"
-                        " (signal_id, level, bucket, n, y_min, y_max, y_sum) VALUES %s"
+                        " (signal_id, level, bucket, n, y_min, y_max, y_sum,"
+                        " x_first, x_last, x_of_min, x_of_max) VALUES %s"
                         " ON CONFLICT (signal_id, level, bucket) DO UPDATE SET"
                         " n = r.n + excluded.n, y_min = least(r.y_min, excluded.y_min),"
                         " y_max = greatest(r.y_max, excluded.y_max),"
-                        " y_sum = r.y_sum + excluded.y_sum"
+                        " y_sum = r.y_sum + excluded.y_sum,"
+                        " x_first = least(r.x_first, excluded.x_first),"
+                        " x_last = greatest(r.x_last, excluded.x_last),"
+                        " x_of_min = CASE WHEN excluded.y_min < r.y_min"
+                        " THEN excluded.x_of_min ELSE r.x_of_min END,"
+                        " x_of_max = CASE WHEN excluded.y_max > r.y_max"
+                        " THEN excluded.x_of_max ELSE r.x_of_max END"
                     )
                     .format(s=self._s)
                     .as_string(cursor),
@@ -341,57 +371,64 @@ class PostgresStorage:
         return Samples(rows["x"].astype(np.float64), rows["y"].astype(np.float64))
 
     def read_buckets(
-        self, device: str, name: str, start: float, end: float, count: int = 2000
+        self, device: str, name: str, start: float, end: float, buckets: int
     ) -> Buckets:
-        """About ``count`` (at most) equal buckets of ``start <= x <= end``, oldest first.
+        """At most ``buckets`` buckets of ``start..end``, from the rollups (see
+        :mod:`rtoc_postgres.rollups`): inner edges at multiples of the rollup
+        width nearest to equal edges; rows across the range's ends read raw.
 
-        Empty buckets are left out. Long ranges are read from the rollups;
-        ranges shorter than ``count`` tenths of a second from the samples.
+        Ranges shorter than ``buckets`` tenths of a second are bucketed from
+        the samples, on equal edges.
         """
-        if not end > start or count < 1:
-            raise ValueError(
-                f"buckets need start < end and count >= 1, got {start}, {end}, {count}"
-            )
-        level, width = plan(float(start), float(end), count)
-        parameters = {"start": float(start), "end": float(end), "width": width, "level": level}
+        start, end, buckets = check_range(start, end, buckets)
+        level, inner = cuts(start, end, buckets)
         with self._transaction() as cursor:
             signal_id = self._lookup(cursor, device, name)
             if signal_id is None:
-                return empty_buckets()
-            parameters["id"] = signal_id
+                raise UnknownSignal(device, name)
             if level is None:
-                query = sql.SQL(
-                    "SELECT floor(p.x / %(width)s) AS b, count(*), min(p.y), max(p.y), sum(p.y)"
-                    " FROM {s}.chunks c JOIN {s}.samples p ON p.signal_id = c.signal_id"
-                    " AND p.seq BETWEEN c.first_seq AND c.last_seq"
-                    " WHERE c.signal_id = %(id)s AND c.x_max >= %(start)s AND c.x_min <= %(end)s"
-                    " AND p.x BETWEEN %(start)s AND %(end)s AND p.x <> 'NaN' AND p.y <> 'NaN'"
-                    " GROUP BY b ORDER BY b"
+                x, y = self._copy_out(cursor, _RANGE, {"id": signal_id, "start": start, "end": end})
+                return bucket_samples(x, y, start, end, buckets)
+            width = WIDTHS[level]
+            cursor.execute(
+                sql.SQL(
+                    "SELECT n, y_min, y_max, coalesce(x_first, bucket * %(width)s),"
+                    " coalesce(x_last, bucket * %(width)s), x_of_min, x_of_max, bucket"
+                    " FROM {s}.rollups WHERE signal_id = %(id)s AND level = %(level)s"
+                    " AND bucket BETWEEN floor(%(start)s / %(width)s)"
+                    " AND floor(%(end)s / %(width)s)"
+                ).format(s=self._s),
+                {"id": signal_id, "level": level, "width": width, "start": start, "end": end},
+            )
+            rows = np.array(cursor.fetchall(), dtype=np.float64).reshape(-1, 8)
+            edges = Cuts(start, end, inner)
+            first, last = rows[:, 3], rows[:, 4]
+            whole = (first >= start) & (last <= end)
+            whole[whole] = edges.index(first[whole]) == edges.index(last[whole])
+            raw = [
+                self._copy_out(
+                    cursor,
+                    _ROLLUP_ROW,
+                    {
+                        "id": signal_id,
+                        "start": max(start, float(bucket - 1) * width),
+                        "end": min(end, float(bucket + 2) * width),
+                        "width": width,
+                        "bucket": int(bucket),
+                    },
                 )
-            else:
-                query = sql.SQL(
-                    "SELECT floor(bucket * %(step)s / %(width)s) AS b, sum(n), min(y_min),"
-                    " max(y_max), sum(y_sum) FROM {s}.rollups"
-                    " WHERE signal_id = %(id)s AND level = %(level)s"
-                    " AND bucket BETWEEN floor(%(start)s / %(step)s) AND floor(%(end)s / %(step)s)"
-                    " GROUP BY b ORDER BY b"
-                )
-                parameters["step"] = WIDTHS[level]
-            cursor.execute(query.format(s=self._s), parameters)
-            rows = cursor.fetchall()
-        if not rows:
-            return empty_buckets()
-        index, counts, minimum, maximum, total = (
-            np.array(column) for column in zip(*rows, strict=True)
+                for bucket in rows[~whole, 7]
+            ]
+        kept = rows[whole]
+        summaries = Summaries.joined(
+            [
+                Summaries(
+                    kept[:, 0].astype(np.int64), *(kept[:, column] for column in range(1, 7))
+                ),
+                *(Summaries.of_samples(x, y) for x, y in raw),
+            ]
         )
-        counts = counts.astype(np.int64)
-        return Buckets(
-            index.astype(np.float64) * width,
-            counts,
-            minimum.astype(np.float64),
-            maximum.astype(np.float64),
-            total.astype(np.float64) / counts,
-        )
+        return merge(summaries, edges.index(summaries.first), edges)
 
     def signals(self) -> list[SignalInfo]:
         with self._transaction() as cursor:

@@ -14,6 +14,9 @@ Contract (checked by :mod:`rtoc.testing.storage_contract`):
   ``ValueError`` before anything of that call is stored.
 - ``append_events`` is idempotent per ``Event.uid``.
 - ``read`` filters ``start <= x <= end`` (either bound may be None).
+- ``read_buckets`` answers at most N buckets of min/max/count/first/last for a
+  range, by the rules in :mod:`rtoc.storage.buckets` (NaN values are gaps; bad
+  arguments are ``ValueError``, a signal never stored :class:`UnknownSignal`).
 - ``delete`` removes a signal's samples and its entry in ``signals()``.
 - A failing write raises :class:`StorageError` (or a subclass) and leaves
   what was stored before intact.
@@ -36,6 +39,7 @@ import numpy as np
 
 from rtoc.events import Event
 from rtoc.signals import Samples, SignalKey
+from rtoc.storage.buckets import Buckets
 
 if TYPE_CHECKING:
     from rtoc.config import Config
@@ -163,6 +167,12 @@ class Storage(Protocol):
     ) -> Samples: ...
 
     def read_last(self, device: str, name: str, count: int) -> Samples: ...
+
+    def read_buckets(
+        self, device: str, name: str, start: float, end: float, buckets: int
+    ) -> Buckets:
+        """At most ``buckets`` buckets of ``start <= x <= end``: see :mod:`rtoc.storage.buckets`."""
+        ...
 
     def signals(self) -> list[SignalInfo]: ...
 

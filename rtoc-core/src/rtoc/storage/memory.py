@@ -13,6 +13,7 @@ import numpy as np
 from rtoc.events import Event
 from rtoc.signals import Samples, SignalKey, between, empty_samples
 from rtoc.storage.base import SampleBatch, SignalInfo, batch_arrays, time_bounds
+from rtoc.storage.buckets import Buckets, UnknownSignal, bucket_samples, check_range
 
 if TYPE_CHECKING:
     from rtoc.config import Config
@@ -80,6 +81,17 @@ class MemoryStorage:
             x = np.concatenate([chunk.x for chunk in stored.chunks])
             y = np.concatenate([chunk.y for chunk in stored.chunks])
         return between(x, y, start, end)
+
+    def read_buckets(
+        self, device: str, name: str, start: float, end: float, buckets: int
+    ) -> Buckets:
+        """Exact equal buckets, from the raw samples in the range."""
+        check_range(start, end, buckets)
+        with self._lock:
+            if (device, name) not in self._signals:
+                raise UnknownSignal(device, name)
+        x, y = self.read(device, name, start, end)
+        return bucket_samples(x, y, start, end, buckets)
 
     def read_last(self, device: str, name: str, count: int) -> Samples:
         with self._lock:

@@ -31,6 +31,7 @@ import pytest
 
 from rtoc.events import Event, Priority
 from rtoc.storage.base import SampleBatch, SignalInfo, Storage
+from rtoc.storage.buckets import Buckets, UnknownSignal
 
 T0 = 1_700_000_000.0  # a realistic unix time: float64 precision matters there
 
@@ -51,6 +52,46 @@ def assert_samples(found: tuple[np.ndarray, np.ndarray], x: object, y: object) -
     np.testing.assert_array_equal(found[0], np.asarray(x, dtype=np.float64))
     np.testing.assert_array_equal(found[1], np.asarray(y, dtype=np.float64))
     assert found[0].dtype == found[1].dtype == np.float64
+
+
+def assert_buckets(
+    found: Buckets, x: object, y: object, start: float, end: float, most: int
+) -> None:
+    """``found`` keeps the rules of :mod:`rtoc.storage.buckets` for the samples ``x``, ``y``.
+
+    Each sample in range lands in the listed bucket whose edges hold it; the
+    count, min, max, first and last x of every bucket are compared exactly.
+    """
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    assert isinstance(found, Buckets)
+    assert len(found) <= most
+    assert len(found.bucket_start) == len(found.bucket_stop) == len(found.minimum) == len(found)
+    if len(found):
+        assert start <= found.bucket_start[0] and found.bucket_stop[-1] <= end
+        assert (found.bucket_start <= found.bucket_stop).all()
+        assert (found.bucket_stop[:-1] <= found.bucket_start[1:]).all()
+    keep = (x >= start) & (x <= end) & ~np.isnan(y)
+    x, y = x[keep], y[keep]
+    at = np.searchsorted(found.bucket_start, x, side="right") - 1
+    assert (at >= 0).all(), "a sample before the first bucket"
+    stop = found.bucket_stop[at]
+    assert ((x < stop) | ((x == stop) & (stop == end))).all(), "a sample in no listed bucket"
+    count = np.bincount(at, minlength=len(found))
+    np.testing.assert_array_equal(found.count, count)
+    assert (count > 0).all(), "an empty bucket is listed"
+    for field, ufunc, values in (
+        ("minimum", np.minimum, y),
+        ("maximum", np.maximum, y),
+        ("first", np.minimum, x),
+        ("last", np.maximum, x),
+    ):
+        want = np.full(len(found), np.inf if ufunc is np.minimum else -np.inf)
+        ufunc.at(want, at, values)
+        np.testing.assert_array_equal(getattr(found, field), want, err_msg=field)
+    for field, extreme in (("x_of_min", found.minimum), ("x_of_max", found.maximum)):
+        for bucket, where in enumerate(getattr(found, field)):
+            if not np.isnan(where):  # NaN: the backend does not keep it
+                assert extreme[bucket] in y[(x == where) & (at == bucket)], field
 
 
 class StorageContract:
@@ -254,6 +295,113 @@ class StorageContract:
         writer.join()
         assert not failures
         assert_samples(storage.read("d", "s"), *ramp(0, size * batches))
+
+    # -- buckets ---------------------------------------------------------------
+
+    def test_buckets_across_many_batches_and_a_split_batch(self, storage: Storage) -> None:
+        rng = np.random.default_rng(7)
+        x, _ = ramp(0, 300_000)
+        y = np.cumsum(rng.normal(size=len(x)))
+        for part in np.array_split(np.arange(100_000), 100):  # as the writer hands them
+            storage.append_samples([batch("d", "s", x[part], y[part])])
+        storage.append_samples([batch("d", "s", x[100_000:], y[100_000:])])  # an import
+        for start, end, most in (
+            (x[0], x[-1], 2000),
+            (x[0], x[-1], 1),
+            (x[12_345] + 0.05, x[234_567] - 0.05, 777),
+            (x[99_000], x[101_000], 3),
+            (x[0] - 100, x[-1] + 100, 10),
+        ):
+            found = storage.read_buckets("d", "s", start, end, most)
+            assert_buckets(found, x, y, start, end, most)
+        assert storage.read_buckets("d", "s", x[0], x[-1], 1).count.tolist() == [len(x)]
+
+    def test_buckets_of_a_range_inside_one_batch(self, storage: Storage) -> None:
+        x, y = ramp(0, 10_000)
+        storage.append_samples([batch("d", "s", x, np.sin(y))])
+        start, end = x[4321] + 0.01, x[4567]
+        found = storage.read_buckets("d", "s", start, end, 50)
+        assert_buckets(found, x, np.sin(y), start, end, 50)
+        assert found.count.sum() == 4567 - 4321
+
+    def test_buckets_of_an_empty_range(self, storage: Storage) -> None:
+        storage.append_samples([batch("d", "s", *ramp(0, 100))])
+        for start, end in ((T0 - 10, T0 - 1), (T0 + 100, T0 + 200), (T0 + 0.01, T0 + 0.09)):
+            found = storage.read_buckets("d", "s", start, end, 10)
+            assert len(found) == 0
+            assert_buckets(found, *ramp(0, 100), start, end, 10)
+
+    def test_buckets_of_one_sample(self, storage: Storage) -> None:
+        storage.append_samples([batch("d", "s", [T0 + 5], [2.5])])
+        found = storage.read_buckets("d", "s", T0, T0 + 10, 100)
+        assert found.count.tolist() == [1]
+        assert (found.minimum[0], found.maximum[0], found.first[0], found.last[0]) == (
+            2.5,
+            2.5,
+            T0 + 5,
+            T0 + 5,
+        )
+        assert_buckets(found, [T0 + 5], [2.5], T0, T0 + 10, 100)
+        at_once = storage.read_buckets("d", "s", T0 + 5, T0 + 5, 3)  # start == end
+        assert at_once.count.tolist() == [1]
+
+    def test_buckets_leave_gaps_out(self, storage: Storage) -> None:
+        early, late = T0 + np.arange(10.0), T0 + 1000 + np.arange(10.0)
+        storage.append_samples([batch("d", "s", early, np.arange(10.0))])
+        storage.append_samples([batch("d", "s", late, -np.arange(10.0))])
+        x, y = np.r_[early, late], np.r_[np.arange(10.0), -np.arange(10.0)]
+        found = storage.read_buckets("d", "s", T0, T0 + 1009, 100)
+        assert_buckets(found, x, y, T0, T0 + 1009, 100)
+        assert found.count.sum() == 20
+        assert found.last[0] < T0 + 100 < found.first[-1]
+
+    def test_buckets_count_no_nan_values(self, storage: Storage) -> None:
+        x = T0 + np.arange(8.0)
+        y = np.array([1.0, np.nan, 3.0, np.nan, np.nan, np.inf, -np.inf, 0.0])
+        storage.append_samples([batch("d", "s", x, y)])
+        found = storage.read_buckets("d", "s", T0, T0 + 8, 4)  # 2 s each
+        assert_buckets(found, x, y, T0, T0 + 8, 4)
+        assert found.count.tolist() == [1, 1, 1, 2]
+        assert found.minimum.tolist() == [1.0, 3.0, np.inf, -np.inf]
+        assert found.maximum.tolist() == [1.0, 3.0, np.inf, 0.0]
+        only_nan = storage.read_buckets("d", "s", T0 + 3, T0 + 4, 1)
+        assert len(only_nan) == 0
+        storage.append_samples([batch("d", "t", [np.nan, T0], [1.0, 2.0])])
+        assert storage.read_buckets("d", "t", T0 - 1, T0 + 1, 2).count.tolist() == [1]
+
+    def test_more_buckets_than_samples(self, storage: Storage) -> None:
+        x, y = ramp(0, 5)
+        storage.append_samples([batch("d", "s", x, y)])
+        found = storage.read_buckets("d", "s", x[0], x[-1], 1000)
+        assert_buckets(found, x, y, x[0], x[-1], 1000)
+        assert found.count.tolist() == [1] * 5
+        np.testing.assert_array_equal(found.first, x)
+
+    def test_buckets_of_non_monotonic_timestamps(self, storage: Storage) -> None:
+        x = T0 + np.array([5.0, 1.0, 3.0, 9.0, 2.0, 0.0, 4.0])
+        y = np.array([1.0, 7.0, 2.0, 0.0, 5.0, 3.0, 6.0])
+        storage.append_samples([batch("d", "s", x[:4], y[:4]), batch("d", "s", x[4:], y[4:])])
+        found = storage.read_buckets("d", "s", T0, T0 + 10, 2)
+        assert_buckets(found, x, y, T0, T0 + 10, 2)
+        assert found.count.tolist() == [5, 2]
+
+    def test_buckets_refuse_bad_arguments(self, storage: Storage) -> None:
+        storage.append_samples([batch("d", "s", *ramp(0, 10))])
+        for buckets in (0, -5, 1.5, True, None):
+            with pytest.raises(ValueError, match="buckets must be a whole number >= 1"):
+                storage.read_buckets("d", "s", T0, T0 + 1, buckets)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="start must not be after end"):
+            storage.read_buckets("d", "s", T0 + 1, T0, 10)
+        for start, end in ((np.nan, T0), (T0, np.inf), (-np.inf, T0)):
+            with pytest.raises(ValueError, match="must be finite"):
+                storage.read_buckets("d", "s", start, end, 10)
+        with pytest.raises(ValueError, match="must be numbers"):
+            storage.read_buckets("d", "s", "soon", T0, 10)  # type: ignore[arg-type]
+        with pytest.raises(UnknownSignal, match=r"no signal d\.other"):
+            storage.read_buckets("d", "other", T0, T0 + 1, 10)
+        storage.delete("d", "s")
+        with pytest.raises(UnknownSignal):
+            storage.read_buckets("d", "s", T0, T0 + 1, 10)
 
     # -- events ----------------------------------------------------------------
 
