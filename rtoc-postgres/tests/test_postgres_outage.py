@@ -27,6 +27,19 @@ def through(proxy, database: dict) -> dict:
     return {**database, "port": proxy.port, "connect_timeout": 2}
 
 
+def spooled_through(
+    proxy, database: dict, schema: str, spool, limit: int, timeout: float | None = None, **retry
+) -> SpooledStorage:
+    """PostgreSQL behind ``proxy`` with its spool at ``spool`` holding ``limit`` samples."""
+    options = {} if timeout is None else {"timeout": timeout}
+    return SpooledStorage(
+        lambda: PostgresStorage(through(proxy, database), schema, **options),
+        Spool(spool, limit),
+        "test",
+        **retry,
+    )
+
+
 def stored(database: dict, schema: str) -> dict[str, np.ndarray]:
     """Every stored sample's x, by signal name, straight from the server."""
     with psycopg2.connect(**database) as connection, connection.cursor() as cursor:
@@ -39,10 +52,12 @@ def stored(database: dict, schema: str) -> dict[str, np.ndarray]:
 
 @pytest.mark.timeout(60)
 def test_every_sample_arrives_exactly_once_across_an_outage(database, schema, proxy, tmp_path):
-    storage = SpooledStorage(
-        lambda: PostgresStorage(through(proxy, database), schema),
-        Spool(tmp_path / "spool.sqlite", 10_000_000),
-        "test",
+    storage = spooled_through(
+        proxy,
+        database,
+        schema,
+        tmp_path / "spool.sqlite",
+        10_000_000,
         first_retry=0.1,
         max_retry=0.5,
     )
@@ -94,12 +109,8 @@ def test_a_database_down_at_start_is_spooled_for_and_filled_later(
     proxy.cut()
     spool = tmp_path / "spool.sqlite"
     with caplog.at_level(logging.WARNING, "rtoc.postgres"):
-        storage = SpooledStorage(
-            lambda: PostgresStorage(through(proxy, database), schema),
-            Spool(spool, 1_000_000),
-            "test",
-            first_retry=0.1,
-            max_retry=0.2,
+        storage = spooled_through(
+            proxy, database, schema, spool, 1_000_000, first_retry=0.1, max_retry=0.2
         )
     assert "failed, keeping data in the spool" in caplog.text
     storage.append_samples([SampleBatch("D", "S", np.arange(5.0), np.arange(5.0))])
@@ -116,12 +127,7 @@ def test_the_spool_outlives_a_restart(database, schema, proxy, tmp_path):
     proxy.cut()
 
     def open_storage():
-        return SpooledStorage(
-            lambda: PostgresStorage(through(proxy, database), schema),
-            Spool(path, 1_000_000),
-            "test",
-            first_retry=0.1,
-        )
+        return spooled_through(proxy, database, schema, path, 1_000_000, first_retry=0.1)
 
     first = open_storage()
     first.append_samples([SampleBatch("D", "S", np.arange(3.0), np.ones(3))])
@@ -175,10 +181,13 @@ def test_a_stalled_database_is_an_outage_too(database, schema, proxy, tmp_path):
     """The connection stays open but nothing answers: after postgresql.timeout the
     writes go to the spool, a warning event says so, and the backlog counts them;
     once the database answers again every sample is in it, once and in order."""
-    storage = SpooledStorage(
-        lambda: PostgresStorage(through(proxy, database), schema, timeout=1),
-        Spool(tmp_path / "spool.sqlite", 10_000_000),
-        "test",
+    storage = spooled_through(
+        proxy,
+        database,
+        schema,
+        tmp_path / "spool.sqlite",
+        10_000_000,
+        timeout=1,
         first_retry=0.1,
         max_retry=0.5,
     )
@@ -247,10 +256,12 @@ def test_stored_data_is_loaded_once_a_database_down_at_start_answers(
     old.append_events([Event(text="before", device="D", time=50.0)])
     old.close()
     proxy.cut()
-    storage = SpooledStorage(
-        lambda: PostgresStorage(through(proxy, database), schema),
-        Spool(tmp_path / "spool.sqlite", 1_000_000),
-        "test",
+    storage = spooled_through(
+        proxy,
+        database,
+        schema,
+        tmp_path / "spool.sqlite",
+        1_000_000,
         first_retry=0.1,
         max_retry=0.2,
     )

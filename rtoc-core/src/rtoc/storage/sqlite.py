@@ -294,10 +294,7 @@ class SQLiteStorage:
         self, device: str, name: str, start: float | None = None, end: float | None = None
     ) -> Samples:
         with self._reading() as db:
-            signal = db.execute(
-                "SELECT id, x_min, x_max FROM signals WHERE device = ? AND name = ?",
-                (device, name),
-            ).fetchone()
+            signal = _signal_row(db, device, name)
             if signal is None:
                 return empty_samples()
             query = _range_query(*signal, start, end)
@@ -322,10 +319,7 @@ class SQLiteStorage:
         start, end, buckets = check_range(start, end, buckets)
         grid = Grid(start, end, buckets)
         with self._reading() as db:
-            signal = db.execute(
-                "SELECT id, x_min, x_max FROM signals WHERE device = ? AND name = ?",
-                (device, name),
-            ).fetchone()
+            signal = _signal_row(db, device, name)
             if signal is None:
                 raise UnknownSignal(device, name)
             query = _range_query(
@@ -495,6 +489,15 @@ def _summarize_chunks(db: sqlite3.Connection) -> None:
         for seq, x, y in rows:
             _insert_blocks(db, seq, np.frombuffer(x, dtype=_BLOB), np.frombuffer(y, dtype=_BLOB))
         last = rows[-1][0]
+
+
+def _signal_row(
+    db: sqlite3.Connection, device: str, name: str
+) -> tuple[int, float | None, float | None] | None:
+    """``(id, x_min, x_max)`` of a stored signal, None when it was never stored."""
+    return db.execute(
+        "SELECT id, x_min, x_max FROM signals WHERE device = ? AND name = ?", (device, name)
+    ).fetchone()
 
 
 def _range_query(
