@@ -123,7 +123,8 @@ def test_once_job_runs_exactly_once_and_its_output_reaches_the_automation(logger
     assert info.schedule == "once" and info.last_duration is not None
     assert ("hello", "hi 2") in logger.automation.output
     assert outputs(logger, "hello") == ["hi 2"]
-    assert not job.running
+    # "done" is set in the thread's last lines: the thread ends right after
+    wait_until(lambda: not job.running, 1.0, "the once job's thread to end")
     assert [i.name for i in logger.automation.jobs.infos()] == ["hello"]
 
 
