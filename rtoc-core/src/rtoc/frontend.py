@@ -1,12 +1,35 @@
-"""What a frontend (web dashboard, Telegram bot, GUI, TCP server) looks like to rtoc."""
+"""What frontends (web dashboard, Telegram bot, GUI) see of a logger, and what they are to rtoc.
+
+Every frontend is written against :class:`LoggerView`, which three sources
+implement, so the same pages work in three places:
+
+- :class:`rtoc.logger.Logger`, in the same process (``rtoc run`` with a frontend);
+- :class:`rtoc.net.remote.RemoteLogger`, over TCP;
+- :class:`rtoc.storage.view.StorageView`, read-only on a storage several
+  loggers may write into (``rtoc web`` standalone).
+
+A frontend never reaches past this interface into a logger's internals; when
+it needs something, the interface grows (and ``tests/test_frontend_view.py``
+holds all three sources to it).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+import math
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+import attrs
+
+from rtoc.events import Event, Priority
 
 if TYPE_CHECKING:
     from rtoc.config import Config
-    from rtoc.logger import Logger
+    from rtoc.device import DeviceDescription
+    from rtoc.logger import Logger, Reading, SignalData
+    from rtoc.signals import SignalKey
+    from rtoc.storage.base import SignalInfo
+    from rtoc.storage.buckets import Buckets
 
 
 class Frontend(Protocol):
@@ -17,3 +40,164 @@ class Frontend(Protocol):
     def start(self, logger: Logger, config: Config) -> None: ...
 
     def stop(self) -> None: ...
+
+
+class ControlUnavailable(Exception):
+    """The source cannot change anything (a read-only view on storage); the text says why."""
+
+
+#: Most events one page may hold: a frontend pages, it never asks for all of them.
+MAX_PAGE = 1000
+
+RuleKind = Literal["event", "action"]
+
+
+def _priorities(value: Iterable[int | Priority] | None) -> frozenset[Priority] | None:
+    return None if value is None else frozenset(Priority(int(p)) for p in value)
+
+
+def _devices(value: Iterable[str] | None) -> frozenset[str] | None:
+    return None if value is None else frozenset(str(d) for d in value)
+
+
+def _limit(_query: object, _attribute: object, value: int) -> None:
+    if not 1 <= value <= MAX_PAGE:
+        raise ValueError(f"an event page holds 1 to {MAX_PAGE} events, not {value}")
+
+
+def _offset(_query: object, _attribute: object, value: int) -> None:
+    if value < 0:
+        raise ValueError(f"an event page cannot start before the newest event (offset {value})")
+
+
+def _time(_query: object, attribute: attrs.Attribute, value: float | None) -> None:
+    if value is not None and not math.isfinite(value):
+        raise ValueError(f"the events' {attribute.name} time must be a finite number, not {value}")
+
+
+@attrs.frozen(kw_only=True)
+class EventQuery:
+    """Which events to show, newest first: filters, then one page of them.
+
+    ``text`` matches text, device, signal and id, without regard to case;
+    ``priorities`` and ``devices`` keep only the listed ones (None: all);
+    ``start``/``end`` bound the event time. A bad value is a ValueError that
+    names it, so a frontend can pass its user's input straight in.
+    """
+
+    text: str = attrs.field(default="", converter=lambda v: str(v or "").strip())
+    priorities: frozenset[Priority] | None = attrs.field(default=None, converter=_priorities)
+    devices: frozenset[str] | None = attrs.field(default=None, converter=_devices)
+    start: float | None = attrs.field(default=None, validator=_time)
+    end: float | None = attrs.field(default=None, validator=_time)
+    offset: int = attrs.field(default=0, converter=int, validator=_offset)
+    limit: int = attrs.field(default=100, converter=int, validator=_limit)
+
+    def matches(self, event: Event) -> bool:
+        if self.priorities is not None and event.priority not in self.priorities:
+            return False
+        if self.devices is not None and event.device not in self.devices:
+            return False
+        if self.start is not None and event.time < self.start:
+            return False
+        if self.end is not None and event.time > self.end:
+            return False
+        if self.text:
+            needle = self.text.casefold()
+            return any(
+                needle in part.casefold()
+                for part in (event.text, event.device, event.signal, event.id)
+            )
+        return True
+
+
+@attrs.frozen
+class EventPage:
+    """One page of events, newest first, and how many match the query in all."""
+
+    events: tuple[Event, ...]
+    total: int
+    #: Devices that have events at all (for a filter's choices), sorted.
+    devices: tuple[str, ...]
+
+
+def page_of(events: Sequence[Event], query: EventQuery) -> EventPage:
+    """The page ``query`` asks for of ``events`` (in any order)."""
+    newest_first = sorted(events, key=lambda event: event.time, reverse=True)
+    hits = [event for event in newest_first if query.matches(event)]
+    return EventPage(
+        events=tuple(hits[query.offset : query.offset + query.limit]),
+        total=len(hits),
+        devices=tuple(sorted({event.device for event in events})),
+    )
+
+
+@attrs.frozen
+class RuleState:
+    """A global event or action as a frontend lists it."""
+
+    kind: RuleKind
+    name: str
+    active: bool
+    #: The rule's fields as in its JSON file (``cond``, ``text``... or ``listenID``, ``script``...).
+    fields: dict[str, Any]
+    #: Why it does not run (invalid entry, condition switched off), or "".
+    error: str
+
+
+@attrs.frozen
+class AutomationState:
+    """Every global event and action, and whether each kind is switched on as a whole."""
+
+    events_active: bool
+    actions_active: bool
+    rules: tuple[RuleState, ...]
+
+
+@runtime_checkable
+class LoggerView(Protocol):
+    """What a frontend may read of and do to a logger, wherever the logger is.
+
+    Reads raise :class:`rtoc.storage.buckets.UnknownSignal` for a signal the
+    source does not have and ``ValueError`` for a bad range; control raises
+    :class:`ControlUnavailable` where the source cannot control (with the
+    reason to show), :class:`rtoc.device.DeviceError` for a refused value.
+    """
+
+    #: "" when the source can start/stop devices, set parameters and so on; else why not.
+    control_unavailable: str
+
+    def signal_infos(self) -> list[SignalInfo]: ...
+
+    def latest(self, keys: Iterable[SignalKey] | None = None) -> dict[SignalKey, Reading]: ...
+
+    def read(
+        self,
+        device: str,
+        name: str,
+        start: float | None = None,
+        end: float | None = None,
+        last: int | None = None,
+    ) -> SignalData: ...
+
+    def read_buckets(
+        self, device: str, name: str, start: float, end: float, buckets: int
+    ) -> Buckets: ...
+
+    def event_page(self, query: EventQuery) -> EventPage: ...
+
+    def describe_devices(self) -> list[DeviceDescription]: ...
+
+    def start_device(self, name: str) -> Any: ...
+
+    def stop_device(self, name: str) -> None: ...
+
+    def get_parameter(self, device: str, name: str) -> Any: ...
+
+    def set_parameter(self, device: str, name: str, value: Any) -> None: ...
+
+    def call(self, device: str, function: str, *args: Any, **kwargs: Any) -> Any: ...
+
+    def automation_state(self) -> AutomationState: ...
+
+    def set_rule_active(self, kind: RuleKind, name: str, active: bool) -> None: ...

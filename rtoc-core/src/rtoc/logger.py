@@ -24,8 +24,9 @@ from rtoc.automation.automation import Automation
 from rtoc.device import Device, DeviceDescription, DeviceError, describe
 from rtoc.device_parameters import DeviceParameters, apply_parameters
 from rtoc.events import Event, EventLog, Priority, RepeatFilter
+from rtoc.frontend import AutomationState, EventPage, EventQuery, RuleKind, page_of
 from rtoc.signals import Signal, SignalKey, SignalStore, as_samples
-from rtoc.storage.base import Storage
+from rtoc.storage.base import SignalInfo, Storage
 from rtoc.storage.buckets import (
     Buckets,
     Grid,
@@ -108,6 +109,8 @@ class Logger:
                 storage.report = self._writer_report
         self._failures = RepeatFilter(FAILURE_REPEAT_SECONDS)
         self._lock = threading.Lock()
+        #: The in-process logger controls everything (see :class:`rtoc.frontend.LoggerView`).
+        self.control_unavailable = ""
         self._closed = False
         self._stored: StoredData | None = None  # loads stored data (backup.loadOnOpen)
         self.started_at = time.time()
@@ -412,6 +415,43 @@ class Logger:
             ]
         )
         return Buckets.joined([*stored, merge(summaries, grid.index(summaries.first), grid)])
+
+    def signal_infos(self) -> list[SignalInfo]:
+        """Every signal in memory or storage: unit, count and time span of both together.
+
+        ``count`` is the larger of the two counts: memory holds the newest
+        samples, storage all it was given, so neither alone is exact while
+        samples wait for the writer.
+        """
+        stored = {}
+        if self.storage is not None:
+            with suppress(Exception):  # storage down: memory still answers
+                stored = {info.key: info for info in self.storage.signals()}
+        found = dict(stored)
+        for signal in self.store:
+            newest, info = signal.latest, stored.get(signal.key)
+            spans = [v for v in (signal.oldest, newest and newest[0]) if v is not None]
+            if info is not None:
+                spans += [v for v in (info.first, info.last) if v is not None]
+            found[signal.key] = SignalInfo(
+                device=signal.device,
+                name=signal.name,
+                unit=signal.unit or (info.unit if info else ""),
+                count=max(len(signal), info.count if info else 0),
+                first=min(spans) if spans else None,
+                last=max(spans) if spans else None,
+            )
+        return [found[key] for key in sorted(found)]
+
+    def event_page(self, query: EventQuery) -> EventPage:
+        """A page of the events in memory, newest first (see :class:`rtoc.frontend.EventQuery`)."""
+        return page_of(list(self.events), query)
+
+    def automation_state(self) -> AutomationState:
+        return self.automation.state()
+
+    def set_rule_active(self, kind: RuleKind, name: str, active: bool) -> None:
+        self.automation.set_rule_active(kind, name, active)
 
     def events_of(self, keys: Iterable[SignalKey] | None = None) -> list[Event]:
         """Events in memory, oldest first: all, or those raised for ``keys``."""

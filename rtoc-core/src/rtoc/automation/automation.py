@@ -39,6 +39,7 @@ from rtoc.automation.rules import (
 from rtoc.automation.script import Script, ScriptError
 from rtoc.automation.watchdog import Run, Watchdog
 from rtoc.events import Event, Priority, RepeatFilter
+from rtoc.frontend import AutomationState, RuleKind, RuleState
 from rtoc.signals import Signal
 
 if TYPE_CHECKING:
@@ -219,6 +220,41 @@ class Automation:
 
     def describe_actions(self) -> dict[str, dict[str, Any]]:
         return _described(self.actions)
+
+    def state(self) -> AutomationState:
+        """Every global event and action, as frontends list them."""
+        rules = []
+        for kind, described in (
+            ("event", self.describe_events()),
+            ("action", self.describe_actions()),
+        ):
+            for name, entry in sorted(described.items()):
+                fields = {k: v for k, v in entry.items() if k not in ("errors", "error")}
+                rules.append(
+                    RuleState(
+                        kind=kind,
+                        name=name,
+                        active=bool(fields.get("active", False)) and not entry["errors"],
+                        fields=fields,
+                        error=str(entry.get("error", "")) if entry["errors"] else "",
+                    )
+                )
+        return AutomationState(self.events_active, self.actions_active, tuple(rules))
+
+    def set_rule_active(self, kind: RuleKind, name: str, active: bool) -> None:
+        """Switch one global event or action on or off (and save the file).
+
+        KeyError for a name there is none of, ValueError for an entry that is
+        not valid (it cannot run until it is fixed).
+        """
+        rules = {"event": self.events, "action": self.actions}[kind]
+        rule = rules.rules.get(name)
+        if rule is None:
+            raise KeyError(f"no global {kind} {name!r}")
+        if isinstance(rule, InvalidRule):
+            raise ValueError(f"global {kind} {name!r} is not valid ({rule.error}): fix it first")
+        setter = self.set_global_event if kind == "event" else self.set_global_action
+        setter(name, {**rule.to_json(), "active": bool(active)})
 
     # -- script output -------------------------------------------------------------
 
