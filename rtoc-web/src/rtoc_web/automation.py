@@ -1,0 +1,11 @@
+"""Automation page (placeholder)."""
+
+from dash import Dash, html
+
+
+def layout(view):
+    return html.Div(id="page-automation")
+
+
+def register(app: Dash, view, auth) -> None:
+    pass

@@ -1,0 +1,11 @@
+"""Devices page (placeholder)."""
+
+from dash import Dash, html
+
+
+def layout(view):
+    return html.Div(id="page-devices")
+
+
+def register(app: Dash, view, auth) -> None:
+    pass
