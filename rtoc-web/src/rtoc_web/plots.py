@@ -12,7 +12,7 @@ import time
 from urllib.parse import urlencode
 
 import numpy as np
-from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from rtoc.frontend import EventQuery, LoggerView
 from rtoc_web.aggregate import TraceData, clamp_width, read_last, read_trace, trace_label
@@ -92,7 +92,10 @@ def layout(config: WebConfig) -> html.Div:
                 figure={"data": [], "layout": {"height": 300}},
                 config={"displaylogo": False, "doubleClick": "autosize"},
             ),
-            dcc.Store(id="plot-state", data={}),
+            dcc.Store(id="plot-shown", data={}),
+            dcc.Store(id="plot-zoom", data=None),
+            dcc.Store(id="plot-tick", data=None),
+            dcc.Store(id="plot-ack", data=None),
             dcc.Store(id="plot-width", data=None),
             dcc.Interval(id="plot-interval", interval=int(1000 / config.plotRate)),
         ],
@@ -100,7 +103,15 @@ def layout(config: WebConfig) -> html.Div:
 
 
 def register(app: Dash, view: LoggerView, config: WebConfig) -> None:
-    """The plot page's callbacks on ``app``, reading ``view``."""
+    """The plot page's callbacks on ``app``, reading ``view``.
+
+    Dash drops the answer of a callback that is triggered again before it
+    returned, so nothing here relies on one answer arriving: the page keeps
+    what it wants (``plot-zoom``, the controls) apart from what it shows
+    (``plot-shown``), and each tick of ``plot-interval`` renders again while
+    they differ. A tick is held back while the previous one is unanswered
+    (``plot-ack``), so a slow read never piles up requests.
+    """
 
     app.clientside_callback(
         """function(n, current) {
@@ -111,6 +122,41 @@ def register(app: Dash, view: LoggerView, config: WebConfig) -> None:
         Output("plot-width", "data"),
         Input("clock", "n_intervals"),
         State("plot-width", "data"),
+    )
+    app.clientside_callback(
+        """function(relayout, signals, mode, last, start, end) {
+            const trigger = window.dash_clientside.callback_context.triggered_id;
+            if (trigger !== 'plot-graph') { return null; }
+            const keep = {};
+            for (const [key, value] of Object.entries(relayout || {})) {
+                if (/^xaxis[0-9]*[.](range|autorange)/.test(key)) { keep[key] = value; }
+            }
+            return Object.keys(keep).length ? keep : window.dash_clientside.no_update;
+        }""",
+        Output("plot-zoom", "data"),
+        Input("plot-graph", "relayoutData"),
+        Input("plot-signals", "value"),
+        Input("plot-mode", "value"),
+        Input("plot-last", "value"),
+        Input("plot-from", "value"),
+        Input("plot-to", "value"),
+    )
+    app.clientside_callback(
+        """function(n, ack) {
+            const trigger = window.dash_clientside.callback_context.triggered_id;
+            if (trigger === 'plot-ack') {
+                window.rtocPlotBusy = 0;
+                return window.dash_clientside.no_update;
+            }
+            if (window.rtocPlotBusy && Date.now() - window.rtocPlotBusy < 10000) {
+                return window.dash_clientside.no_update;
+            }
+            window.rtocPlotBusy = Date.now();
+            return n;
+        }""",
+        Output("plot-tick", "data"),
+        Input("plot-interval", "n_intervals"),
+        Input("plot-ack", "data"),
     )
 
     @app.callback(
@@ -129,28 +175,22 @@ def register(app: Dash, view: LoggerView, config: WebConfig) -> None:
         return no_update if options == current else options
 
     @app.callback(
-        Output("plot-interval", "disabled"),
-        Input("plot-live", "value"),
-        Input("plot-mode", "value"),
-    )
-    def follow(live: list | None, mode: str) -> bool:
-        return not live or mode == "between"
-
-    @app.callback(
         Output("plot-graph", "figure"),
         Output("plot-message", "children"),
-        Output("plot-state", "data"),
+        Output("plot-shown", "data"),
         Output("plot-download", "href"),
+        Output("plot-ack", "data"),
         Input("plot-signals", "value"),
         Input("plot-mode", "value"),
         Input("plot-last", "value"),
         Input("plot-from", "value"),
         Input("plot-to", "value"),
-        Input("plot-interval", "n_intervals"),
-        Input("plot-graph", "relayoutData"),
+        Input("plot-live", "value"),
+        Input("plot-tick", "data"),
+        Input("plot-zoom", "data"),
         Input("tz", "data"),
         Input("plot-width", "data"),
-        State("plot-state", "data"),
+        State("plot-shown", "data"),
     )
     def update(
         values: list | None,
@@ -158,40 +198,44 @@ def register(app: Dash, view: LoggerView, config: WebConfig) -> None:
         last: object,
         start_text: str | None,
         end_text: str | None,
-        _tick: int | None,
-        relayout: dict | None,
+        live: list | None,
+        tick: int | None,
+        zoom_event: dict | None,
         tz_name: str | None,
         width: int | None,
-        state: dict | None,
+        shown: dict | None,
     ) -> tuple:
+        ack = time.monotonic()
         if not tz_name or not width:  # the browser has not told its zone and width yet
-            return no_update, no_update, no_update, no_update
-        state = dict(state or {})
+            return no_update, no_update, no_update, no_update, ack
+        wanted = {
+            "signals": values or [],
+            "mode": mode,
+            "last": last,
+            "from": start_text,
+            "to": end_text,
+            "live": bool(live),
+            "zoom": zoom_event,
+            "tz": tz_name,
+            "width": width,
+        }
+        shown = shown or {}
         tz = zone(tz_name)
-        trigger = ctx.triggered_id
         try:
             keys = parse_signals(values)
+            zoom = zoom_from_relayout(zoom_event, tz)
         except BadInput as error:
-            return no_update, str(error), state, ""
-        if trigger == "plot-interval":
-            newest = _newest(view, keys)
-            if state.get("zoom") or newest is None or newest == state.get("newest"):
-                return no_update, no_update, no_update, no_update
-        elif trigger == "plot-graph":
-            try:
-                zoom = zoom_from_relayout(relayout, tz)
-            except BadInput as error:
-                return no_update, str(error), state, no_update
-            if zoom is None:
-                return no_update, no_update, no_update, no_update
-            state["zoom"] = None if zoom == "reset" else list(zoom)
-        elif trigger != "plot-width":
-            state["zoom"] = None  # new signals or range: start from the chosen range
-        state["newest"] = _newest(view, keys)
+            return no_update, str(error), {"wanted": wanted}, no_update, ack
+        newest = _newest(view, keys)
+        if shown.get("wanted") == wanted:
+            static = zoom not in (None, "reset") or mode == "between" or not live
+            if static or newest == shown.get("newest"):
+                return no_update, no_update, no_update, no_update, ack
+        window = zoom if isinstance(zoom, tuple) else None
         figure, problems, link = _figure(
-            view, config, keys, mode, last, start_text, end_text, state.get("zoom"), tz, width
+            view, config, keys, mode, last, start_text, end_text, window, tz, width
         )
-        return figure, " ".join(problems), state, link
+        return figure, " ".join(problems), {"wanted": wanted, "newest": newest}, link, ack
 
 
 def _newest(view: LoggerView, keys: list) -> float | None:
@@ -207,7 +251,7 @@ def _figure(
     last: object,
     start_text: str | None,
     end_text: str | None,
-    zoom: list | None,
+    zoom: tuple[float, float] | None,
     tz,
     width: int,
 ) -> tuple[dict, list[str], str]:
@@ -219,7 +263,7 @@ def _figure(
     count = 0
     try:
         if zoom:
-            window = (float(zoom[0]), float(zoom[1]))
+            window = zoom
         elif mode == "last":
             count = parse_last(last, config.maxLatest)
         elif mode in SPANS:
