@@ -251,5 +251,5 @@ def test_open_view_names_what_it_cannot_read(tmp_path):
     with pytest.raises(StorageError, match="'memory' cannot be read from another process"):
         open_view(memory, tmp_path / "b", registry)
     off = config_in(tmp_path / "c", backup={"active": False})
-    with pytest.raises(StorageError, match="backup.active is false"):
+    with pytest.raises(StorageError, match=r"backup\.active is false"):
         open_view(off, tmp_path / "c", registry)
