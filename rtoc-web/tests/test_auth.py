@@ -476,3 +476,27 @@ def test_the_sessions_file_lists_open_sessions_only(tmp_path, app, clock) -> Non
     clock.now += 13 * 3600
     login(app.test_client(), "rea")  # writing drops the expired ones
     assert len(json.loads((tmp_path / "web-sessions.json").read_text())) == 1
+
+
+def test_a_broken_sessions_file_ends_every_session_and_is_written_over(
+    tmp_path, app, caplog
+) -> None:
+    client = app.test_client()
+    login(client, "ada")
+    sessions_file = tmp_path / "web-sessions.json"
+    sessions_file.write_text("[1, 2", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="rtoc_web.sessions"):
+        assert client.get("/").status_code == 302
+    assert f"{sessions_file}: not a sessions file" in caplog.text
+    assert login(client, "ada").status_code == 303
+    assert client.get("/").status_code == 200
+    assert len(json.loads(sessions_file.read_text(encoding="utf-8"))) == 1
+
+
+def test_with_open_access_a_cookie_from_removed_users_counts_as_none(tmp_path, store) -> None:
+    client = make_app(Auth(tmp_path, open_access=True, hasher=FAST)).test_client()
+    login(client, "ada")
+    for name in ("rea", "wes", "ada"):
+        store.remove(name)
+    assert client.get("/").get_data(as_text=True) == "home of local"
+    assert client.get_cookie(COOKIE_NAME) is None

@@ -208,7 +208,10 @@ class Auth:
         server.register_error_handler(UsersFileError, _users_file_broken)
 
     def current_user(self) -> User | None:
-        """The user of the current request (:data:`LOCAL_USER` with open access), or None."""
+        """The user of the current request (:data:`LOCAL_USER` with open access), or None.
+
+        Only inside a request (a page, a callback); looked up once per request.
+        """
         user = g.get("rtoc_user", _NO_USER)
         if user is _NO_USER:
             user = g.rtoc_user = self._resolve()
@@ -233,7 +236,6 @@ class Auth:
             if found is not None and self._session_holds(found):
                 return found[0]
             session.clear()  # the response deletes the cookie
-            return None
         if self.open_access and not self.users.users() and _from_this_machine():
             return LOCAL_USER
         return None
