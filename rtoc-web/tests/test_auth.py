@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+import dash
 import flask
 import pytest
 from argon2 import PasswordHasher
@@ -500,3 +501,35 @@ def test_with_open_access_a_cookie_from_removed_users_counts_as_none(tmp_path, s
         store.remove(name)
     assert client.get("/").get_data(as_text=True) == "home of local"
     assert client.get_cookie(COOKIE_NAME) is None
+
+
+def test_a_forged_dash_callback_is_refused_by_the_guard_and_by_require(tmp_path, store) -> None:
+    """A real Dash app with no error handler of its own: the refusals reach the client as JSON."""
+    auth = Auth(tmp_path, open_access=False, hasher=FAST)
+    app = dash.Dash(__name__)
+    auth.install(app.server)
+    app.layout = dash.html.Div([dash.html.Button(id="off"), dash.html.P(id="state")])
+
+    @app.callback(
+        dash.Output("state", "children"), dash.Input("off", "n_clicks"), prevent_initial_call=True
+    )
+    def switch_off(_clicks: int) -> str:
+        return f"off by {auth.require(Role.WRITE, 'switch the power supply off').name}"
+
+    forged = {
+        "output": "state.children",
+        "outputs": {"id": "state", "property": "children"},
+        "inputs": [{"id": "off", "property": "n_clicks", "value": 1}],
+        "changedPropIds": ["off.n_clicks"],
+        "state": [],
+    }
+    client = app.server.test_client()
+    assert client.post("/_dash-update-component", json=forged).status_code == 401
+    login(client, "rea")
+    refused = client.post("/_dash-update-component", json=forged)
+    assert refused.status_code == 403
+    assert "user 'rea' has read" in refused.json["error"]
+    writer = app.server.test_client()
+    login(writer, "wes")
+    done = writer.post("/_dash-update-component", json=forged)
+    assert done.json["response"]["state"]["children"] == "off by wes"
