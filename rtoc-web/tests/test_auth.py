@@ -7,6 +7,8 @@ guard's clock are fakes that tests move on.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
 import stat
@@ -146,6 +148,18 @@ def test_the_login_form_escapes_what_it_shows_again(app) -> None:
     html = response.get_data(as_text=True)
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_the_login_pages_allow_their_own_stylesheet_and_nothing_else(app) -> None:
+    for path in ("/login", "/login?out=1"):
+        response = app.test_client().get(path)
+        html = response.get_data(as_text=True)
+        css = html[html.index("<style>") + len("<style>") : html.index("</style>")]
+        digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+        policy = response.headers["Content-Security-Policy"]
+        assert policy.startswith(f"default-src 'none'; style-src 'sha256-{digest}'; ")
+        assert "<script" not in html
+        assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_failed_logins_slow_down_one_address_and_not_the_others(make, caplog) -> None:

@@ -33,7 +33,8 @@ h1 span { color: var(--accent); }
 p.lead { margin: 0 0 1.5rem; color: var(--muted); }
 label { display: block; margin: 0 0 1rem; font-weight: 600; font-size: .9rem; }
 input { display: block; width: 100%; margin-top: .35rem; padding: .6rem .75rem; font: inherit;
-  color: inherit; background: transparent; border: 1px solid var(--line); border-radius: 8px; }
+  font-weight: 400; color: inherit; background: transparent; border: 1px solid var(--line);
+  border-radius: 8px; }
 input:focus { outline: 2px solid var(--accent); outline-offset: 1px; border-color: var(--accent); }
 button { width: 100%; margin-top: .5rem; padding: .65rem; font: inherit; font-weight: 600;
   color: #fff; background: var(--accent); border: 0; border-radius: 8px; cursor: pointer; }
