@@ -25,7 +25,7 @@ from argon2 import PasswordHasher
 from rtoc.net.login_guard import LoginGuard
 from rtoc.users import Role, UserStore
 from rtoc_web.auth import COOKIE_NAME, Auth, BindRefused, check_bind, is_loopback, safe_next
-from rtoc_web.secret_key import SECRET_BYTES, SECRET_FILE
+from rtoc_web.secret_key import SECRET_BYTES, SECRET_FILE, load_secret
 
 FAST_PARAMETERS = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 FAST = PasswordHasher(**FAST_PARAMETERS)
@@ -270,6 +270,29 @@ def test_a_bad_key_file_is_replaced_and_its_sessions_end(
     again = restarted.test_client()
     again.set_cookie(COOKIE_NAME, client.get_cookie(COOKIE_NAME).value)
     assert again.get("/").status_code == 302
+
+
+def test_processes_starting_at_once_share_one_key(tmp_path) -> None:
+    barrier = threading.Barrier(8)
+    keys = []
+
+    def start() -> None:
+        barrier.wait()
+        keys.append(load_secret(tmp_path))
+
+    threads = [threading.Thread(target=start) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert len(keys) == 8 and len(set(keys)) == 1
+    assert [path.name for path in tmp_path.iterdir()] == [SECRET_FILE]  # no temporary left
+
+
+def test_a_key_file_that_cannot_be_read_is_an_error_naming_it(tmp_path) -> None:
+    (tmp_path / SECRET_FILE).mkdir()
+    with pytest.raises(IsADirectoryError, match=SECRET_FILE):
+        Auth(tmp_path, open_access=True)
 
 
 def test_a_forged_cookie_is_no_session(app) -> None:
