@@ -14,8 +14,9 @@ from auth_stub import OpenAuth
 from rtoc.config import ConfigError, load_config, set_value
 from rtoc.logger import Logger
 from rtoc.plugins import PluginRegistry
+from rtoc_web.auth import BindRefused
 from rtoc_web.config import WebConfig
-from rtoc_web.plugin import WebFrontend, is_loopback
+from rtoc_web.plugin import WebFrontend
 
 
 def free_port() -> int:
@@ -76,9 +77,10 @@ def test_an_inactive_frontend_serves_nothing(tmp_path: Path) -> None:
     frontend.stop()
 
 
-@pytest.mark.parametrize(
-    ("host", "loopback"),
-    [("127.0.0.1", True), ("::1", True), ("localhost", True), ("0.0.0.0", False), ("pi", False)],
-)
-def test_open_access_only_on_loopback(host: str, loopback: bool) -> None:
-    assert is_loopback(host) is loopback
+def test_the_frontend_will_not_listen_beyond_loopback_without_users(tmp_path: Path) -> None:
+    write_config(tmp_path, {"active": True, "host": "0.0.0.0"}, free_port())
+    config = load_config(tmp_path, {"web": WebConfig})
+    frontend = WebFrontend(lambda home, open_access: OpenAuth())
+    with pytest.raises(BindRefused, match="rtoc users add"):
+        frontend.start(Logger(config, home=tmp_path), config)
+    assert frontend.server is None

@@ -3,7 +3,6 @@ starts when ``web.active``, and ``rtoc web`` standalone on the configured storag
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import signal
 import threading
@@ -33,15 +32,14 @@ def default_auth(home: Path, open_access: bool) -> Any:
     return Auth(home, open_access=open_access)
 
 
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` is reachable from this machine only (then no login is needed
-    while no users exist)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def login_for(home: Path, host: str, auth_factory: AuthFactory) -> Any:
+    """The login of a server on ``host``: open to this machine while no user exists and
+    ``host`` is loopback; BindRefused (with what to do) for another address and no users."""
+    from rtoc.users import UserStore
+    from rtoc_web.auth import check_bind, is_loopback
+
+    check_bind(host, bool(UserStore(home).users()))
+    return auth_factory(home, is_loopback(host))
 
 
 class WebFrontend:
@@ -61,8 +59,9 @@ class WebFrontend:
         if not section.active:
             return
         home = Path(logger.home) if logger.home is not None else Path.cwd()
-        auth = self.auth_factory(home, is_loopback(section.host))
-        app = create_app(logger, auth=auth, config_section=section)
+        app = create_app(
+            logger, auth=login_for(home, section.host, self.auth_factory), config_section=section
+        )
         self.server = Server(app.server, section.host, config.global_.webserver_port).start()
 
     def stop(self) -> None:
@@ -144,13 +143,14 @@ def web_command(ctx: click.Context, home: Path | None, host: str | None, port: i
         view = open_view(config, home, registry)
     except Exception as error:
         raise click.ClickException(f"cannot open the storage: {error}") from None
+    from rtoc_web.auth import BindRefused
+
+    try:
+        auth = login_for(home, host, default_auth)
+    except BindRefused as error:
+        raise click.ClickException(str(error)) from None
     control = _control(section, config)
-    app = create_app(
-        view,
-        auth=default_auth(home, is_loopback(host)),
-        config_section=section,
-        control=control,
-    )
+    app = create_app(view, auth=auth, config_section=section, control=control)
     try:
         server = Server(app.server, host, port).start()
     except OSError as error:
