@@ -8,7 +8,10 @@ import pytest
 from auth_stub import OpenAuth
 from browser import open_tab
 
-from rtoc.users import PermissionDenied, Role, User
+from rtoc.users import PermissionDenied, Role, User, UserStore
+from rtoc_web.auth import Auth
+
+PASSWORD = "correct horse"
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -109,3 +112,22 @@ def test_a_global_event_is_switched_on_and_off(page, url, logger) -> None:
     ).wait_for()
     rule = next(r for r in logger.automation_state().rules if r.name == "hot")
     assert rule.active is (not was)
+
+
+def test_logged_in_users_see_the_pages_of_their_role(browser, serve, tmp_path) -> None:
+    store = UserStore(tmp_path)
+    store.add("wri", PASSWORD, "write")
+    store.add("rea", PASSWORD, "read")
+    url = serve(auth=Auth(tmp_path, open_access=False))
+    for name, tabs in (("wri", ["Plots", "Events", "Devices"]), ("rea", ["Plots", "Events"])):
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(url)
+        page.get_by_label("User name").fill(name)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.locator("#user").filter(has_text=f"{name} (").wait_for()
+        assert page.locator("#tabs .tab").all_inner_texts() == tabs
+        page.get_by_role("button", name="Log out").click()
+        page.get_by_label("User name").wait_for()
+        context.close()

@@ -94,8 +94,10 @@ def _editor(device: str, parameter: Parameter) -> Any:
         )
     if parameter.type in ("int", "float"):
         step = 1 if parameter.type == "int" else "any"
-        return dcc.Input(id=ident, type="number", value=parameter.value, step=step, debounce=True)
-    return dcc.Input(id=ident, type="text", value=str(parameter.value), debounce=True)
+        return dcc.Input(
+            id=ident, type="number", value=parameter.value, step=step, style={"width": "10em"}
+        )
+    return dcc.Input(id=ident, type="text", value=str(parameter.value), style={"width": "14em"})
 
 
 def _parameter(device: str, parameter: Parameter, controls: bool) -> html.Tr:
@@ -127,6 +129,7 @@ def _function(device: str, function: Any, controls: bool) -> html.Tr:
                     id=_id("func-args", device, function.name),
                     type="text",
                     placeholder='arguments: ["square"] or 1, 2',
+                    style={"width": "16em"},
                 )
             ),
             html.Td(html.Button("Call", id=_id("func-call", device, function.name))),

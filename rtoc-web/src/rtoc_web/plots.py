@@ -7,6 +7,7 @@ between requests, so two users zooming see only their own view.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from urllib.parse import urlencode
@@ -28,6 +29,8 @@ from rtoc_web.plotrange import (
     signal_value,
     zoom_from_relayout,
 )
+
+log = logging.getLogger("rtoc_web")
 
 #: Most event marks one figure shows (the newest in its range).
 MAX_EVENT_MARKS = 200
@@ -82,8 +85,18 @@ def layout(config: WebConfig) -> html.Div:
                             " values",
                         ]
                     ),
-                    dcc.Input(id="plot-from", placeholder="from 2026-12-06 08:00", debounce=True),
-                    dcc.Input(id="plot-to", placeholder="to 2026-12-06 20:00", debounce=True),
+                    dcc.Input(
+                        id="plot-from",
+                        placeholder="from 2026-12-06 08:00",
+                        debounce=True,
+                        style={"width": "13em"},
+                    ),
+                    dcc.Input(
+                        id="plot-to",
+                        placeholder="to 2026-12-06 20:00",
+                        debounce=True,
+                        style={"width": "13em"},
+                    ),
                 ],
             ),
             html.Div(id="plot-message", role="alert", className="message"),
@@ -226,15 +239,23 @@ def register(app: Dash, view: LoggerView, config: WebConfig) -> None:
             zoom = zoom_from_relayout(zoom_event, tz)
         except BadInput as error:
             return no_update, str(error), {"wanted": wanted}, no_update, ack
-        newest = _newest(view, keys)
+        try:
+            newest = _newest(view, keys)
+        except Exception as error:
+            log.exception("reading the newest samples failed")
+            return no_update, f"Cannot read the data: {error}", {"wanted": None}, no_update, ack
         if shown.get("wanted") == wanted:
             static = zoom not in (None, "reset") or mode == "between" or not live
             if static or newest == shown.get("newest"):
                 return no_update, no_update, no_update, no_update, ack
         window = zoom if isinstance(zoom, tuple) else None
-        figure, problems, link = _figure(
-            view, config, keys, mode, last, start_text, end_text, window, tz, width
-        )
+        try:
+            figure, problems, link = _figure(
+                view, config, keys, mode, last, start_text, end_text, window, tz, width
+            )
+        except Exception as error:  # the source failed (storage gone): say so, try next tick
+            log.exception("plot update failed")
+            return no_update, f"Cannot read the data: {error}", {"wanted": None}, no_update, ack
         return figure, " ".join(problems), {"wanted": wanted, "newest": newest}, link, ack
 
 
