@@ -11,7 +11,7 @@ TRACES = """() => {
     return gd.data.map(t => ({
         name: t.name, meta: t.meta || {},
         n: t.x ? t.x.length : 0,
-        x: Array.from(t.x || []), y: Array.from(t.y || []),
+        x: Array.from(t.x || []), y: Array.from(t.y || []), text: t.hovertext || [],
     }));
 }"""
 

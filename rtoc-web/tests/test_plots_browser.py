@@ -42,6 +42,9 @@ def test_zoom_is_aggregated_again_on_the_server_and_keeps_the_peaks(page, url) -
     whole = wait_for_traces(page, "ts[0].name.includes('min/max of')")
     width = plot_width(page)
     assert 0 < whole[0]["n"] <= 2 * width
+    marks = next(t for t in whole if t["meta"].get("events"))
+    assert "error: Pump.Flow: pump failed" in marks["text"]
+    assert "warning: Tank.Level: tank low" in marks["text"]
     # zoom as a drag does: local wall-clock text, to ten minutes around both spikes
     start, end = BIG_X[SPIKE_HIGH[0]] - 300, BIG_X[SPIKE_LOW[0]] + 300
     page.evaluate(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from urllib.parse import urlencode
 
@@ -126,6 +127,7 @@ def register(app: Dash, view: LoggerView, config: WebConfig) -> None:
     (``plot-ack``), so a slow read never piles up requests.
     """
 
+    marks = EventMarks(view)
     app.clientside_callback(
         """function(n, current) {
             const graph = document.getElementById('plot-graph');
@@ -251,7 +253,7 @@ def register(app: Dash, view: LoggerView, config: WebConfig) -> None:
         window = zoom if isinstance(zoom, tuple) else None
         try:
             figure, problems, link = _figure(
-                view, config, keys, mode, last, start_text, end_text, window, tz, width
+                view, marks, config, keys, mode, last, start_text, end_text, window, tz, width
             )
         except Exception as error:  # the source failed (storage gone): say so, try next tick
             log.exception("plot update failed")
@@ -266,6 +268,7 @@ def _newest(view: LoggerView, keys: list) -> float | None:
 
 def _figure(
     view: LoggerView,
+    marks: EventMarks,
     config: WebConfig,
     keys: list,
     mode: str,
@@ -316,7 +319,7 @@ def _figure(
             continue
         traces.append(Trace(trace_label(device, name, data), info.unit, data))
     shown = window if window is not None else _span(traces)
-    events = _events(view, shown) if shown else []
+    events = marks(shown) if shown else []
     figure = build_figure(traces, events, tz, window if zoom else None)
     return figure, problems, _download_link(keys, window, count)
 
@@ -329,11 +332,34 @@ def _span(traces: list[Trace]) -> tuple[float, float] | None:
     return float(min(x.min() for x in xs)), float(max(x.max() for x in xs))
 
 
-def _events(view: LoggerView, window: tuple[float, float]) -> list:
-    if not all(math.isfinite(v) for v in window):
-        return []
-    page = view.event_page(EventQuery(start=window[0], end=window[1], limit=MAX_EVENT_MARKS))
-    return list(page.events)
+class EventMarks:
+    """The newest events of a time range, read at most once a second per range.
+
+    Live plots ask several times a second, and a source may page its events
+    by sorting them all; the range is widened to whole seconds so that the
+    ticks of one second share one read.
+    """
+
+    def __init__(self, view: LoggerView, ttl: float = 1.0) -> None:
+        self.view, self.ttl = view, ttl
+        self._cache: dict[tuple[float, float], tuple[float, list]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, window: tuple[float, float]) -> list:
+        if not all(math.isfinite(v) for v in window):
+            return []
+        key = (float(math.floor(window[0])), float(math.ceil(window[1])))
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(key)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        query = EventQuery(start=key[0], end=key[1], limit=MAX_EVENT_MARKS)
+        events = list(self.view.event_page(query).events)
+        with self._lock:
+            self._cache = {k: v for k, v in self._cache.items() if now - v[0] < self.ttl}
+            self._cache[key] = (now, events)
+        return events
 
 
 def _download_link(keys: list, window: tuple[float, float] | None, count: int) -> str:
