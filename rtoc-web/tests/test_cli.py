@@ -85,3 +85,33 @@ def test_rtoc_web_refuses_a_public_address_without_users(tmp_path: Path) -> None
     )
     assert done.returncode == 1
     assert "rtoc users add" in done.stderr
+
+
+def test_rtoc_run_serves_the_dashboard_when_web_is_active(tmp_path: Path) -> None:
+    port = free_port()
+    (tmp_path / "config.json").write_text(
+        json.dumps({"web": {"active": True}, "global": {"webserver_port": port}})
+    )
+    process = subprocess.Popen(
+        [RTOC, "--home", str(tmp_path), "run", "--device", "Generator"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        assert b"rtoc" in fetch(f"{base}/", deadline)
+        signal_value = quote(json.dumps(["Generator", "Sine"]))
+        while True:  # the generator's first samples arrive within a second
+            csv = fetch(f"{base}/download?signal={signal_value}&last=1", deadline).decode()
+            if len(csv.splitlines()) == 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert csv.splitlines()[1].startswith("Generator,Sine,V,")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
