@@ -252,7 +252,7 @@ def register(app: Dash, view: LoggerView, config: WebConfig) -> None:
                 return no_update, no_update, no_update, no_update, ack
         window = zoom if isinstance(zoom, tuple) else None
         try:
-            figure, problems, link = _figure(
+            figure, problems, link = plot_figure(
                 view, marks, config, keys, mode, last, start_text, end_text, window, tz, width
             )
         except Exception as error:  # the source failed (storage gone): say so, try next tick
@@ -266,7 +266,7 @@ def _newest(view: LoggerView, keys: list) -> float | None:
     return max((reading.x for reading in readings.values()), default=None)
 
 
-def _figure(
+def plot_figure(
     view: LoggerView,
     marks: EventMarks,
     config: WebConfig,
