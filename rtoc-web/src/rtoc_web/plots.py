@@ -12,6 +12,7 @@ import math
 import threading
 import time
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from dash import Dash, Input, Output, State, dcc, html, no_update
@@ -276,7 +277,7 @@ def plot_figure(
     start_text: str | None,
     end_text: str | None,
     zoom: tuple[float, float] | None,
-    tz,
+    tz: ZoneInfo,
     width: int,
 ) -> tuple[dict, list[str], str]:
     """The figure, the problems to show and the download link."""
