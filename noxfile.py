@@ -40,11 +40,13 @@ DEVICES = [
 DISTRIBUTIONS = [
     "./rtoc-core[test]",
     "./rtoc-postgres[test]",
+    "./rtoc-web[test]",
     *(f"./{device}[test]" for device in DEVICES),
 ]
 TEST_FOLDERS = [
     "rtoc-core/tests",
     "rtoc-postgres/tests",
+    "rtoc-web/tests",
     *(f"{device}/tests" for device in DEVICES),
     "tests",
 ]

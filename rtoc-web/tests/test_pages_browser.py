@@ -28,10 +28,10 @@ def test_events_are_paged_and_filtered_on_the_server(page, url) -> None:
     page.fill("#events-text", "pump")
     page.press("#events-text", "Enter")
     total.filter(has_text="1 event").wait_for()
-    assert "⛔ error" in rows.first.inner_text()
+    assert "■ error" in rows.first.inner_text()
     page.fill("#events-text", "")
     page.press("#events-text", "Enter")
-    page.locator("#events-priorities").get_by_label("🔵 info").uncheck()
+    page.locator("#events-priorities").get_by_label("● info").uncheck()
     total.filter(has_text="2 events").wait_for()
 
 

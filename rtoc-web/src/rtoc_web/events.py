@@ -17,12 +17,14 @@ from rtoc_web.localtime import format_local, zone
 
 log = logging.getLogger("rtoc_web")
 
-#: What the priority column shows, by priority.
+#: What the priority column shows, by priority: a shape any font has (no emoji, which
+#: many Linux browsers lack), coloured by the table's conditional styles.
 PRIORITY_TEXT = {
-    Priority.INFO: "🔵 info",
-    Priority.WARNING: "⚠️ warning",
-    Priority.ERROR: "⛔ error",
+    Priority.INFO: "● info",
+    Priority.WARNING: "▲ warning",
+    Priority.ERROR: "■ error",
 }
+PRIORITY_COLOUR = {"info": "#1f5fbf", "warning": "#9a5b00", "error": "#b42318"}
 COLUMNS = [
     ("time", "Time"),
     ("priority", "Priority"),
@@ -74,14 +76,23 @@ def layout(config: WebConfig) -> html.Div:
                 page_count=1,
                 style_cell={"textAlign": "left", "whiteSpace": "normal", "height": "auto"},
                 style_data_conditional=[
-                    {
-                        "if": {"filter_query": '{priority} contains "warning"'},
-                        "backgroundColor": "#fff4e0",
-                    },
-                    {
-                        "if": {"filter_query": '{priority} contains "error"'},
-                        "backgroundColor": "#fde2e2",
-                    },
+                    *(
+                        {
+                            "if": {"filter_query": f'{{priority}} contains "{word}"'},
+                            "backgroundColor": background,
+                        }
+                        for word, background in (("warning", "#fff4e0"), ("error", "#fde2e2"))
+                    ),
+                    *(
+                        {
+                            "if": {
+                                "filter_query": f'{{priority}} contains "{word}"',
+                                "column_id": "priority",
+                            },
+                            "color": colour,
+                        }
+                        for word, colour in PRIORITY_COLOUR.items()
+                    ),
                 ],
             ),
         ],
