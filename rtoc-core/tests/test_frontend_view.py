@@ -198,6 +198,9 @@ def test_the_storage_view_controls_nothing_and_says_why(stored, tmp_path):
         lambda: stored.call("Generator", "reset"),
         lambda: stored.automation_state(),
         lambda: stored.set_rule_active("event", "hot", True),
+        lambda: stored.set_rule("event", "hot", {"cond": "True"}),
+        lambda: stored.remove_rule("action", "beep"),
+        lambda: stored.set_automation_active(events=True),
     ]
     for call in calls:
         with pytest.raises(ControlUnavailable, match="stored data only"):
@@ -218,6 +221,24 @@ def test_automation_state_and_switching_rules(tmp_path, logger, remote):
         view.set_rule_active("event", "hot", True)
         with pytest.raises((KeyError, RemoteError), match="no global action 'cold'"):
             view.set_rule_active("action", "cold", True)
+
+
+def test_rules_are_edited_and_switched_as_a_whole(logger, remote):
+    for view in (logger, remote):
+        view.set_rule("action", "beep", {"listenID": ["high"], "script": "print(1)"})
+        view.set_rule("event", "high", {"cond": "DPS.U.latest > 0.5", "text": "high", "id": "high"})
+        kinds = {(rule.kind, rule.name) for rule in view.automation_state().rules}
+        assert kinds == {("action", "beep"), ("event", "high")}
+        with pytest.raises((ValueError, RemoteError), match="cond"):
+            view.set_rule("event", "bad", {"cond": "DPS.U.latest >", "text": "x"})
+        assert len(view.automation_state().rules) == 2  # nothing changed
+        view.set_automation_active(events=True, actions=False)
+        state = view.automation_state()
+        assert (state.events_active, state.actions_active) == (True, False)
+        view.set_automation_active(events=False)
+        view.remove_rule("event", "high")
+        view.remove_rule("action", "beep")
+        assert view.automation_state().rules == ()
 
 
 def test_the_storage_view_reads_while_the_logger_writes(logger, stored):

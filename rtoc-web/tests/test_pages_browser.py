@@ -131,3 +131,55 @@ def test_logged_in_users_see_the_pages_of_their_role(browser, serve, tmp_path) -
         page.get_by_role("button", name="Log out").click()
         page.get_by_label("User name").wait_for()
         context.close()
+
+
+def test_an_admin_writes_a_global_event_and_bad_code_changes_nothing(page, url, logger) -> None:
+    page.goto(url)
+    open_tab(page, "Automation")
+    page.locator("#rule-name").fill("overvolt")
+    fields = page.locator("#rule-fields")
+    fields.fill('{"cond": "Sim.Volt.latest >", "text": "too high"}')  # the condition is cut off
+    page.locator("#rule-save").click()
+    message = page.locator("#rule-editor-msg")
+    message.filter(has_text="save the global event overvolt").wait_for()
+    assert "overvolt" not in {rule.name for rule in logger.automation_state().rules}
+
+    fields.fill('{"cond": "Sim.Volt.latest > 4", "text": "too high", "id": "ov"')
+    page.locator("#rule-save").click()
+    message.filter(has_text="not JSON").wait_for()
+
+    fields.fill('{"cond": "Sim.Volt.latest > 4", "text": "too high", "id": "ov"}')
+    page.locator("#rule-save").click()
+    message.filter(has_text="saved global event overvolt").wait_for()
+    page.locator('[id*="rule-edit"][id*="overvolt"]').wait_for()
+    rule = next(r for r in logger.automation_state().rules if r.name == "overvolt")
+    assert rule.fields["cond"] == "Sim.Volt.latest > 4"
+
+    page.locator('[id*="rule-edit"][id*="overvolt"]').click()  # back into the form
+    page.wait_for_function(
+        "() => document.getElementById('rule-fields').value.includes('too high')"
+    )
+    page.locator("#rule-delete").click()
+    message.filter(has_text="removed global event overvolt").wait_for()
+    assert "overvolt" not in {rule.name for rule in logger.automation_state().rules}
+
+
+def test_global_events_are_switched_as_a_whole(page, url, logger) -> None:
+    logger.set_automation_active(events=False, actions=False)
+    page.goto(url)
+    open_tab(page, "Automation")
+    page.locator("#automation-switches").get_by_label("global events on").check()
+    page.locator("#automation-switch-msg").filter(has_text="events on, actions off").wait_for()
+    assert logger.automation_state().events_active
+    logger.set_automation_active(events=False)
+
+
+def test_editing_code_needs_the_admin_role_on_the_server(page, serve, logger) -> None:
+    page.goto(serve(auth=DemotedAuth(Role.ADMIN)))
+    open_tab(page, "Automation")
+    page.locator("#rule-name").fill("sneaky")
+    page.locator("#rule-fields").fill('{"listenID": ["x"], "script": "import os"}')
+    page.locator("#rule-kind").get_by_label("action").check()
+    page.locator("#rule-save").click()
+    page.locator("#rule-editor-msg").filter(has_text="needs the admin role").wait_for()
+    assert "sneaky" not in {rule.name for rule in logger.automation_state().rules}

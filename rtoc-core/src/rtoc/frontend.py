@@ -201,3 +201,16 @@ class LoggerView(Protocol):
     def automation_state(self) -> AutomationState: ...
 
     def set_rule_active(self, kind: RuleKind, name: str, active: bool) -> None: ...
+
+    def set_rule(self, kind: RuleKind, name: str, fields: dict[str, Any]) -> None:
+        """Add or replace a global event or action (its condition or script is code the
+        logger runs: offer it to admins only); ValueError naming what is not valid."""
+        ...
+
+    def remove_rule(self, kind: RuleKind, name: str) -> None: ...
+
+    def set_automation_active(
+        self, events: bool | None = None, actions: bool | None = None
+    ) -> None:
+        """Switch all global events and/or actions on or off while the logger runs."""
+        ...

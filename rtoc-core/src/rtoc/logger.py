@@ -453,6 +453,23 @@ class Logger:
     def set_rule_active(self, kind: RuleKind, name: str, active: bool) -> None:
         self.automation.set_rule_active(kind, name, active)
 
+    def set_rule(self, kind: RuleKind, name: str, fields: dict[str, Any]) -> None:
+        if kind == "event":
+            self.automation.set_global_event(name, fields)
+        else:
+            self.automation.set_global_action(name, fields)
+
+    def remove_rule(self, kind: RuleKind, name: str) -> None:
+        if kind == "event":
+            self.automation.remove_global_event(name)
+        else:
+            self.automation.remove_global_action(name)
+
+    def set_automation_active(
+        self, events: bool | None = None, actions: bool | None = None
+    ) -> None:
+        self.automation.activate(events=events, actions=actions)
+
     def events_of(self, keys: Iterable[SignalKey] | None = None) -> list[Event]:
         """Events in memory, oldest first: all, or those raised for ``keys``."""
         if keys is None:

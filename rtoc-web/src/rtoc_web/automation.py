@@ -1,19 +1,40 @@
-"""The automation page (admin role): global events and actions, switched on and off.
+"""The automation page (admin role): global events and actions listed, switched, edited.
 
-Editing a rule's condition or script is left to ``rtoc`` files and the GUI
-for now; this page shows each rule's fields, state and last error.
+Each rule shows its fields, state and last error and is switched on or off
+on its own; global events and actions are also switched as a whole. The
+editor writes a rule's fields as JSON. Its condition or script is code the
+logger runs, so every change here needs the admin role, checked on the
+server; the logger checks the entry (a condition that does not parse is
+refused with its error, and nothing changes).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
-from dash import MATCH, Dash, Input, Output, State, dcc, html, no_update
+from dash import ALL, MATCH, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from rtoc.frontend import LoggerView, RuleState
 from rtoc.users import Role
 from rtoc_web.guard import Refused, attempt
+
+log = logging.getLogger("rtoc_web")
+
+
+#: What the editor starts from for a new rule of each kind (RTOC's keys).
+TEMPLATES: dict[str, dict[str, Any]] = {
+    "event": {
+        "cond": "Device.Signal.latest > 0",
+        "text": "",
+        "priority": 0,
+        "id": "",
+        "trigger": "rising",
+        "active": True,
+    },
+    "action": {"listenID": [""], "script": "", "active": True},
+}
 
 
 def layout(control: LoggerView) -> html.Div:
@@ -22,8 +43,58 @@ def layout(control: LoggerView) -> html.Div:
         children=[
             html.Button("Refresh", id="automation-refresh"),
             html.Div(id="automation-list", children=rule_list(control)),
+            editor(control),
         ],
     )
+
+
+def editor(control: LoggerView) -> html.Div:
+    """The form that adds, changes and removes one rule."""
+    if control.control_unavailable:
+        return html.Div()
+    return html.Div(
+        className="rule-editor",
+        children=[
+            html.H3("Edit a global event or action"),
+            html.Div(
+                className="controls",
+                children=[
+                    dcc.RadioItems(
+                        id="rule-kind",
+                        options=[
+                            {"label": "event", "value": "event"},
+                            {"label": "action", "value": "action"},
+                        ],
+                        value="event",
+                        inline=True,
+                    ),
+                    dcc.Input(id="rule-name", placeholder="name", debounce=False),
+                    html.Button("Save", id="rule-save"),
+                    html.Button("Delete", id="rule-delete"),
+                ],
+            ),
+            dcc.Textarea(
+                id="rule-fields",
+                value=json.dumps(TEMPLATES["event"], indent=2),
+                spellCheck=False,
+                style={"width": "100%", "height": "14em", "fontFamily": "monospace"},
+            ),
+            html.Div(id="rule-editor-msg", role="alert", className="message"),
+        ],
+    )
+
+
+def parse_fields(text: str) -> dict[str, Any]:
+    """The editor's JSON as a rule's fields; ValueError naming the line and column."""
+    try:
+        fields = json.loads(text or "")
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"the fields are not JSON: {error.msg} at line {error.lineno}, column {error.colno}"
+        ) from None
+    if not isinstance(fields, dict):
+        raise ValueError('the fields must be one JSON object: {"cond": ..., "text": ...}')
+    return fields
 
 
 def rule_list(control: LoggerView) -> list:
@@ -40,17 +111,45 @@ def rule_list(control: LoggerView) -> list:
                 id="automation-no-control",
             )
         )
-    blocks.append(
-        html.P(
-            f"Global events are {'on' if state.events_active else 'off'} "
-            f"(global.globalEventsActivated), global actions are "
-            f"{'on' if state.actions_active else 'off'} (global.globalActionsActivated)."
+        blocks.append(
+            html.P(
+                f"Global events are {'on' if state.events_active else 'off'} "
+                f"(global.globalEventsActivated), global actions are "
+                f"{'on' if state.actions_active else 'off'} (global.globalActionsActivated)."
+            )
         )
-    )
+    else:
+        switched_on = [
+            kind
+            for kind, on in (("events", state.events_active), ("actions", state.actions_active))
+            if on
+        ]
+        blocks.append(
+            html.Div(
+                className="controls",
+                children=[
+                    dcc.Checklist(
+                        id="automation-switches",
+                        options=[
+                            {"label": "global events on", "value": "events"},
+                            {"label": "global actions on", "value": "actions"},
+                        ],
+                        value=switched_on,
+                        inline=True,
+                    ),
+                    html.Span(
+                        "(until the logger restarts: global.globalEventsActivated and "
+                        "global.globalActionsActivated in config.json decide at start)",
+                        className="total",
+                    ),
+                    html.Span(id="automation-switch-msg", role="alert"),
+                ],
+            )
+        )
     if not state.rules:
         blocks.append(html.P("No global events or actions."))
         return blocks
-    header = html.Tr([html.Th(t) for t in ("Kind", "Name", "Active", "Fields", "Error", "")])
+    header = html.Tr([html.Th(t) for t in ("Kind", "Name", "Active", "Fields", "Error", "", "")])
     rows = [_row(rule, controls) for rule in state.rules]
     blocks.append(html.Table([html.Thead(header), html.Tbody(rows)], className="rules"))
     return blocks
@@ -76,6 +175,9 @@ def _row(rule: RuleState, controls: bool) -> html.Tr:
             html.Td(html.Code(json.dumps(rule.fields, default=str))),
             html.Td(rule.error, className="message"),
             html.Td(html.Span(id=_id("rule-msg", rule.kind, rule.name), role="alert")),
+            html.Td(
+                html.Button("Edit", id=_id("rule-edit", rule.kind, rule.name)) if controls else ""
+            ),
         ]
     )
 
@@ -118,3 +220,95 @@ def register(app: Dash, control: LoggerView, auth: Any) -> None:
             active,
         )
         return f"switched {'on' if now else 'off'}", (["on"] if now else [])
+
+    @app.callback(
+        Output("automation-switch-msg", "children"),
+        Input("automation-switches", "value"),
+        prevent_initial_call=True,
+    )
+    def switch_all(value: list | None) -> str:
+        chosen = set(value or ())
+        events, actions = "events" in chosen, "actions" in chosen
+        try:
+            attempt(
+                auth,
+                Role.ADMIN,
+                "switch global events and actions",
+                lambda: control.set_automation_active(events=events, actions=actions),
+            )
+        except Refused as error:
+            return str(error)
+        return f"events {'on' if events else 'off'}, actions {'on' if actions else 'off'}"
+
+    @app.callback(
+        Output("rule-kind", "value"),
+        Output("rule-name", "value"),
+        Output("rule-fields", "value", allow_duplicate=True),
+        Input(_id("rule-edit", ALL, ALL), "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def edit(clicks: list[int | None]) -> tuple:
+        chosen = ctx.triggered_id
+        if not isinstance(chosen, dict) or not any(clicks):
+            return no_update, no_update, no_update
+        try:
+            rules = control.automation_state().rules
+        except Exception:  # the source failed: leave the form as it is
+            log.exception("cannot read the automation")
+            return no_update, no_update, no_update
+        rule = next(
+            (r for r in rules if (r.kind, r.name) == (chosen["kind"], chosen["name"])), None
+        )
+        if rule is None:
+            return no_update, no_update, no_update
+        return rule.kind, rule.name, json.dumps(rule.fields, indent=2, default=str)
+
+    @app.callback(
+        Output("rule-fields", "value", allow_duplicate=True),
+        Input("rule-kind", "value"),
+        State("rule-fields", "value"),
+        prevent_initial_call=True,
+    )
+    def template(kind: str, text: str) -> str | object:
+        """A template for the other kind, unless the form holds a rule being edited."""
+        if text and text.strip() not in {json.dumps(t, indent=2) for t in TEMPLATES.values()}:
+            return no_update
+        return json.dumps(TEMPLATES.get(kind, {}), indent=2)
+
+    @app.callback(
+        Output("rule-editor-msg", "children"),
+        Output("automation-list", "children", allow_duplicate=True),
+        Input("rule-save", "n_clicks"),
+        Input("rule-delete", "n_clicks"),
+        State("rule-kind", "value"),
+        State("rule-name", "value"),
+        State("rule-fields", "value"),
+        prevent_initial_call=True,
+    )
+    def save_or_delete(
+        _save: int | None, _delete: int | None, kind: str, name: str | None, text: str | None
+    ) -> tuple:
+        name = (name or "").strip()
+        if kind not in TEMPLATES:
+            return f"Refused: unknown kind {kind!r}", no_update
+        if not name:
+            return "Give the rule a name.", no_update
+        deleting = ctx.triggered_id == "rule-delete"
+        try:
+            if deleting:
+                attempt(
+                    auth,
+                    Role.ADMIN,
+                    f"remove the global {kind} {name}",
+                    lambda: control.remove_rule(kind, name),
+                )
+            else:
+                attempt(
+                    auth,
+                    Role.ADMIN,
+                    f"save the global {kind} {name}",
+                    lambda: control.set_rule(kind, name, parse_fields(text or "")),
+                )
+        except Refused as error:
+            return str(error), no_update
+        return f"{'removed' if deleting else 'saved'} global {kind} {name}", rule_list(control)

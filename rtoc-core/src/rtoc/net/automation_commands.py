@@ -170,7 +170,6 @@ def _switch(which: str) -> Callable[[Automation, Any], bool]:
     return command
 
 
-#: Commands that need only the automation; ``addJob`` also needs signal names resolved.
 def automation_state(automation: Automation, value: Any) -> dict[str, Any]:
     """Every global event and action with its state and error (what frontends list)."""
     state = automation.state()
@@ -197,6 +196,7 @@ def set_rule_active(automation: Automation, value: Any) -> bool:
     return True
 
 
+#: Commands that need only the automation; ``addJob`` also needs signal names resolved.
 COMMANDS: dict[str, Callable[[Automation, Any], Any]] = {
     "automationState": automation_state,
     "setRuleActive": set_rule_active,

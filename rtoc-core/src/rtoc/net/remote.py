@@ -209,6 +209,22 @@ class RemoteLogger:
     def set_rule_active(self, kind: RuleKind, name: str, active: bool) -> None:
         self.request(logger={"setRuleActive": {"kind": kind, "name": name, "active": active}})
 
+    def set_rule(self, kind: RuleKind, name: str, fields: dict[str, Any]) -> None:
+        command = "setGlobalEvent" if kind == "event" else "setGlobalAction"
+        self.request(logger={command: {name: fields}})
+
+    def remove_rule(self, kind: RuleKind, name: str) -> None:
+        command = "removeGlobalEvent" if kind == "event" else "removeGlobalAction"
+        self.request(logger={command: name})
+
+    def set_automation_active(
+        self, events: bool | None = None, actions: bool | None = None
+    ) -> None:
+        switches = {"globalEventsActivated": events, "globalActionsActivated": actions}
+        chosen = {key: value for key, value in switches.items() if value is not None}
+        if chosen:
+            self.request(logger=chosen)
+
     def info(self) -> dict[str, Any]:
         return self.request(logger={"info": True})["logger"]["info"]
 

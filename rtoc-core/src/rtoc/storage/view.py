@@ -138,6 +138,17 @@ class StorageView:
     def set_rule_active(self, kind: RuleKind, name: str, active: bool) -> None:
         self._refuse()
 
+    def set_rule(self, kind: RuleKind, name: str, fields: dict[str, Any]) -> None:
+        self._refuse()
+
+    def remove_rule(self, kind: RuleKind, name: str) -> None:
+        self._refuse()
+
+    def set_automation_active(
+        self, events: bool | None = None, actions: bool | None = None
+    ) -> None:
+        self._refuse()
+
 
 def open_view(config: Config, home: Path, plugins: PluginRegistry) -> StorageView:
     """A view on the storage ``rtoc run`` with this config writes (``postgresql.active``
