@@ -23,6 +23,7 @@ import hashlib
 import math
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -171,11 +172,25 @@ def read_file(
         raise FileFormatError(path, "no such file")
     device = device or path.stem
     mapping = dict(mapping or {})
-    parsed = Parsed(path, file_digest(path), Path(tempfile.mkdtemp(prefix="rtoc-import-")))
+    with ThreadPoolExecutor(1) as pool:  # hashlib lets go of the GIL: hash while parsing
+        digest = pool.submit(file_digest, path)
+        parsed = _parse(path, importer, options or ImportOptions(), device, mapping)
+        try:
+            parsed.digest = digest.result()
+        except BaseException:
+            parsed.close()
+            raise
+    return parsed
+
+
+def _parse(
+    path: Path, importer: Importer, options: ImportOptions, device: str, mapping: dict[str, str]
+) -> Parsed:
+    parsed = Parsed(path, "", Path(tempfile.mkdtemp(prefix="rtoc-import-")))
     try:
         handles: dict[SignalKey, tuple[object, object]] = {}
         try:
-            for block in importer.read(path, options or ImportOptions()):
+            for block in importer.read(path, options):
                 _spool(parsed, handles, block, device, mapping)
         finally:
             for x_file, y_file in handles.values():

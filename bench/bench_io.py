@@ -1,0 +1,120 @@
+"""Import and export (issue 14): one JSON line per figure on stdout.
+
+A CSV of ``--rows`` rows (10 M by default) with a time column and two value
+columns is written to a temporary folder (not timed). Then, each in a fresh
+child process so that its peak memory (``ru_maxrss``) is its own:
+
+- ``pyarrow.csv.read_csv`` of the file, the yardstick;
+- ``rtoc import``'s work (read the whole file, spool, write to SQLite);
+- export of one signal of ``--rows`` samples from SQLite to CSV and to
+  Parquet, and the Parquet file imported into a fresh SQLite.
+
+    python bench/bench_io.py                 # 10 M rows: ~600 MB of CSV, ~1 GB of disk in all
+    python bench/bench_io.py --rows 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from figures import emit
+
+CHILD = r"""
+import json, resource, sys, time
+from pathlib import Path
+work, job = Path(sys.argv[1]), sys.argv[2]
+began = time.perf_counter()
+extra = {}
+if job == "pyarrow":
+    import pyarrow.csv
+    extra["rows"] = pyarrow.csv.read_csv(work / "data.csv").num_rows
+elif job in ("import-csv", "import-parquet"):
+    from rtoc.io import importers
+    from rtoc.io.ingest import read_file, store
+    from rtoc.storage.sqlite import SQLiteStorage
+    name, db = ("data.csv", "csv.sqlite") if job == "import-csv" else ("out.parquet", "pq.sqlite")
+    storage = SQLiteStorage(work / db)
+    path = work / name
+    with read_file(path, importers()[path.suffix[1:]], device="Bench") as parsed:
+        extra["read"] = time.perf_counter() - began
+        extra["samples"] = store(parsed, storage)
+    storage.close()
+else:
+    from rtoc.io import exporters
+    from rtoc.io.export import export_stored
+    from rtoc.storage.sqlite import SQLiteStorage
+    storage = SQLiteStorage(work / "csv.sqlite")
+    fmt = job.split("-")[1]
+    target = work / ("out.csv" if fmt == "csv" else "out.parquet")
+    extra["samples"] = export_stored(storage, target, exporters()[fmt], ["Bench.U"])
+    storage.close()
+elapsed = time.perf_counter() - began
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"seconds": elapsed, "peak": peak, **extra}))
+"""
+
+
+def child(work: Path, job: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(work), job], check=True, capture_output=True, text=True
+    )
+    return json.loads(done.stdout)
+
+
+def make_csv(path: Path, rows: int) -> None:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.csv
+
+    rng = np.random.default_rng(1)
+    options = pyarrow.csv.WriteOptions(quoting_style="none")
+    with pyarrow.csv.CSVWriter(path, pa.schema([("time", pa.float64()), ("U", pa.float64()),
+                                                ("I", pa.float64())]), write_options=options) as out:  # fmt: skip
+        for first in range(0, rows, 1_000_000):
+            index = np.arange(first, min(first + 1_000_000, rows), dtype=np.float64)
+            out.write_table(
+                pa.table(
+                    {
+                        "time": 1_764_000_000.0 + index / 1000.0,
+                        "U": np.round(rng.normal(230, 2, len(index)), 3),
+                        "I": np.round(rng.normal(1, 0.1, len(index)), 4),
+                    }
+                )
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    args = parser.parse_args()
+    rows = args.rows
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        make_csv(work / "data.csv", rows)
+        size = (work / "data.csv").stat().st_size
+        base = child(work, "pyarrow")
+        emit("pyarrow.csv.read_csv alone", base["seconds"], "s", "yardstick", rows=rows,
+             bytes=size, peak_bytes=base["peak"])  # fmt: skip
+        imported = child(work, "import-csv")
+        emit("import CSV into SQLite", imported["seconds"], "s", "<= 5 s (10 M rows, 3 columns)",
+             rows=rows, samples=imported["samples"], read_seconds=round(imported["read"], 3))  # fmt: skip
+        emit("import CSV / pyarrow.csv.read_csv", imported["seconds"] / base["seconds"], "x",
+             "<= 2", rows=rows)  # fmt: skip
+        emit("peak memory importing the CSV", imported["peak"] / 2**20, "MiB", "< 1024 MiB",
+             0, rows=rows)  # fmt: skip
+        for job, target in (("export-csv", "<= 3 s"), ("export-parquet", "<= 1 s")):
+            done = child(work, job)
+            emit(f"{job.replace('-', ' to ')} from SQLite, one signal", done["seconds"], "s",
+                 f"{target} (10 M samples)", samples=done["samples"], peak_bytes=done["peak"])  # fmt: skip
+        done = child(work, "import-parquet")
+        emit("import Parquet into SQLite", done["seconds"], "s", "<= 1 s (10 M samples)",
+             samples=done["samples"], read_seconds=round(done["read"], 3), peak_bytes=done["peak"])  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
