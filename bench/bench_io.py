@@ -73,8 +73,8 @@ def make_csv(path: Path, rows: int) -> None:
 
     rng = np.random.default_rng(1)
     options = pyarrow.csv.WriteOptions(quoting_style="none")
-    with pyarrow.csv.CSVWriter(path, pa.schema([("time", pa.float64()), ("U", pa.float64()),
-                                                ("I", pa.float64())]), write_options=options) as out:  # fmt: skip
+    schema = pa.schema([("time", pa.float64()), ("U", pa.float64()), ("I", pa.float64())])
+    with pyarrow.csv.CSVWriter(path, schema, write_options=options) as out:
         for first in range(0, rows, 1_000_000):
             index = np.arange(first, min(first + 1_000_000, rows), dtype=np.float64)
             out.write_table(
@@ -101,19 +101,22 @@ def main() -> None:
         emit("pyarrow.csv.read_csv alone", base["seconds"], "s", "yardstick", rows=rows,
              bytes=size, peak_bytes=base["peak"])  # fmt: skip
         imported = child(work, "import-csv")
+        read = round(imported["read"], 3)
         emit("import CSV into SQLite", imported["seconds"], "s", "<= 5 s (10 M rows, 3 columns)",
-             rows=rows, samples=imported["samples"], read_seconds=round(imported["read"], 3))  # fmt: skip
+             rows=rows, samples=imported["samples"], read_seconds=read)  # fmt: skip
         emit("import CSV / pyarrow.csv.read_csv", imported["seconds"] / base["seconds"], "x",
              "<= 2", rows=rows)  # fmt: skip
         emit("peak memory importing the CSV", imported["peak"] / 2**20, "MiB", "< 1024 MiB",
              0, rows=rows)  # fmt: skip
         for job, target in (("export-csv", "<= 3 s"), ("export-parquet", "<= 1 s")):
             done = child(work, job)
-            emit(f"{job.replace('-', ' to ')} from SQLite, one signal", done["seconds"], "s",
-                 f"{target} (10 M samples)", samples=done["samples"], peak_bytes=done["peak"])  # fmt: skip
+            figure = f"{job.replace('-', ' to ')} from SQLite, one signal"
+            emit(figure, done["seconds"], "s", f"{target} (10 M samples)",
+                 samples=done["samples"], peak_bytes=done["peak"])  # fmt: skip
         done = child(work, "import-parquet")
         emit("import Parquet into SQLite", done["seconds"], "s", "<= 1 s (10 M samples)",
-             samples=done["samples"], read_seconds=round(done["read"], 3), peak_bytes=done["peak"])  # fmt: skip
+             samples=done["samples"], read_seconds=round(done["read"], 3),
+             peak_bytes=done["peak"])  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -57,8 +57,8 @@ def test_a_missing_library_names_the_extra_to_install():
 
 
 def test_parquet_wide_table_with_a_zoned_timestamp_column(tmp_path):
-    times = [datetime(2024, 1, 1, tzinfo=timezone.utc), datetime(2024, 1, 1, 0, 0, 1, 500000,
-                                                                    tzinfo=timezone.utc)]  # fmt: skip
+    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    times = [start, start.replace(second=1, microsecond=500000)]
     table = pa.table(
         {
             "U": pa.array([1.5, None]),
@@ -96,7 +96,7 @@ def test_session_events_are_stored_once_however_often_imported(tmp_path):
     for force in (False, True):
         with read_file(path, SessionFormat()) as parsed:
             store(parsed, storage, force=force)
-    x, y = storage.read("D", "S")
+    x, _ = storage.read("D", "S")
     assert x.tolist() == [1.0, 2.0, 1.0, 2.0]  # --force imports the samples again ...
     assert [e for e in storage.events() if e.id != "import"] == [event]  # ... not the event
 
