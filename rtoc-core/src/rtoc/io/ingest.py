@@ -23,7 +23,7 @@ import hashlib
 import math
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -125,12 +125,21 @@ class Parsed:
                 lines.append(f"    ... and {len(self.skipped) - 20} more")
         return lines
 
-    def samples(self, key: SignalKey) -> tuple[np.memmap | np.ndarray, np.memmap | np.ndarray]:
-        """The spooled x and y of one signal (memory-mapped, read as written)."""
+    def samples(self, key: SignalKey) -> tuple[np.ndarray, np.ndarray]:
+        """All spooled x and y of one signal (for small files and tests)."""
         x_file, y_file = self._files(key)
-        if not self.signals[key].count:
-            return np.empty(0), np.empty(0)
-        return np.memmap(x_file, np.float64, "r"), np.memmap(y_file, np.float64, "r")
+        return np.fromfile(x_file, np.float64), np.fromfile(y_file, np.float64)
+
+    def batches(self, key: SignalKey, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """The spooled samples of one signal, ``size`` at a time.
+
+        Read with plain reads rather than a memory map, whose pages would count
+        as the process's memory until it ends.
+        """
+        x_path, y_path = self._files(key)
+        with open(x_path, "rb") as x_file, open(y_path, "rb") as y_file:
+            while len(x := np.fromfile(x_file, np.float64, size)):
+                yield x, np.fromfile(y_file, np.float64, len(x))
 
     def _files(self, key: SignalKey) -> tuple[Path, Path]:
         number = list(self.signals).index(key)
@@ -266,14 +275,9 @@ def store(parsed: Parsed, storage: Storage, *, force: bool = False) -> int:
                 )
     written = 0
     for key, summary in parsed.signals.items():
-        x, y = parsed.samples(key)
-        for start in range(0, summary.count, WRITE_BATCH):
-            stop = start + WRITE_BATCH
-            batch = SampleBatch(
-                *key, np.array(x[start:stop]), np.array(y[start:stop]), summary.unit
-            )
-            storage.append_samples([batch])
-            written += len(batch.x)
+        for x, y in parsed.batches(key, WRITE_BATCH):
+            storage.append_samples([SampleBatch(*key, x, y, summary.unit)])
+            written += len(x)
     if parsed.events:
         storage.append_events(parsed.events)
     rows = sum(s.count for s in parsed.signals.values())
