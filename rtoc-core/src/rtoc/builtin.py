@@ -38,16 +38,20 @@ def rtoc_frontends():
 @hookimpl
 def rtoc_importers():
     from rtoc.io.csv_import import CsvImporter
+    from rtoc.io.mat import MatFormat
     from rtoc.io.parquet import ParquetFormat
     from rtoc.io.session import SessionFormat
+    from rtoc.io.wav import WavFormat
 
-    return [CsvImporter(), SessionFormat(), ParquetFormat()]
+    return [CsvImporter(), SessionFormat(), ParquetFormat(), MatFormat(), WavFormat()]
 
 
 @hookimpl
 def rtoc_exporters():
     from rtoc.io.csv_export import CsvExporter
+    from rtoc.io.mat import MatFormat
     from rtoc.io.parquet import ParquetFormat
     from rtoc.io.session import SessionFormat
+    from rtoc.io.wav import WavFormat
 
-    return [SessionFormat(), CsvExporter(), ParquetFormat()]
+    return [SessionFormat(), CsvExporter(), ParquetFormat(), MatFormat(), WavFormat()]

@@ -44,6 +44,7 @@ class FileFormatError(ValueError):
 
 
 def _place(file: str, row: int | None, column: str | None) -> str:
+    """``file:row column 'name': `` with what is known of the place."""
     where = file if row is None else f"{file}:{row}"
     return f"{where} column {column!r}: " if column is not None else f"{where}: "
 
@@ -64,9 +65,9 @@ def require(module: str, extra: str, doing: str) -> ModuleType:
 
 @attrs.frozen
 class BadRow:
-    """A row an importer skipped (``skip_bad``), and why."""
+    """A row an importer skipped (``skip_bad``), and why; ``row`` None: a whole column."""
 
-    row: int
+    row: int | None
     column: str
     reason: str
 
