@@ -2,9 +2,12 @@
 
 Import writes into the storage ``rtoc run`` would open (config.json's
 ``backup`` or ``postgresql``), so it takes the home's lock the same way: while
-a ``rtoc run`` holds the home, importing is refused with a message saying so
-(the samples would not reach that logger's memory). Export reads through the
-backend's reader, so it works with or without a logger running.
+a ``rtoc run`` holds the home, importing there is refused with a message
+saying so (the samples would not reach that logger's memory). ``--remote
+HOST`` sends them to a running logger over its TCP server instead, like any
+TCP client's samples (no duplicate check: the logger keeps no import record).
+Export reads through the backend's reader, so it works with or without a
+logger running.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from rtoc.config import ConfigError, load_config
 from rtoc.homelock import HomeInUse, HomeLock
 from rtoc.io.export import ExportError, export_stored
 from rtoc.io.formats import FileFormatError, ImportOptions, MissingExtra, choose
-from rtoc.io.ingest import AlreadyImported, read_file, store
+from rtoc.io.ingest import AlreadyImported, Parsed, read_file, store
 from rtoc.io.times import parse_iso
+from rtoc.net.remote_cli import server_options, talking_to
 from rtoc.plugins import PluginRegistry
 from rtoc.storage.base import StorageError
 
@@ -78,6 +82,8 @@ def _mapping(items: tuple[str, ...]) -> dict[str, str]:
 @click.option("--skip-bad", is_flag=True, help="Skip rows that cannot be read, and list them.")
 @click.option("--dry-run", is_flag=True, help="Only print what would be imported.")
 @click.option("--force", is_flag=True, help="Import a file again that was imported before.")
+@click.option("--remote", metavar="HOST", help="Send the samples to the rtoc running on HOST.")
+@server_options
 def import_command(
     files: tuple[Path, ...],
     format_: str | None,
@@ -88,6 +94,10 @@ def import_command(
     skip_bad: bool,
     dry_run: bool,
     force: bool,
+    remote: str | None,
+    port: int,
+    password: str | None,
+    timeout: float,
 ) -> None:
     """Import measurement files (CSV, session JSON, Parquet...) into the storage.
 
@@ -106,6 +116,15 @@ def import_command(
                 with read_file(path, importer, options, device, mapping) as parsed:
                     for line in parsed.summary():
                         click.echo(line)
+            return
+        if remote is not None:
+            for path, importer in chosen:
+                with read_file(path, importer, options, device, mapping) as parsed:
+                    for line in parsed.summary():
+                        click.echo(line)
+                    with talking_to(remote, port):
+                        sent = _send(parsed, remote, port, password, timeout)
+                    click.echo(f"Sent {sent} samples to {remote}:{port}.")
             return
         with _storage(home, registry) as storage:
             for path, importer in chosen:
@@ -126,8 +145,8 @@ def _storage(home: Path, registry: PluginRegistry):
         lock.acquire()
     except HomeInUse as error:
         raise click.ClickException(
-            f"cannot import while a logger runs: {error}. "
-            "Stop it, import, and start it again (it then loads the imported samples)."
+            f"cannot import into the storage while a logger runs: {error}. Send the file "
+            "to that logger with --remote 127.0.0.1 (its TCP server on), or stop it first"
         ) from None
     try:
         config = load_config(home, registry.config_sections())
@@ -146,6 +165,34 @@ def _storage(home: Path, registry: PluginRegistry):
             storage.close()
     finally:
         lock.release()
+
+
+#: Samples per TCP message: about 4 MB of JSON, far below tcp.maxMessageSize.
+REMOTE_BATCH = 100_000
+
+
+def _send(parsed: Parsed, host: str, port: int, password: str | None, timeout: float) -> int:
+    """Stream the parsed samples to a logger's TCP server; the number sent."""
+    from rtoc.net.client import Client, RemoteError, checked
+
+    def messages() -> Iterator[dict]:
+        for (device, name), summary in parsed.signals.items():
+            for x, y in parsed.batches((device, name), REMOTE_BATCH):
+                message = {"x": x.tolist(), "y": y.tolist(), "sname": [name], "dname": device}
+                if summary.unit:
+                    message["unit"] = summary.unit
+                yield message
+
+    with Client(host, port, password, timeout=timeout) as client:
+        try:
+            for reply in client.pipeline(messages(), window=4):
+                checked(reply)
+        except RemoteError as error:
+            raise click.ClickException(
+                f"{host}:{port} answered with an error: {error}; "
+                "the samples sent before it stay there"
+            ) from None
+    return sum(summary.count for summary in parsed.signals.values())
 
 
 def _when(text: str | None) -> float | None:
