@@ -50,8 +50,10 @@ def test_without_a_name_the_file_is_named_after_the_time(logger, tmp_path):
 
 
 def test_bad_format_and_unknown_signal_are_refused_and_nothing_is_written(logger, tmp_path):
-    with pytest.raises(ExportError, match="one of json, csv, parquet, mat, wav, got 'xlsx'"):
-        export_data(logger, "x", "xlsx")
+    with pytest.raises(
+        ExportError, match="one of json, csv, parquet, mat, wav, xlsx, ods, got 'x'"
+    ):
+        export_data(logger, "x", "x")
     with pytest.raises(ExportError, match=r"no signal D\.Nope to export"):
         export_data(logger, "x", "csv", ["D.Nope"])
     assert not (tmp_path / "export").exists()

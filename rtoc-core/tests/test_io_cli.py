@@ -112,7 +112,7 @@ def test_export_to_stdout_is_csv_and_formats_round_trip_bit_for_bit(tmp_path):
     rows = list(csv.reader(io.StringIO(out.stdout)))
     assert rows[0] == ["device", "signal", "unit", "x", "y"] and len(rows) == 1001
 
-    for suffix in ("parquet", "json", "csv", "mat"):
+    for suffix in ("parquet", "json", "csv", "mat", "ods"):
         other = tmp_path / f"other-{suffix}"
         path = tmp_path / f"all.{suffix}"
         exported = rtoc(home, "export", "-o", str(path))

@@ -42,13 +42,13 @@ def test_a_plugin_adds_an_importer_and_a_broken_entry_fails_that_plugin_only(tmp
     registry = PluginRegistry.load(entry_points=False)
     registry.register(Plugin(), PluginInfo("ten", "rtoc-io-ten 1.0"))
     importers = registry.importers()
-    assert list(importers) == ["csv", "json", "parquet", "mat", "wav", "ten"]
+    assert list(importers) == ["csv", "json", "parquet", "mat", "wav", "xlsx", "ods", "ten"]
     assert "no name or read" in registry.plugins["ten"].error
     path = tmp_path / "data.ten"
     path.write_text("whatever")
     with read_file(path, choose(importers, path, None)) as parsed:
         assert parsed.summary()[1].startswith("  data.N [1]: 10 samples")
-    assert list(registry.exporters()) == ["json", "csv", "parquet", "mat", "wav"]
+    assert list(registry.exporters()) == ["json", "csv", "parquet", "mat", "wav", "xlsx", "ods"]
 
 
 def test_a_missing_library_names_the_extra_to_install():

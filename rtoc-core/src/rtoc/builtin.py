@@ -41,9 +41,18 @@ def rtoc_importers():
     from rtoc.io.mat import MatFormat
     from rtoc.io.parquet import ParquetFormat
     from rtoc.io.session import SessionFormat
+    from rtoc.io.spreadsheet import OdsFormat, XlsxFormat
     from rtoc.io.wav import WavFormat
 
-    return [CsvImporter(), SessionFormat(), ParquetFormat(), MatFormat(), WavFormat()]
+    return [
+        CsvImporter(),
+        SessionFormat(),
+        ParquetFormat(),
+        MatFormat(),
+        WavFormat(),
+        XlsxFormat(),
+        OdsFormat(),
+    ]
 
 
 @hookimpl
@@ -52,6 +61,15 @@ def rtoc_exporters():
     from rtoc.io.mat import MatFormat
     from rtoc.io.parquet import ParquetFormat
     from rtoc.io.session import SessionFormat
+    from rtoc.io.spreadsheet import OdsFormat, XlsxFormat
     from rtoc.io.wav import WavFormat
 
-    return [SessionFormat(), CsvExporter(), ParquetFormat(), MatFormat(), WavFormat()]
+    return [
+        SessionFormat(),
+        CsvExporter(),
+        ParquetFormat(),
+        MatFormat(),
+        WavFormat(),
+        XlsxFormat(),
+        OdsFormat(),
+    ]

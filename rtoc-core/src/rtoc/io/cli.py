@@ -79,6 +79,7 @@ def _mapping(items: tuple[str, ...]) -> dict[str, str]:
     show_default=True,
     help="unix seconds, ISO 8601 (no zone: local time) or Excel serial days.",
 )
+@click.option("--sheet", metavar="NAME", help="The sheet of a spreadsheet (default: the first).")
 @click.option("--skip-bad", is_flag=True, help="Skip rows that cannot be read, and list them.")
 @click.option("--dry-run", is_flag=True, help="Only print what would be imported.")
 @click.option("--force", is_flag=True, help="Import a file again that was imported before.")
@@ -91,6 +92,7 @@ def import_command(
     maps: tuple[str, ...],
     time_column: str | None,
     time_format: str,
+    sheet: str | None,
     skip_bad: bool,
     dry_run: bool,
     force: bool,
@@ -107,7 +109,7 @@ def import_command(
     """
     home, registry = _context()
     mapping = _mapping(maps)
-    options = ImportOptions(time_column, time_format, skip_bad)
+    options = ImportOptions(time_column, time_format, skip_bad, sheet)
     with _reported():
         importers = registry.importers()
         chosen = [(path, choose(importers, path, format_)) for path in files]

@@ -89,6 +89,7 @@ class ImportOptions:
     time_column: str | None = None
     time_format: str = "auto"
     skip_bad: bool = False
+    sheet: str | None = None  # of a spreadsheet; None: the first
 
 
 @attrs.frozen
