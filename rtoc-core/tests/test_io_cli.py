@@ -90,7 +90,10 @@ def test_import_is_refused_while_a_logger_holds_the_home(tmp_path):
         result = rtoc(home, "import", str(DATA / "excel-bom.csv"))
     finally:
         lock.release()
-    assert result.exit_code == 1 and "cannot import while a logger runs" in result.output
+    assert (
+        result.exit_code == 1
+        and "cannot import into the storage while a logger runs" in result.output
+    )
 
 
 def test_export_to_stdout_is_csv_and_formats_round_trip_bit_for_bit(tmp_path):
