@@ -4,8 +4,9 @@ A CSV of ``--rows`` rows (10 M by default) with a time column and two value
 columns is written to a temporary folder (not timed). Then, each in a fresh
 child process so that its peak memory (``ru_maxrss``) is its own:
 
-- ``pyarrow.csv.read_csv`` of the file, the yardstick;
-- ``rtoc import``'s work (read the whole file, spool, write to SQLite);
+- ``pyarrow.csv.read_csv`` of the file, the yardstick, and ``rtoc import``'s
+  work (read the whole file, spool, write to a fresh SQLite), alternated
+  ``--repeat`` times; the median of each counts;
 - export of one signal of ``--rows`` samples from SQLite to CSV and to
   Parquet, and the Parquet file imported into a fresh SQLite.
 
@@ -66,6 +67,11 @@ def child(work: Path, job: str) -> dict:
     return json.loads(done.stdout)
 
 
+def _median(runs: list[dict]) -> dict:
+    """The run with the median time."""
+    return sorted(runs, key=lambda run: run["seconds"])[len(runs) // 2]
+
+
 def make_csv(path: Path, rows: int) -> None:
     import numpy as np
     import pyarrow as pa
@@ -91,19 +97,25 @@ def make_csv(path: Path, rows: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of the CSV import pair")
     args = parser.parse_args()
     rows = args.rows
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         make_csv(work / "data.csv", rows)
         size = (work / "data.csv").stat().st_size
-        base = child(work, "pyarrow")
+        bases, imports = [], []
+        for _ in range(args.repeat):  # alternated, so that both see the same machine load
+            bases.append(child(work, "pyarrow"))
+            (work / "csv.sqlite").unlink(missing_ok=True)
+            imports.append(child(work, "import-csv"))
+        base = _median(bases)
+        imported = _median(imports)
         emit("pyarrow.csv.read_csv alone", base["seconds"], "s", "yardstick", rows=rows,
-             bytes=size, peak_bytes=base["peak"])  # fmt: skip
-        imported = child(work, "import-csv")
-        read = round(imported["read"], 3)
+             bytes=size, peak_bytes=base["peak"], runs=args.repeat)  # fmt: skip
+        extra = {"samples": imported["samples"], "read_seconds": round(imported["read"], 3)}
         emit("import CSV into SQLite", imported["seconds"], "s", "<= 5 s (10 M rows, 3 columns)",
-             rows=rows, samples=imported["samples"], read_seconds=read)  # fmt: skip
+             rows=rows, runs=args.repeat, **extra)  # fmt: skip
         emit("import CSV / pyarrow.csv.read_csv", imported["seconds"] / base["seconds"], "x",
              "<= 2", rows=rows)  # fmt: skip
         emit("peak memory importing the CSV", imported["peak"] / 2**20, "MiB", "< 1024 MiB",
