@@ -5,7 +5,7 @@ columns is written to a temporary folder (not timed). Then, each in a fresh
 child process so that its peak memory (``ru_maxrss``) is its own:
 
 - ``pyarrow.csv.read_csv`` of the file, the yardstick, and ``rtoc import``'s
-  work (read the whole file, spool, write to a fresh SQLite), alternated
+  work (:func:`rtoc.io.ingest.import_file` into a fresh SQLite), alternated
   ``--repeat`` times; the median of each counts;
 - export of one signal of ``--rows`` samples from SQLite to CSV and to
   Parquet, and the Parquet file imported into a fresh SQLite.
@@ -36,14 +36,13 @@ if job == "pyarrow":
     extra["rows"] = pyarrow.csv.read_csv(work / "data.csv").num_rows
 elif job in ("import-csv", "import-parquet"):
     from rtoc.io import importers
-    from rtoc.io.ingest import read_file, store
+    from rtoc.io.ingest import import_file
     from rtoc.storage.sqlite import SQLiteStorage
     name, db = ("data.csv", "csv.sqlite") if job == "import-csv" else ("out.parquet", "pq.sqlite")
     storage = SQLiteStorage(work / db)
     path = work / name
-    with read_file(path, importers()[path.suffix[1:]], device="Bench") as parsed:
-        extra["read"] = time.perf_counter() - began
-        extra["samples"] = store(parsed, storage)
+    parsed = import_file(storage, path, importers()[path.suffix[1:]], device="Bench")
+    extra["samples"] = sum(summary.count for summary in parsed.signals.values())
     storage.close()
 else:
     from rtoc.io import exporters
@@ -113,7 +112,7 @@ def main() -> None:
         imported = _median(imports)
         emit("pyarrow.csv.read_csv alone", base["seconds"], "s", "yardstick", rows=rows,
              bytes=size, peak_bytes=base["peak"], runs=args.repeat)  # fmt: skip
-        extra = {"samples": imported["samples"], "read_seconds": round(imported["read"], 3)}
+        extra = {"samples": imported["samples"]}
         emit("import CSV into SQLite", imported["seconds"], "s", "<= 5 s (10 M rows, 3 columns)",
              rows=rows, runs=args.repeat, **extra)  # fmt: skip
         emit("import CSV / pyarrow.csv.read_csv", imported["seconds"] / base["seconds"], "x",
@@ -127,8 +126,7 @@ def main() -> None:
                  samples=done["samples"], peak_bytes=done["peak"])  # fmt: skip
         done = child(work, "import-parquet")
         emit("import Parquet into SQLite", done["seconds"], "s", "<= 1 s (10 M samples)",
-             samples=done["samples"], read_seconds=round(done["read"], 3),
-             peak_bytes=done["peak"])  # fmt: skip
+             samples=done["samples"], peak_bytes=done["peak"])  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -140,3 +140,22 @@ def test_export_of_an_unknown_signal_and_a_missing_format_are_clear(tmp_path):
     result = rtoc(home, "export", "-o", str(tmp_path / "x.xyz"))
     assert result.exit_code == 1 and "no format reads .xyz" in result.output
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_a_bad_row_after_blocks_already_written_rolls_the_whole_import_back(tmp_path):
+    from rtoc.io.csv_import import BLOCK_ROWS
+
+    home = tmp_path / "home"
+    path = tmp_path / "long.csv"
+    rows = "".join(f"{i},{i}\n" for i in range(3 * BLOCK_ROWS))
+    path.write_text("t,U\n" + rows + "0,bad\n", encoding="utf-8")
+    result = rtoc(home, "import", str(path))
+    assert result.exit_code == 1
+    assert f"{path}:{3 * BLOCK_ROWS + 2} column 'U': 'bad' is not a number" in result.output
+    storage = stored(home)
+    assert storage.signals() == [] and storage.events() == []
+    storage.close()
+    assert rtoc(home, "import", str(path), "--skip-bad").exit_code == 0
+    storage = stored(home)
+    assert [info.count for info in storage.signals()] == [3 * BLOCK_ROWS]
+    storage.close()

@@ -170,3 +170,19 @@ def test_small_export_is_plain_readable_csv():
         ["device", "signal", "unit", "x", "y"],
         ["D", "S", "V", "1.0", "0.1"],
     ]
+
+
+def test_arrow_hands_over_to_python_mid_file_without_losing_or_repeating_rows(
+    tmp_path, monkeypatch
+):
+    import rtoc.io.csv_import as csv_import
+
+    monkeypatch.setattr(csv_import, "ARROW_BLOCK_BYTES", 4096)  # many small arrow batches
+    rows = [f"{i},{i * 0.25}\n" for i in range(5000)]
+    rows[4000] = "4000,oops\n"
+    path = write(tmp_path, "t,U\n\n" + "".join(rows))  # (an empty line is no row)
+    signals, skipped = read(CsvImporter("arrow"), path, device="D", skip_bad=True)
+    x, y, _ = signals[("D", "U")]
+    expected = [i for i in range(5000) if i != 4000]
+    assert x.tolist() == expected and y.tolist() == [i * 0.25 for i in expected]
+    assert [(bad.row, bad.column) for bad in skipped] == [(4003, "U")]

@@ -23,7 +23,7 @@ from rtoc.config import ConfigError, load_config
 from rtoc.homelock import HomeInUse, HomeLock
 from rtoc.io.export import ExportError, export_stored
 from rtoc.io.formats import FileFormatError, ImportOptions, MissingExtra, choose
-from rtoc.io.ingest import AlreadyImported, Parsed, read_file, store
+from rtoc.io.ingest import AlreadyImported, Parsed, import_file, read_file
 from rtoc.io.times import parse_iso
 from rtoc.net.remote_cli import server_options, talking_to
 from rtoc.plugins import PluginRegistry
@@ -130,11 +130,11 @@ def import_command(
             return
         with _storage(home, registry) as storage:
             for path, importer in chosen:
-                with read_file(path, importer, options, device, mapping) as parsed:
-                    written = store(parsed, storage, force=force)
-                    for line in parsed.summary():
-                        click.echo(line)
-                    click.echo(f"Imported {written} samples into {storage.location}.")
+                parsed = import_file(storage, path, importer, options, device, mapping, force=force)
+                for line in parsed.summary():
+                    click.echo(line)
+                written = sum(summary.count for summary in parsed.signals.values())
+                click.echo(f"Imported {written} samples into {storage.location}.")
 
 
 @contextmanager

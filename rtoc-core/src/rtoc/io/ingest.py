@@ -1,11 +1,13 @@
-"""A file into storage, all or nothing: read it whole first, then write.
+"""A file into storage, all or nothing.
 
-:func:`read_file` runs the importer over the whole file and spools the
-samples of each signal to a temporary folder (float64 files), so memory
-holds one block however big the file is, and a bad row anywhere stops the
-import before anything is stored. :meth:`Parsed.summary` is what
-``--dry-run`` prints. :func:`store` then writes the spooled samples to the
-storage in batches of a million.
+:func:`import_file` is what ``rtoc import`` does. Into SQLite (a backend
+with ``append_atomically``) it writes while the file is read, one thread
+parsing and one writing, in one transaction that a bad row rolls back. Into
+any other backend, :func:`read_file` first runs the importer over the whole
+file and spools the samples of each signal to a temporary folder (float64
+files), and :func:`store` writes them after that in batches of a million.
+Either way memory holds a few blocks however big the file is, and a bad row
+anywhere stores nothing. :meth:`Parsed.summary` is what ``--dry-run`` prints.
 
 Re-importing a file does not duplicate its samples. Each import is recorded
 in the storage itself as an event (device ``rtoc``, id ``import``) whose
@@ -19,21 +21,25 @@ their own ``uid`` and are stored once however often they are imported.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
+import queue
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import BinaryIO, Protocol
 
 import attrs
 import numpy as np
 
 from rtoc.events import Event
-from rtoc.io.formats import BadRow, Block, FileFormatError, Importer, ImportOptions
+from rtoc.io.formats import BadRow, FileFormatError, Importer, ImportOptions
 from rtoc.signals import SignalKey
-from rtoc.storage.base import SampleBatch, Storage
+from rtoc.storage.base import AlreadyStored, SampleBatch, Storage
 
 WRITE_BATCH = 1 << 20
 IMPORT_DEVICE = "rtoc"
@@ -81,14 +87,15 @@ class Parsed:
 
     path: Path
     digest: str
-    spool: Path
+    spool: Path | None  # None: the samples went straight to storage
     signals: dict[SignalKey, SignalSummary] = attrs.field(factory=dict)
     events: list[Event] = attrs.field(factory=list)
     skipped: list[BadRow] = attrs.field(factory=list)
     labels: set[str] = attrs.field(factory=set)  # the file's own column labels
 
     def close(self) -> None:
-        shutil.rmtree(self.spool, ignore_errors=True)
+        if self.spool is not None:
+            shutil.rmtree(self.spool, ignore_errors=True)
 
     def __enter__(self) -> Parsed:
         return self
@@ -142,6 +149,8 @@ class Parsed:
                 yield x, np.fromfile(y_file, np.float64, len(x))
 
     def _files(self, key: SignalKey) -> tuple[Path, Path]:
+        if self.spool is None:
+            raise ValueError("the samples of this import were not spooled")
         number = list(self.signals).index(key)
         return self.spool / f"{number}.x", self.spool / f"{number}.y"
 
@@ -170,77 +179,93 @@ def read_file(
     device: str | None = None,
     mapping: Mapping[str, str] | None = None,
 ) -> Parsed:
-    """Read ``path`` to the end; FileFormatError (nothing spooled is left) at a bad row.
+    """Read ``path`` to the end and spool it; FileFormatError (no spool left) at a bad row.
 
     Unqualified columns become signals of ``device`` (default: the file's
     stem); ``mapping`` sends a column (or ``Device.Signal`` label) to
     another ``Device.Signal``.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileFormatError(path, "no such file")
-    device = device or path.stem
-    mapping = dict(mapping or {})
-    with ThreadPoolExecutor(1) as pool:  # hashlib lets go of the GIL: hash while parsing
-        digest = pool.submit(file_digest, path)
-        parsed = _parse(path, importer, options or ImportOptions(), device, mapping)
-        try:
-            parsed.digest = digest.result()
-        except BaseException:
-            parsed.close()
-            raise
-    return parsed
-
-
-def _parse(
-    path: Path, importer: Importer, options: ImportOptions, device: str, mapping: dict[str, str]
-) -> Parsed:
+    path = _existing(path)
     parsed = Parsed(path, "", Path(tempfile.mkdtemp(prefix="rtoc-import-")))
     try:
-        handles: dict[SignalKey, tuple[object, object]] = {}
-        try:
-            for block in importer.read(path, options):
-                _spool(parsed, handles, block, device, mapping)
-        finally:
-            for x_file, y_file in handles.values():
-                x_file.close()  # type: ignore[attr-defined]
-                y_file.close()  # type: ignore[attr-defined]
-        unused = set(mapping) - parsed.labels
-        if unused:
-            raise FileFormatError(path, f"--map names columns the file lacks: {sorted(unused)}")
+        with ThreadPoolExecutor(1) as pool:  # hashlib lets go of the GIL: hash while parsing
+            digest = pool.submit(file_digest, path)
+            with _Spool(parsed) as spool:
+                _parse(parsed, importer, options or ImportOptions(), device, mapping, spool)
+            parsed.digest = digest.result()
     except BaseException:
         parsed.close()
         raise
     return parsed
 
 
-def _spool(
+def _existing(path: Path | str) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise FileFormatError(path, "no such file")
+    return path
+
+
+#: Where parsed samples go: ``sink(summary, x, y)``.
+Sink = Callable[["SignalSummary", np.ndarray, np.ndarray], None]
+
+
+def _parse(
     parsed: Parsed,
-    handles: dict[SignalKey, tuple[object, object]],
-    block: Block,
-    device: str,
-    mapping: Mapping[str, str],
+    importer: Importer,
+    options: ImportOptions,
+    device: str | None,
+    mapping: Mapping[str, str] | None,
+    sink: Sink,
 ) -> None:
-    parsed.skipped.extend(block.skipped)
-    parsed.events.extend(block.events)
-    x = np.ascontiguousarray(block.x, dtype=np.float64)
-    for label, values in block.columns.items():
-        parsed.labels.add(label)
-        key = target_key(parsed.path, label, block.qualified, device, mapping)
-        summary = parsed.signals.get(key)
-        if summary is None:
-            summary = parsed.signals[key] = SignalSummary(key)
-            x_path, y_path = parsed._files(key)
-            handles[key] = (open(x_path, "wb"), open(y_path, "wb"))  # noqa: SIM115
-        if block.units.get(label):
-            summary.unit = block.units[label]
-        y = np.ascontiguousarray(values, dtype=np.float64)
-        if len(y) != len(x):
-            raise FileFormatError(parsed.path, f"{label}: {len(y)} values for {len(x)} times")
-        summary.add(x)
-        x_file, y_file = handles[key]
-        x.tofile(x_file)
-        y.tofile(y_file)
+    """Run the importer over the whole file, summarizing and handing every column to ``sink``."""
+    path = parsed.path
+    device = device or path.stem
+    mapping = dict(mapping or {})
+    for block in importer.read(path, options):
+        parsed.skipped.extend(block.skipped)
+        parsed.events.extend(block.events)
+        x = np.ascontiguousarray(block.x, dtype=np.float64)
+        for label, values in block.columns.items():
+            parsed.labels.add(label)
+            key = target_key(path, label, block.qualified, device, mapping)
+            summary = parsed.signals.get(key)
+            if summary is None:
+                summary = parsed.signals[key] = SignalSummary(key)
+            if block.units.get(label):
+                summary.unit = block.units[label]
+            y = np.ascontiguousarray(values, dtype=np.float64)
+            if len(y) != len(x):
+                raise FileFormatError(path, f"{label}: {len(y)} values for {len(x)} times")
+            summary.add(x)
+            sink(summary, x, y)
+    unused = set(mapping) - parsed.labels
+    if unused:
+        raise FileFormatError(path, f"--map names columns the file lacks: {sorted(unused)}")
+
+
+class _Spool:
+    """A sink writing each signal's x and y to two files in the parsed file's spool."""
+
+    def __init__(self, parsed: Parsed) -> None:
+        self.parsed = parsed
+        self.files: dict[SignalKey, tuple[BinaryIO, BinaryIO]] = {}
+
+    def __call__(self, summary: SignalSummary, x: np.ndarray, y: np.ndarray) -> None:
+        files = self.files.get(summary.key)
+        if files is None:
+            x_path, y_path = self.parsed._files(summary.key)
+            files = self.files[summary.key] = (open(x_path, "wb"), open(y_path, "wb"))  # noqa: SIM115
+        x.tofile(files[0])
+        y.tofile(files[1])
+
+    def __enter__(self) -> _Spool:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for x_file, y_file in self.files.values():
+            x_file.close()
+            y_file.close()
 
 
 def target_key(
@@ -260,13 +285,13 @@ def target_key(
 
 
 def store(parsed: Parsed, storage: Storage, *, force: bool = False) -> int:
-    """Write the parsed file to ``storage``; the number of samples written.
+    """Write a spooled file to ``storage``; the number of samples written.
 
     AlreadyImported when this file went into these signals before (unless
-    ``force``). A storage failure halfway raises with the count written so far.
+    ``force``). A storage failure halfway raises: what was written stays.
     """
-    when = parsed.first if parsed.first is not None else 0.0
     if not force:
+        when = _marker(parsed).time
         for event in storage.events(when, when):
             if event.uid == parsed.uid:
                 raise AlreadyImported(
@@ -278,20 +303,121 @@ def store(parsed: Parsed, storage: Storage, *, force: bool = False) -> int:
         for x, y in parsed.batches(key, WRITE_BATCH):
             storage.append_samples([SampleBatch(*key, x, y, summary.unit)])
             written += len(x)
-    if parsed.events:
-        storage.append_events(parsed.events)
-    rows = sum(s.count for s in parsed.signals.values())
-    storage.append_events(
-        [
-            Event(
-                text=f"imported {parsed.path.name}: {len(parsed.signals)} signals, "
-                f"{rows} samples (sha256 {parsed.digest[:12]})",
-                device=IMPORT_DEVICE,
-                id=IMPORT_EVENT_ID,
-                time=when,
-                value=float(rows),
-                uid=parsed.uid,
-            )
-        ]
-    )
+    storage.append_events([*parsed.events, _marker(parsed)])
     return written
+
+
+def _marker(parsed: Parsed) -> Event:
+    """The event that records this import, dated at the file's first timestamp."""
+    rows = sum(s.count for s in parsed.signals.values())
+    return Event(
+        text=f"imported {parsed.path.name}: {len(parsed.signals)} signals, "
+        f"{rows} samples (sha256 {parsed.digest[:12]})",
+        device=IMPORT_DEVICE,
+        id=IMPORT_EVENT_ID,
+        time=parsed.first if parsed.first is not None else 0.0,
+        value=float(rows),
+        uid=parsed.uid,
+    )
+
+
+class AtomicStorage(Protocol):
+    """A backend that can store a whole import in one transaction (SQLite)."""
+
+    def append_atomically(
+        self,
+        batches: Iterable[SampleBatch],
+        finish: Callable[[], tuple[Sequence[Event], str | None]],
+    ) -> None: ...
+
+
+def import_file(
+    storage: Storage,
+    path: Path,
+    importer: Importer,
+    options: ImportOptions | None = None,
+    device: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    *,
+    force: bool = False,
+) -> Parsed:
+    """Read ``path`` into ``storage``, all or nothing; the file's summary.
+
+    A backend with ``append_atomically`` (SQLite) gets the samples while the
+    file is still being read, in one transaction that a bad row rolls back;
+    any other gets them after the whole file is read and spooled.
+    """
+    if not hasattr(storage, "append_atomically"):
+        with read_file(path, importer, options, device, mapping) as parsed:
+            store(parsed, storage, force=force)
+            return parsed
+    return _import_atomically(storage, path, importer, options, device, mapping, force)
+
+
+_DONE = object()
+
+
+def _import_atomically(
+    storage: AtomicStorage,
+    path: Path,
+    importer: Importer,
+    options: ImportOptions | None,
+    device: str | None,
+    mapping: Mapping[str, str] | None,
+    force: bool,
+) -> Parsed:
+    """Parse in one thread, write in this one: pyarrow and SQLite both let go of the GIL."""
+    path = _existing(path)
+    parsed = Parsed(path, "", None)
+    handoff: queue.Queue = queue.Queue(maxsize=4)
+    stop = threading.Event()
+
+    def put(item: object) -> None:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+        raise _Abandoned
+
+    def sink(summary: SignalSummary, x: np.ndarray, y: np.ndarray) -> None:
+        put(SampleBatch(*summary.key, x, y, summary.unit))
+
+    def produce() -> None:
+        try:
+            _parse(parsed, importer, options or ImportOptions(), device, mapping, sink)
+            put(_DONE)
+        except _Abandoned:
+            pass
+        except BaseException as error:  # handed to the writer, which rolls back and raises it
+            with contextlib.suppress(_Abandoned):
+                put(error)
+
+    def batches() -> Iterator[SampleBatch]:
+        while (item := handoff.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def finish() -> tuple[Sequence[Event], str | None]:
+        parsed.digest = digest.result()
+        return [*parsed.events, _marker(parsed)], None if force else parsed.uid
+
+    with ThreadPoolExecutor(2) as pool:
+        digest = pool.submit(file_digest, path)
+        producer = pool.submit(produce)
+        try:
+            storage.append_atomically(batches(), finish)
+        except AlreadyStored:
+            raise AlreadyImported(
+                f"{path} was imported into these signals before; nothing was written"
+            ) from None
+        finally:
+            stop.set()
+            producer.result()
+    return parsed
+
+
+class _Abandoned(Exception):
+    """The writer gave up: the reading thread stops."""
