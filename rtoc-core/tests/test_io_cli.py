@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -114,6 +115,14 @@ def test_export_to_stdout_is_csv_and_formats_round_trip_bit_for_bit(tmp_path):
     assert out.exit_code == 0, out.output
     rows = list(csv.reader(io.StringIO(out.stdout)))
     assert rows[0] == ["device", "signal", "unit", "x", "y"] and len(rows) == 1001
+    between = (x[9] + x[10]) / 2
+    start = datetime.fromtimestamp(between, timezone.utc).isoformat()  # ISO or unix seconds
+    end = str(float(x[19]))
+    out = rtoc(
+        home, "export", "--signals", "Dev.S,Dev.T", "--start", start, "--end", end, "-o", "-"
+    )
+    rows = list(csv.reader(io.StringIO(out.stdout)))[1:]
+    assert [float(row[3]) for row in rows] == [*x[10:20], *x[10:20]]
 
     for suffix in ("parquet", "json", "csv", "mat", "ods"):
         other = tmp_path / f"other-{suffix}"

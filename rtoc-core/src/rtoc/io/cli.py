@@ -115,7 +115,7 @@ def import_command(
         chosen = [(path, choose(importers, path, format_)) for path in files]
         if dry_run:
             for path, importer in chosen:
-                with read_file(path, importer, options, device, mapping) as parsed:
+                with read_file(path, importer, options, device, mapping, spool=False) as parsed:
                     for line in parsed.summary():
                         click.echo(line)
             return

@@ -47,7 +47,7 @@ IMPORT_EVENT_ID = "import"
 
 
 class AlreadyImported(Exception):
-    """This file was imported into these signals before; the message says when."""
+    """This file was imported into these signals before; nothing was written."""
 
 
 @attrs.define
@@ -83,7 +83,8 @@ class SignalSummary:
 
 @attrs.define
 class Parsed:
-    """A file read to the end, its samples spooled; :meth:`close` removes the spool."""
+    """What a file held (summaries, events, skipped rows), and where its samples were
+    spooled, if they were; :meth:`close` removes the spool."""
 
     path: Path
     digest: str
@@ -178,20 +179,23 @@ def read_file(
     options: ImportOptions | None = None,
     device: str | None = None,
     mapping: Mapping[str, str] | None = None,
+    *,
+    spool: bool = True,
 ) -> Parsed:
     """Read ``path`` to the end and spool it; FileFormatError (no spool left) at a bad row.
 
     Unqualified columns become signals of ``device`` (default: the file's
     stem); ``mapping`` sends a column (or ``Device.Signal`` label) to
-    another ``Device.Signal``.
+    another ``Device.Signal``. ``spool=False`` only summarizes (``--dry-run``).
     """
     path = _existing(path)
-    parsed = Parsed(path, "", Path(tempfile.mkdtemp(prefix="rtoc-import-")))
+    folder = Path(tempfile.mkdtemp(prefix="rtoc-import-")) if spool else None
+    parsed = Parsed(path, "", folder)
     try:
         with ThreadPoolExecutor(1) as pool:  # hashlib lets go of the GIL: hash while parsing
             digest = pool.submit(file_digest, path)
-            with _Spool(parsed) as spool:
-                _parse(parsed, importer, options or ImportOptions(), device, mapping, spool)
+            with _Spool(parsed) as sink:
+                _parse(parsed, importer, options or ImportOptions(), device, mapping, sink)
             parsed.digest = digest.result()
     except BaseException:
         parsed.close()
@@ -252,6 +256,8 @@ class _Spool:
         self.files: dict[SignalKey, tuple[BinaryIO, BinaryIO]] = {}
 
     def __call__(self, summary: SignalSummary, x: np.ndarray, y: np.ndarray) -> None:
+        if self.parsed.spool is None:  # only a summary is wanted
+            return
         files = self.files.get(summary.key)
         if files is None:
             x_path, y_path = self.parsed._files(summary.key)
