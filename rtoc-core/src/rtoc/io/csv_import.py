@@ -18,6 +18,7 @@ whose signals keep their names.
 from __future__ import annotations
 
 import csv
+import importlib.util
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +27,7 @@ import attrs
 import numpy as np
 
 from rtoc.io.csv_sniff import Dialect, sniff
-from rtoc.io.formats import BadRow, Block, FileFormatError, ImportOptions
+from rtoc.io.formats import BadRow, Block, FileFormatError, ImportOptions, require
 from rtoc.io.times import excel_to_unix, parse_iso
 
 BLOCK_ROWS = 1 << 16
@@ -70,14 +71,11 @@ class CsvImporter:
     def _arrow_fits(self, dialect: Dialect) -> bool:
         if self.engine == "python":
             return False
-        fits = dialect.encoding in ("utf-8", "utf-8-sig") and dialect.time_format != "iso"
-        try:
-            import pyarrow.csv  # noqa: F401
-        except ImportError:
-            if self.engine == "arrow":
-                raise
+        if self.engine == "arrow":
+            require("pyarrow.csv", "csv", "read CSV with the arrow engine")
+        elif importlib.util.find_spec("pyarrow") is None:
             return False
-        return fits
+        return dialect.encoding in ("utf-8", "utf-8-sig") and dialect.time_format != "iso"
 
 
 def _long_dialect(dialect: Dialect) -> Dialect:
