@@ -2,13 +2,15 @@
 
 A CSV of ``--rows`` rows (10 M by default) with a time column and two value
 columns is written to a temporary folder (not timed). Then, each in a fresh
-child process so that its peak memory (``ru_maxrss``) is its own:
+child process so that its peak memory (``ru_maxrss``) is its own, timed from
+after the libraries are imported:
 
 - ``pyarrow.csv.read_csv`` of the file, the yardstick, and ``rtoc import``'s
   work (:func:`rtoc.io.ingest.import_file` into a fresh SQLite), alternated
   ``--repeat`` times; the median of each counts;
 - export of one signal of ``--rows`` samples from SQLite to CSV and to
-  Parquet, and the Parquet file imported into a fresh SQLite.
+  Parquet, Parquet written and read by the format alone (no storage), and
+  the Parquet file imported into a fresh SQLite.
 
     python bench/bench_io.py                 # 10 M rows: ~600 MB of CSV, ~1 GB of disk in all
     python bench/bench_io.py --rows 1000000
@@ -28,26 +30,37 @@ from figures import emit
 CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
+import numpy as np
+import pyarrow.compute, pyarrow.csv, pyarrow.parquet  # imported before the clock starts
+from rtoc.io import exporters, importers
+from rtoc.io.export import export_stored
+from rtoc.io.formats import ExportSignal, ImportOptions
+from rtoc.io.ingest import import_file
+from rtoc.io.parquet import ParquetFormat
+from rtoc.storage.sqlite import SQLiteStorage
 work, job = Path(sys.argv[1]), sys.argv[2]
 began = time.perf_counter()
 extra = {}
 if job == "pyarrow":
-    import pyarrow.csv
     extra["rows"] = pyarrow.csv.read_csv(work / "data.csv").num_rows
 elif job in ("import-csv", "import-parquet"):
-    from rtoc.io import importers
-    from rtoc.io.ingest import import_file
-    from rtoc.storage.sqlite import SQLiteStorage
     name, db = ("data.csv", "csv.sqlite") if job == "import-csv" else ("out.parquet", "pq.sqlite")
     storage = SQLiteStorage(work / db)
     path = work / name
     parsed = import_file(storage, path, importers()[path.suffix[1:]], device="Bench")
     extra["samples"] = sum(summary.count for summary in parsed.signals.values())
     storage.close()
+elif job == "parquet-write":
+    n = int(sys.argv[3])
+    x = 1_764_000_000.0 + np.arange(n) / 1000.0
+    y = np.random.default_rng(1).normal(size=n)
+    began = time.perf_counter()  # the arrays are made before the clock starts
+    ParquetFormat().write(work / "alone.parquet", [ExportSignal("Bench", "U", "V", x, y)], [])
+    extra["samples"] = n
+elif job == "parquet-read":
+    blocks = ParquetFormat().read(work / "alone.parquet", ImportOptions())
+    extra["samples"] = sum(len(block.x) for block in blocks)
 else:
-    from rtoc.io import exporters
-    from rtoc.io.export import export_stored
-    from rtoc.storage.sqlite import SQLiteStorage
     storage = SQLiteStorage(work / "csv.sqlite")
     fmt = job.split("-")[1]
     target = work / ("out.csv" if fmt == "csv" else "out.parquet")
@@ -59,9 +72,12 @@ print(json.dumps({"seconds": elapsed, "peak": peak, **extra}))
 """
 
 
-def child(work: Path, job: str) -> dict:
+def child(work: Path, job: str, *args: str) -> dict:
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(work), job], check=True, capture_output=True, text=True
+        [sys.executable, "-c", CHILD, str(work), job, *args],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return json.loads(done.stdout)
 
@@ -123,6 +139,11 @@ def main() -> None:
             done = child(work, job)
             figure = f"{job.replace('-', ' to ')} from SQLite, one signal"
             emit(figure, done["seconds"], "s", f"{target} (10 M samples)",
+                 samples=done["samples"], peak_bytes=done["peak"])  # fmt: skip
+        for job in ("parquet-write", "parquet-read"):
+            done = child(work, job, str(rows))
+            figure = f"{job.replace('-', ' ')} alone (no storage), one signal"
+            emit(figure, done["seconds"], "s", "<= 1 s (10 M samples)",
                  samples=done["samples"], peak_bytes=done["peak"])  # fmt: skip
         done = child(work, "import-parquet")
         emit("import Parquet into SQLite", done["seconds"], "s", "<= 1 s (10 M samples)",
