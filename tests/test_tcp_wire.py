@@ -949,7 +949,8 @@ def test_rtoc_client_on_this_machine_with_allow_plain_loopback(tmp_path, rtoc_py
     assert unknown["error"] is False
     ok, reason = unknown["plugin"]["Nosuch"]["start"]
     assert ok is False and reason.startswith("PLUGIN not found: no device named 'Nosuch'")
-    assert session["error"] is True and "getSession is not supported yet" in session["message"]
+    assert session["error"] is False
+    assert session["session"]["signals"][f"{dev}.S"] == {"x": [1.0], "y": [2.0], "unit": ""}
 
 
 # -- 5. a stalled client holds up nobody ------------------------------------------------------

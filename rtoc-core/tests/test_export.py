@@ -50,8 +50,10 @@ def test_without_a_name_the_file_is_named_after_the_time(logger, tmp_path):
 
 
 def test_bad_format_and_unknown_signal_are_refused_and_nothing_is_written(logger, tmp_path):
-    with pytest.raises(ExportError, match="one of json, csv, got 'xlsx'"):
-        export_data(logger, "x", "xlsx")
+    with pytest.raises(
+        ExportError, match="one of json, csv, parquet, mat, wav, xlsx, ods, got 'x'"
+    ):
+        export_data(logger, "x", "x")
     with pytest.raises(ExportError, match=r"no signal D\.Nope to export"):
         export_data(logger, "x", "csv", ["D.Nope"])
     assert not (tmp_path / "export").exists()
@@ -61,3 +63,13 @@ def test_scripts_export_with_rtoc_s_name(logger, tmp_path):
     printed = logger.automation.run('print(exportData("from-script", "csv"))')
     assert printed == [str(tmp_path / "export" / "from-script.csv")]
     assert "D,T,,5.0,7.0" in (tmp_path / "export" / "from-script.csv").read_text(encoding="utf-8")
+
+
+def test_scripts_load_a_file_into_memory_with_import_data(logger, tmp_path):
+    folder = tmp_path / "import"
+    folder.mkdir()
+    (folder / "lab.csv").write_text("t;U [V]\n1;0,5\n2;1,5\n", encoding="utf-8")
+    printed = logger.automation.run('print(importData("lab.csv", "Bench"))')
+    assert printed == ["['Bench.U']"]
+    x, y, unit = logger.read("Bench", "U")
+    assert x.tolist() == [1.0, 2.0] and y.tolist() == [0.5, 1.5] and unit == "V"

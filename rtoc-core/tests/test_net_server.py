@@ -542,13 +542,17 @@ def test_plugin_answers_in_rtoc_shapes(logger):
     assert "plugin.Pump.flow: " in reply["message"]
 
 
-def test_get_session_is_refused_as_not_supported_yet(logger):
-    logger.stream(1.0, "S", "D", x=1.0)
+def test_get_session_answers_signals_and_events_as_export_data_writes_them(logger):
+    logger.stream(1.0, "S", "D", x=1.0, unit="V")
+    logger.event("hot", "D", "S", priority=2, time=1.0)
     reply = RequestHandler(logger).handle(
-        {"getSession": True, "y": [2.0], "sname": "S", "dname": "D"}
+        {"getSession": True, "y": [2.0], "x": [2.0], "sname": "S", "dname": "D"}
     )
-    assert reply["error"] is True and "getSession is not supported yet" in reply["message"]
-    assert logger.read("D", "S").y.tolist() == [1.0]  # nothing of the request carried out
+    assert reply["error"] is False and reply["sent"] is True
+    session = reply["session"]
+    assert session["signals"] == {"D.S": {"x": [1.0, 2.0], "y": [1.0, 2.0], "unit": "V"}}
+    (event,) = session["events"]
+    assert (event["text"], event["priority"], event["time"]) == ("hot", 2, 1.0)
 
 
 @pytest.mark.parametrize(

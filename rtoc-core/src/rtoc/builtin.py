@@ -1,4 +1,4 @@
-"""rtoc-core's own plugin: demo devices, embedded storage backends, the TCP server."""
+"""rtoc-core's own plugin: demo devices, embedded storage backends, the TCP server, file formats."""
 
 from __future__ import annotations
 
@@ -33,3 +33,43 @@ def rtoc_frontends():
     from rtoc.net.server import TcpServer
 
     return [TcpServer()]
+
+
+@hookimpl
+def rtoc_importers():
+    from rtoc.io.csv_import import CsvImporter
+    from rtoc.io.mat import MatFormat
+    from rtoc.io.parquet import ParquetFormat
+    from rtoc.io.session import SessionFormat
+    from rtoc.io.spreadsheet import OdsFormat, XlsxFormat
+    from rtoc.io.wav import WavFormat
+
+    return [
+        CsvImporter(),
+        SessionFormat(),
+        ParquetFormat(),
+        MatFormat(),
+        WavFormat(),
+        XlsxFormat(),
+        OdsFormat(),
+    ]
+
+
+@hookimpl
+def rtoc_exporters():
+    from rtoc.io.csv_export import CsvExporter
+    from rtoc.io.mat import MatFormat
+    from rtoc.io.parquet import ParquetFormat
+    from rtoc.io.session import SessionFormat
+    from rtoc.io.spreadsheet import OdsFormat, XlsxFormat
+    from rtoc.io.wav import WavFormat
+
+    return [
+        SessionFormat(),
+        CsvExporter(),
+        ParquetFormat(),
+        MatFormat(),
+        WavFormat(),
+        XlsxFormat(),
+        OdsFormat(),
+    ]

@@ -1,4 +1,4 @@
-"""The ``rtoc`` command line: run the logger, list devices, edit the config."""
+"""The ``rtoc`` command line: run the logger, list devices, edit the config, import, export."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import click
 from rtoc import __version__
 from rtoc.config_cli import config_command
 from rtoc.device import describe
+from rtoc.io.cli import export_command, import_command
 from rtoc.net.remote_cli import remote_command
 from rtoc.net.script_cli import jobs_command, script_command
 from rtoc.plugins import PluginRegistry
@@ -157,6 +158,8 @@ cli.add_command(remote_command, "remote")
 cli.add_command(script_command, "script")
 cli.add_command(jobs_command, "jobs")
 cli.add_command(users_command, "users")
+cli.add_command(import_command, "import")
+cli.add_command(export_command, "export")
 
 
 def main() -> None:

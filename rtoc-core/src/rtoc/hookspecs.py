@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from rtoc.device import Device
     from rtoc.events import Event
     from rtoc.frontend import Frontend
+    from rtoc.io.formats import Exporter, Importer
     from rtoc.logger import Logger
     from rtoc.storage.base import StorageFactory
 
@@ -88,6 +89,36 @@ def rtoc_frontends() -> list[Frontend]:
         @hookimpl
         def rtoc_frontends():
             return [TelegramBot()]
+    """
+
+
+@hookspec
+def rtoc_importers() -> list[Importer]:
+    """Return file formats this plugin reads into signals (see :mod:`rtoc.io.formats`).
+
+    An importer has a ``name``, the ``suffixes`` it is chosen by, the
+    ``extra`` it needs (or None) and ``read(path, options)`` yielding
+    :class:`rtoc.io.formats.Block` objects; ``rtoc import`` and
+    ``rtoc.load`` in scripts use it. A name an earlier plugin took is
+    replaced (rtoc-core's built-ins come first). Example::
+
+        @hookimpl
+        def rtoc_importers():
+            return [TdmsImporter()]  # name "tdms", suffixes (".tdms",)
+    """
+
+
+@hookspec
+def rtoc_exporters() -> list[Exporter]:
+    """Return file formats this plugin writes signals to (see :mod:`rtoc.io.formats`).
+
+    An exporter has ``name``, ``suffixes``, ``extra`` and
+    ``write(target, signals, events)``, where ``target`` is a path or a
+    binary stream. Example::
+
+        @hookimpl
+        def rtoc_exporters():
+            return [HDF5Exporter()]
     """
 
 

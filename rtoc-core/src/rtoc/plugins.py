@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
     from rtoc.events import Event
     from rtoc.frontend import Frontend
+    from rtoc.io.formats import Exporter, Importer
     from rtoc.logger import Logger
     from rtoc.storage.base import StorageFactory
 
@@ -215,6 +216,24 @@ class PluginRegistry:
         for _, provided in self.call_each("rtoc_storage_readers"):
             readers.update(provided or {})
         return readers
+
+    def importers(self) -> dict[str, Importer]:
+        """File formats to read, by name (``rtoc_importers``); a later plugin's name wins."""
+        return self._formats("rtoc_importers", "read")
+
+    def exporters(self) -> dict[str, Exporter]:
+        """File formats to write, by name (``rtoc_exporters``)."""
+        return self._formats("rtoc_exporters", "write")
+
+    def _formats(self, hook: str, method: str) -> dict[str, Any]:
+        formats: dict[str, Any] = {}
+        for info, provided in self.call_each(hook):
+            for found in provided or ():
+                if not (isinstance(getattr(found, "name", None), str) and hasattr(found, method)):
+                    self._failed(info, TypeError(f"{hook} returned {found!r}: no name or {method}"))
+                    continue
+                formats[found.name] = found
+        return formats
 
     def storage_backend(self, name: str) -> StorageFactory:
         """The backend ``name``; LookupError naming the installed ones when there is none."""

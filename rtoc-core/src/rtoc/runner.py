@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rtoc.automation import automation
 from rtoc.automation.rules import switch_off
-from rtoc.config import AUTORUN_FILE, ConfigError, load_config, read_autorun_devices
+from rtoc.config import AUTORUN_FILE, Config, ConfigError, load_config, read_autorun_devices
 from rtoc.device import ParameterError
 from rtoc.device_parameters import load_device_parameters, merged, parse_assignment
 from rtoc.frontend import Frontend
@@ -93,35 +93,12 @@ class Runner:
                     f"--set {text}: device {name} is not started here (add --device {name})"
                 )
         in_file = {installed_name(name, registry): values for name, values in in_file.items()}
-        self.backend = ""  # the storage backend's name, once one is open
-        storage = self._open_storage()
+        #: the storage backend's name; "" when storage is off
+        self.backend, storage = open_storage(self.config, home, registry)
         self.logger = Logger(self.config, storage=storage, plugins=registry, home=home)
         self.logger.device_parameters = merged(in_file, assigned)
         self.frontends: list[Frontend] = []
         self.hang_guard = HangGuard(self.config.global_.hangLimit, home)
-
-    def _open_storage(self) -> Storage | None:
-        """The backend ``backup.backend`` names; PostgreSQL when ``postgresql.active``.
-
-        As in RTOC, an active ``postgresql`` section takes the backup over
-        from the local store.
-        """
-        config = self.config
-        if config.postgresql.active:
-            name, key = "postgresql", "postgresql.active"
-        elif config.backup.active:
-            name, key = config.backup.backend, "backup.backend"
-        else:
-            return None
-        self.backend = name
-        try:
-            factory = self.registry.storage_backend(name)
-        except LookupError as error:
-            raise RunnerError(f"config.json: {key}: {error.args[0]}") from None
-        try:
-            return factory(config, self.home)
-        except StorageError as error:
-            raise RunnerError(str(error)) from None
 
     def start(self, echo: Echo = print) -> None:
         logger = self.logger
@@ -222,6 +199,31 @@ class Runner:
         if switched:
             message += " Switched off until you turn them on again: " + ", ".join(switched) + "."
         return message
+
+
+def open_storage(
+    config: Config, home: Path, registry: PluginRegistry
+) -> tuple[str, Storage | None]:
+    """(backend name, open storage) as ``backup.backend`` names it; PostgreSQL when
+    ``postgresql.active``; ("", None) when storage is off. RunnerError when it cannot open.
+
+    As in RTOC, an active ``postgresql`` section takes the backup over from
+    the local store.
+    """
+    if config.postgresql.active:
+        name, key = "postgresql", "postgresql.active"
+    elif config.backup.active:
+        name, key = config.backup.backend, "backup.backend"
+    else:
+        return "", None
+    try:
+        factory = registry.storage_backend(name)
+    except LookupError as error:
+        raise RunnerError(f"config.json: {key}: {error.args[0]}") from None
+    try:
+        return name, factory(config, home)
+    except StorageError as error:
+        raise RunnerError(str(error)) from None
 
 
 def installed_name(name: str, registry: PluginRegistry) -> str:

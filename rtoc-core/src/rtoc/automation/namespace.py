@@ -20,6 +20,7 @@ import numpy as np
 
 from rtoc.device import function_names, parameters_of
 from rtoc.io.export import export_data
+from rtoc.io.load import import_data
 
 if TYPE_CHECKING:
     from rtoc.logger import Logger
@@ -140,6 +141,9 @@ def script_namespace(logger: Logger, output: Output, devices: Iterable[str] = ()
         ),
         exportData=lambda filename=None, filetype="json", signals=None: str(
             export_data(logger, filename, filetype, signals)
+        ),
+        importData=lambda filename, dname=None, filetype=None: import_data(
+            logger, filename, dname, filetype
         ),
         logger=logger,
     )

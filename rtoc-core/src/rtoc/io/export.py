@@ -1,40 +1,42 @@
-"""Writing signals and events to a file: ``exportData`` in scripts and devices.
+"""Writing signals and events to a file: ``exportData`` in scripts, ``rtoc export``.
 
-Two formats for now:
+Any format an exporter is registered for (:func:`rtoc.io.exporters`):
+``json`` (a session, see :mod:`rtoc.io.session`), ``csv`` (one row per
+sample, ``device,signal,unit,x,y``), ``parquet`` and what plugins add.
 
-* ``json``: a session, ``{"signals": {"Device.Signal": {"x": [...], "y": [...],
-  "unit": "V"}}, "events": [{...}]}``, readable by anything;
-* ``csv``: one row per sample, ``device,signal,unit,x,y``, so signals with
-  different time stamps share one table without gaps.
-
-A relative file name lands in ``$RTOC_HOME/export/``; without a name the file
-is called after the time of the export.
+From a logger (:func:`export_data`), a relative file name lands in
+``$RTOC_HOME/export/``, and without a name the file is called after the time
+of the export. From a storage (:func:`export_stored`), with no logger running.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import attrs
-
-from rtoc.files import write_atomically
+from rtoc.io import exporters
+from rtoc.io.formats import Exporter, ExportSignal, Target
 from rtoc.signals import SignalKey
 
 if TYPE_CHECKING:
     from rtoc.logger import Logger
+    from rtoc.plugins import PluginRegistry
+    from rtoc.storage.base import Storage
 
-FORMATS = ("json", "csv")
 EXPORT_FOLDER = "export"
 
 
 class ExportError(ValueError):
     """An export that cannot be done: unknown format, unknown signal."""
+
+
+def exporter(name: str, registry: PluginRegistry | None = None) -> Exporter:
+    found = exporters(registry)
+    if name not in found:
+        raise ExportError(f"export format must be one of {', '.join(found)}, got {name!r}")
+    return found[name]
 
 
 def export_data(
@@ -44,22 +46,54 @@ def export_data(
     signals: Iterable[SignalKey | str] | None = None,
 ) -> Path:
     """Write the signals in memory (all, or ``signals``) to a file; return its path."""
-    if filetype not in FORMATS:
-        raise ExportError(f"export format must be one of {', '.join(FORMATS)}, got {filetype!r}")
-    keys = logger.store.keys() if signals is None else [_key(logger, s) for s in signals]
+    writer = exporter(filetype, logger.plugins)
+    keys = logger.store.keys() if signals is None else [_key(logger.store, s) for s in signals]
     path = _path(logger, filename, filetype)
-    text = _json(logger, keys) if filetype == "json" else _csv(logger, keys)
-    write_atomically(path, text)
+    writer.write(path, _from_logger(logger, keys), list(logger.events))
     return path
 
 
-def _key(logger: Logger, name: SignalKey | str) -> SignalKey:
+def _from_logger(logger: Logger, keys: Sequence[SignalKey]) -> Iterator[ExportSignal]:
+    for device, name in keys:
+        x, y, unit = logger.read(device, name)
+        yield ExportSignal(device, name, unit, x, y)
+
+
+def export_stored(
+    storage: Storage,
+    target: Target,
+    writer: Exporter,
+    signals: Iterable[str] | None = None,
+    start: float | None = None,
+    end: float | None = None,
+) -> int:
+    """Write stored signals (all, or ``signals`` as ``Device.Signal``) in ``start..end``.
+
+    Returns the number of samples written; ExportError for an unknown signal.
+    """
+    infos = {info.key: info for info in storage.signals()}
+    keys = list(infos) if signals is None else [_key(infos, s) for s in signals]
+    counted = 0
+
+    def read() -> Iterator[ExportSignal]:
+        nonlocal counted
+        for device, name in keys:
+            x, y = storage.read(device, name, start, end)
+            counted += len(x)
+            yield ExportSignal(device, name, infos[(device, name)].unit, x, y)
+
+    events = [] if signals is not None else storage.events(start, end)
+    writer.write(target, read(), events)
+    return counted
+
+
+def _key(known: object, name: SignalKey | str) -> SignalKey:
     if isinstance(name, tuple):
         key = name
     else:
         device, _, signal = str(name).rpartition(".")
         key = (device, signal)
-    if key not in logger.store:
+    if key not in known:  # type: ignore[operator]
         raise ExportError(f"no signal {key[0]}.{key[1]} to export")
     return key
 
@@ -72,27 +106,3 @@ def _path(logger: Logger, filename: str | Path | None, filetype: str) -> Path:
     if not path.is_absolute():
         path = folder / path
     return path if path.suffix else path.with_suffix(f".{filetype}")
-
-
-def _json(logger: Logger, keys: list[SignalKey]) -> str:
-    signals: dict[str, Any] = {}
-    for device, name in keys:
-        x, y, unit = logger.read(device, name)
-        signals[f"{device}.{name}"] = {"x": x.tolist(), "y": y.tolist(), "unit": unit}
-    events = [attrs.asdict(event) for event in logger.events]
-    for event in events:
-        event["priority"] = int(event["priority"])
-    return json.dumps({"signals": signals, "events": events}, allow_nan=True) + "\n"
-
-
-def _csv(logger: Logger, keys: list[SignalKey]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["device", "signal", "unit", "x", "y"])
-    for device, name in keys:
-        x, y, unit = logger.read(device, name)
-        writer.writerows(
-            (device, name, unit, repr(a), repr(b))
-            for a, b in zip(x.tolist(), y.tolist(), strict=True)
-        )
-    return out.getvalue()

@@ -57,15 +57,21 @@ READ_KEYS = frozenset(
 VIEW_KEYS = frozenset({"getSignalInfo", "getBuckets", "getEventPage", "getDevices"})
 CONTROL_KEYS = frozenset({"plugin", "logger", "remove"})
 #: RTOC keys rtoc knows but cannot answer yet: refused with the reason.
-UNSUPPORTED_KEYS = {
-    "getSession": "getSession is not supported yet: rtoc cannot export a session until "
-    "session import/export lands; read signals with getSignal and events with getEventList",
-}
+UNSUPPORTED_KEYS: dict[str, str] = {}
 KNOWN_KEYS = (
-    SAMPLE_KEYS | READ_KEYS | VIEW_KEYS | CONTROL_KEYS | {"event"} | UNSUPPORTED_KEYS.keys()
+    SAMPLE_KEYS
+    | READ_KEYS
+    | VIEW_KEYS
+    | CONTROL_KEYS
+    | {"event", "getSession"}
+    | UNSUPPORTED_KEYS.keys()
 )
 #: Keys whose answer may take long (device calls, big copies): served off the event loop.
-SLOW_KEYS = CONTROL_KEYS | VIEW_KEYS | {"getSignal", "getEventList", "getEvent", "getPluginList"}
+SLOW_KEYS = (
+    CONTROL_KEYS
+    | VIEW_KEYS
+    | {"getSignal", "getEventList", "getEvent", "getPluginList", "getSession"}
+)
 #: Device name RTOC gives samples sent without ``dname``.
 DEFAULT_DEVICE = "noDevice"
 
@@ -135,6 +141,8 @@ class RequestHandler:
             actions.append(self._events(self._names("getEvent", message["getEvent"])))
         if message.get("getPluginList"):
             actions.append(self._plugin_list)
+        if message.get("getSession"):
+            actions.append(self._session)
         try:
             actions += self._view_reads(message)
         except view_requests.ViewRequestError as error:
@@ -268,6 +276,17 @@ class RequestHandler:
                 ]
 
         return events
+
+    def _session(self, reply: dict, failures: list[str]) -> None:
+        """Every signal in memory and every event, as ``exportData`` writes a session."""
+        from rtoc.io.formats import ExportSignal
+        from rtoc.io.session import session_dict
+
+        signals = []
+        for device, name in self.logger.signal_names():
+            x, y, unit = self.logger.read(device, name)
+            signals.append(ExportSignal(device, name, unit, x, y))
+        reply["session"] = session_dict(signals, self.logger.events_of(None))
 
     def _view_reads(self, message: dict[str, Any]) -> list[Action]:
         """rtoc's keys for remote frontends, each checked before anything runs."""

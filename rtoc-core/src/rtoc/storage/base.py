@@ -49,6 +49,11 @@ class StorageError(Exception):
     """A backend could not store or read; the message says what and why."""
 
 
+class AlreadyStored(StorageError):
+    """``append_atomically`` was told to store nothing if an event uid is stored already,
+    and it is."""
+
+
 class StorageUnavailable(StorageError):
     """The backend cannot be reached now (a database server that is down), but may
     be later: rtoc starts all the same and loads stored data once it answers."""

@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,6 +49,7 @@ from rtoc.events import Event
 from rtoc.signals import Samples, SignalKey, between, empty_samples
 from rtoc.storage.base import (
     EVENT_COLUMNS,
+    AlreadyStored,
     SampleBatch,
     SignalInfo,
     StorageError,
@@ -283,21 +284,45 @@ class SQLiteStorage:
             return
         with self._writing() as db:
             for batch, x, y in pending:
-                signal_id = self._signal_id(db, batch.key)
-                for start in range(0, len(x), MAX_CHUNK):
-                    stop = start + MAX_CHUNK
-                    _insert_chunk(db, signal_id, x[start:stop], y[start:stop])
-                low, high = time_bounds(x)
-                db.execute(
-                    _UPDATE_SIGNAL,
-                    {
-                        "count": len(x),
-                        "low": low,
-                        "high": high,
-                        "unit": batch.unit,
-                        "id": signal_id,
-                    },
-                )
+                self._append(db, batch, x, y)
+
+    def _append(
+        self, db: sqlite3.Connection, batch: SampleBatch, x: np.ndarray, y: np.ndarray
+    ) -> None:
+        signal_id = self._signal_id(db, batch.key)
+        for start in range(0, len(x), MAX_CHUNK):
+            stop = start + MAX_CHUNK
+            _insert_chunk(db, signal_id, x[start:stop], y[start:stop])
+        low, high = time_bounds(x)
+        db.execute(
+            _UPDATE_SIGNAL,
+            {"count": len(x), "low": low, "high": high, "unit": batch.unit, "id": signal_id},
+        )
+
+    def append_atomically(
+        self,
+        batches: Iterable[SampleBatch],
+        finish: Callable[[], tuple[Sequence[Event], str | None]],
+    ) -> None:
+        """Store every batch ``batches`` yields, then the events ``finish()`` returns, in one
+        transaction: if iterating raises, or ``finish`` names a uid (its second value) of
+        an event stored already (:class:`AlreadyStored`), nothing is stored.
+
+        For an import of a large file (:mod:`rtoc.io.ingest`): the batches
+        are written as they are read. Readers wait meanwhile.
+        """
+        with self._writing() as db:
+            for batch in batches:
+                x, y = batch_arrays(batch)
+                if len(x):
+                    self._append(db, batch, x, y)
+            events, once = finish()
+            if once and db.execute("SELECT 1 FROM events WHERE uid = ?", (once,)).fetchone():
+                raise AlreadyStored(f"an event {once} is stored already")
+            db.executemany(
+                f"INSERT OR IGNORE INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [event_row(event) for event in events],
+            )
 
     def _signal_id(self, db: sqlite3.Connection, key: SignalKey) -> int:
         """The id of the signal ``key``, inserting its row when it is new.

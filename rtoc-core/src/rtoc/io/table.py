@@ -1,0 +1,165 @@
+"""Spreadsheet rows (typed cells, as openpyxl and odfpy give them) into blocks.
+
+The rules are the CSV importer's (:mod:`rtoc.io.csv_sniff`): a header when
+the first row has a cell that is text and not a number, ``U [V]`` names the
+unit, the time column found by name, by holding dates, or as the first of
+several. A time cell is a date (local time when it has no zone), a number
+(unix seconds; Excel serial days with ``--time-format excel``) or ISO text.
+rtoc's own long layout (``device, signal, unit, x, y``) keeps its names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from rtoc.io.csv_import import BLOCK_ROWS, LONG_LAYOUT, _runs
+from rtoc.io.csv_sniff import TIME_NAMES, _name_unit
+from rtoc.io.formats import BadRow, Block, FileFormatError, ImportOptions
+from rtoc.io.times import parse_iso
+
+Row = tuple[int, list[object]]  # (line number, cells)
+EXCEL_DAY_0 = datetime(1899, 12, 30)
+
+
+class _Bad(ValueError):
+    pass
+
+
+def table_blocks(path: Path, rows: Iterable[Row], options: ImportOptions) -> Iterator[Block]:
+    """Blocks of up to BLOCK_ROWS rows; FileFormatError at a bad cell unless ``skip_bad``."""
+    rows = iter(row for row in rows if any(cell not in (None, "") for cell in row[1]))
+    first = next(rows, None)
+    if first is None:
+        return
+    cells = first[1]
+    header = any(isinstance(c, str) and not _is_number(c) for c in cells)
+    if header:
+        names, units = zip(*(_name_unit(str(c or "")) for c in cells), strict=True)
+        data: Iterable[Row] = rows
+    else:
+        names = tuple(f"col{i + 1}" for i in range(len(cells)))
+        units = ("",) * len(cells)
+        data = _chain(first, rows)
+    long = tuple(str(n).casefold() for n in names) == LONG_LAYOUT
+    time_index = 3 if long else _time_index(path, names, cells if not header else None, options)
+    block: list[Row] = []
+    counted = 0
+    for row in data:
+        block.append(row)
+        if len(block) == BLOCK_ROWS:
+            yield from _convert(path, names, units, time_index, long, block, counted, options)
+            counted += len(block)
+            block = []
+    if block:
+        yield from _convert(path, names, units, time_index, long, block, counted, options)
+
+
+def _chain(first: Row, rest: Iterator[Row]) -> Iterator[Row]:
+    yield first
+    yield from rest
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace(",", "."))
+    except ValueError:
+        return False
+    return True
+
+
+def _time_index(
+    path: Path, names: tuple[str, ...], first: list[object] | None, options: ImportOptions
+) -> int | None:
+    wanted = options.time_column
+    if wanted is not None:
+        if wanted in names:
+            return names.index(wanted)
+        if wanted.isdigit() and 1 <= int(wanted) <= len(names):
+            return int(wanted) - 1
+        raise FileFormatError(path, f"no time column {wanted!r}; columns: {', '.join(names)}")
+    for index, name in enumerate(names):
+        if name.casefold() in TIME_NAMES:
+            return index
+    return 0 if len(names) > 1 else None
+
+
+def _convert(
+    path: Path,
+    names: tuple[str, ...],
+    units: tuple[str, ...],
+    time_index: int | None,
+    long: bool,
+    rows: list[Row],
+    counted: int,
+    options: ImportOptions,
+) -> Iterator[Block]:
+    width = len(names)
+    value_indexes = [i for i in range(width) if i != time_index and not (long and i < 3)]
+    x = np.empty(len(rows))
+    values = np.empty((len(value_indexes), len(rows)))
+    keep = np.ones(len(rows), dtype=bool)
+    skipped: list[BadRow] = []
+    for n, (line, cells) in enumerate(rows):
+        cells = list(cells) + [None] * (width - len(cells))
+        try:
+            column = names[time_index] if time_index is not None else ""
+            x[n] = counted + n if time_index is None else _time(cells[time_index], options)
+            for k, i in enumerate(value_indexes):
+                column = names[i]
+                values[k, n] = _number(cells[i])
+        except _Bad as error:
+            if not options.skip_bad:
+                raise FileFormatError(path, str(error), line, column) from None
+            skipped.append(BadRow(line, column, str(error)))
+            keep[n] = False
+    x = x[keep]
+    if long:
+        labels = np.array([f"{cells[0]}.{cells[1]}" for _, cells in rows], dtype=object)[keep]
+        unit_cells = np.array([str(cells[2] or "") for _, cells in rows], dtype=object)[keep]
+        distinct, codes = np.unique(labels.astype(str), return_inverse=True)
+        yield from _runs(codes, distinct.tolist(), unit_cells, x, values[0][keep], skipped)
+        return
+    yield Block(
+        x,
+        {names[i]: values[k][keep] for k, i in enumerate(value_indexes)},
+        units={names[i]: units[i] for i in value_indexes},
+        skipped=skipped,
+    )
+
+
+def _number(cell: object) -> float:
+    if cell is None or cell == "":
+        return float("nan")
+    if isinstance(cell, bool):
+        return float(cell)
+    if isinstance(cell, (int, float)):
+        return float(cell)
+    if isinstance(cell, str):
+        try:
+            return float(cell.strip().replace(",", "."))
+        except ValueError:
+            raise _Bad(f"{cell!r} is not a number") from None
+    raise _Bad(f"{cell!r} is not a number")
+
+
+def _time(cell: object, options: ImportOptions) -> float:
+    if isinstance(cell, datetime):
+        return cell.timestamp()  # no zone: local time
+    if isinstance(cell, date):
+        return datetime.combine(cell, time()).timestamp()
+    if isinstance(cell, str):
+        try:
+            return parse_iso(cell)
+        except ValueError:
+            pass
+    try:
+        number = _number(cell)
+    except _Bad:
+        raise _Bad(f"{cell!r} is neither a date nor a number") from None
+    if options.time_format == "excel":
+        return (EXCEL_DAY_0 + timedelta(days=number)).timestamp()
+    return number

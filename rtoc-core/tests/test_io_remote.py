@@ -1,0 +1,82 @@
+"""``rtoc import --remote``: a file into a real ``rtoc run`` over its TCP server."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from rtoc.cli import cli
+from rtoc.net.client import Client
+from rtoc.plugins import PluginRegistry
+
+DATA = Path(__file__).parent / "data"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def running(tmp_path):
+    """(home, port) of ``rtoc run`` with the TCP server on and storage off."""
+    home = tmp_path / "home"
+    home.mkdir()
+    port = free_port()
+    config = {"tcp": {"active": True, "port": port}, "backup": {"active": False}}
+    (home / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rtoc", "--home", str(home), "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    listening = threading.Event()
+    lines: list[str] = []
+
+    def read() -> None:
+        for line in process.stdout:
+            lines.append(line)
+            if f"listening on 127.0.0.1:{port}" in line:
+                listening.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    if not listening.wait(20):
+        process.kill()
+        pytest.fail("rtoc run did not start its TCP server:\n" + "".join(lines))
+    yield home, port
+    process.send_signal(signal.SIGINT)
+    process.wait(20)
+    reader.join(5)
+
+
+def test_import_into_a_running_logger_over_tcp(running):
+    home, port = running
+    registry = PluginRegistry.load(entry_points=False)
+    path = str(DATA / "excel-bom.csv")
+
+    def rtoc(*args: str):
+        return CliRunner().invoke(cli, ["--home", str(home), *args], obj={"registry": registry})
+
+    refused = rtoc("import", path)
+    assert refused.exit_code == 1
+    assert "cannot import into the storage while a logger runs" in refused.output
+    assert "--remote 127.0.0.1" in refused.output
+    sent = rtoc("import", path, "--device", "Lab", "--remote", "127.0.0.1", "-p", str(port))
+    assert sent.exit_code == 0, sent.output
+    assert sent.output.endswith(f"Sent 6 samples to 127.0.0.1:{port}.\n")
+    with Client("127.0.0.1", port) as client:
+        reply = client.request(getSignal=["Lab.Temperature"])
+    x, y, unit = reply["signals"]["Lab.Temperature"]
+    assert x == [1709294400.0, 1709294460.0, 1709294520.0] and unit == "°C"
+    assert y[:2] == [21.5, 21.75]
