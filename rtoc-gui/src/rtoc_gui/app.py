@@ -1,0 +1,63 @@
+"""Running the window: the Qt application, the theme, and the logger it shows.
+
+``rtoc gui`` shows a logger running in this process (built as ``rtoc run``
+builds it, with ``autorun_devices``); ``rtoc gui --remote HOST[:PORT]``
+shows one running elsewhere, through :class:`rtoc.net.remote.RemoteLogger`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from typing import TYPE_CHECKING
+
+from PyQt5 import QtWidgets
+
+from rtoc_gui import theme
+from rtoc_gui.link import Link
+from rtoc_gui.mainwindow import MainWindow
+
+if TYPE_CHECKING:
+    from rtoc.config import GuiConfig
+    from rtoc.frontend import LoggerView
+
+
+def no_display() -> str:
+    """Why Qt cannot open a window here ("" when it can): Qt would abort the process."""
+    if sys.platform != "linux" or os.environ.get("QT_QPA_PLATFORM"):
+        return ""
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return ""
+    return (
+        "no display to open a window on (neither DISPLAY nor WAYLAND_DISPLAY is set); "
+        "on a headless machine use the web dashboard (pip install rtoc-web, web.active) "
+        "or run under xvfb-run"
+    )
+
+
+def application(config: GuiConfig) -> QtWidgets.QApplication:
+    """The one QApplication, styled as ``GUI.darkmode`` and ``GUI.antiAliasing`` say."""
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    app.setApplicationName("rtoc")
+    theme.apply(app, dark=config.darkmode, antialias=config.antiAliasing)
+    return app
+
+
+def build_window(view: LoggerView, where: str, config: GuiConfig) -> MainWindow:
+    """The main window on ``view``, shown and filling itself."""
+    application(config)
+    window = MainWindow(Link(view, where), config)
+    window.show()
+    window.start()
+    return window
+
+
+def run(view: LoggerView, where: str, config: GuiConfig) -> int:
+    """Show the window until it is closed (or Ctrl-C / SIGTERM); the exit code."""
+    app = application(config)
+    window = build_window(view, where, config)
+    # Qt's loop runs no Python signal handler itself; the window's timers let Python run.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: window.close())
+    return app.exec_()

@@ -1,0 +1,79 @@
+"""The logger the widgets talk to, and whether it answers.
+
+Every widget reads and acts through :class:`Link`, which holds one
+:class:`rtoc.frontend.LoggerView` (a local Logger or a RemoteLogger). A
+connection failure (``OSError``) marks the link offline and is reported
+once; reads then return their default, and one probe a second asks again
+until the logger answers and the link is online again. Local loggers never
+go offline.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from PyQt5 import QtCore
+
+if TYPE_CHECKING:
+    from rtoc.frontend import LoggerView
+
+T = TypeVar("T")
+
+#: Seconds between two attempts to reach a logger that did not answer.
+PROBE_INTERVAL = 1.0
+
+
+class Offline(ConnectionError):
+    """The logger did not answer; the message says where and why."""
+
+
+class Link(QtCore.QObject):
+    """A LoggerView and its connection state, shared by all widgets of one window."""
+
+    #: (online, message) whenever the state changes
+    state_changed = QtCore.pyqtSignal(bool, str)
+
+    def __init__(self, view: LoggerView, where: str, parent: QtCore.QObject | None = None):
+        super().__init__(parent)
+        self.view = view
+        #: "this computer", or "HOST:PORT" of a remote logger
+        self.where = where
+        self.online = True
+        self._next_probe = 0.0
+
+    def read(self, ask: Callable[[LoggerView], T], default: T) -> T:
+        """``ask(view)``, or ``default`` while the logger does not answer."""
+        try:
+            return self.act(ask)
+        except Offline:
+            return default
+
+    def act(self, ask: Callable[[LoggerView], T]) -> T:
+        """``ask(view)``; :class:`Offline` when the logger cannot be reached.
+
+        Other errors (a refused value, an unknown signal) pass through for the
+        caller to show.
+        """
+        if not self.online and time.monotonic() < self._next_probe:
+            raise Offline(f"no connection to {self.where}")
+        try:
+            result = ask(self.view)
+        except OSError as error:
+            self._lost(error)
+            raise Offline(f"no connection to {self.where}: {error}") from None
+        if not self.online:
+            self.online = True
+            self.state_changed.emit(True, f"Connected to {self.where} again.")
+        return result
+
+    def _lost(self, error: OSError) -> None:
+        self._next_probe = time.monotonic() + PROBE_INTERVAL
+        if self.online:
+            self.online = False
+            self.state_changed.emit(
+                False,
+                f"Connection to {self.where} lost ({error or type(error).__name__}); "
+                f"retrying every {PROBE_INTERVAL:g} s.",
+            )

@@ -1,0 +1,168 @@
+"""The main window: the plot in the middle, devices and signals left, DevicesRAW right,
+events below; more plot windows on demand, their x-axes linkable.
+
+Two timers drive it: one at ``GUI.plotRate`` reads the signal list and the
+latest values and redraws every plot; one at :data:`SLOW_RATE` refreshes
+devices, parameters and the event table. Everything goes through one
+:class:`rtoc_gui.link.Link`, so a remote logger that goes away shows as a
+banner, and the window carries on once it answers again.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PyQt5 import QtCore, QtWidgets
+
+from rtoc_gui.devices import DeviceWidget
+from rtoc_gui.devices_raw import DevicesRawWidget
+from rtoc_gui.events import EventWidget
+from rtoc_gui.plot import PlotView
+from rtoc_gui.signals import SignalWidget
+
+if TYPE_CHECKING:
+    from rtoc.config import GuiConfig
+    from rtoc_gui.link import Link
+
+#: Hz of the device, parameter and event refresh.
+SLOW_RATE = 1.0
+BANNER_STYLE = "background: #8b1e1e; color: white; padding: 6px; font-weight: bold;"
+
+
+class PlotWindow(QtWidgets.QWidget):
+    """Another plot, in its own window; its signals are chosen from its Signals menu."""
+
+    closed = QtCore.pyqtSignal(object)
+
+    def __init__(self, link: Link, config: GuiConfig, number: int) -> None:
+        super().__init__(None, QtCore.Qt.Window)
+        self.setWindowTitle(f"rtoc — plot {number} ({link.where})")
+        self.view = PlotView(link, config, show_new=False, parent=self)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+        self.resize(900, 500)
+
+    def closeEvent(self, event: QtCore.QEvent) -> None:
+        self.closed.emit(self)
+        super().closeEvent(event)
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    def __init__(self, link: Link, config: GuiConfig) -> None:
+        super().__init__()
+        self.link = link
+        self.config = config
+        self.plot_windows: list[PlotWindow] = []
+        self.setWindowTitle(f"rtoc — {link.where}")
+        self.resize(1400, 860)
+
+        self.plot = PlotView(link, config, show_new=True)
+        self.banner = QtWidgets.QLabel(objectName="connectionBanner")
+        self.banner.setStyleSheet(BANNER_STYLE)
+        self.banner.hide()
+        central = QtWidgets.QWidget()
+        layout = QtWidgets.QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.plot, 1)
+        self.setCentralWidget(central)
+
+        self.devices = DeviceWidget(link)
+        self.signals = SignalWidget(config.signalInactivityTimeout)
+        self.events = EventWidget(link)
+        self.raw = DevicesRawWidget(link)
+        left = QtCore.Qt.LeftDockWidgetArea
+        self._dock("Devices", self.devices, left, config.deviceWidget)
+        self._dock("Signals", self.signals, left, True)
+        self._dock("Events", self.events, QtCore.Qt.BottomDockWidgetArea, config.eventWidget)
+        self._dock("DevicesRAW", self.raw, QtCore.Qt.RightDockWidgetArea, config.deviceRAWWidget)
+
+        self.signals.toggled.connect(self.plot.set_visible)
+        self.plot.visibility_changed.connect(self.signals.set_checked)
+        self.devices.failed.connect(lambda _name, message: self.statusBar().showMessage(message))
+        link.state_changed.connect(self._connection_changed)
+
+        tools = self.addToolBar("Plots")
+        tools.setObjectName("plots")
+        tools.setMovable(False)
+        tools.addAction("New plot window", self.new_plot_window)
+        self.link_action = tools.addAction("Link x-axes")
+        self.link_action.setCheckable(True)
+        self.link_action.setToolTip("Every plot window shows the main plot's time range")
+        self.link_action.toggled.connect(self.link_x_axes)
+        if link.view.control_unavailable:
+            self.statusBar().showMessage(link.view.control_unavailable)
+
+        self.fast = QtCore.QTimer(self, interval=max(int(1000 / config.plotRate), 10))
+        self.fast.timeout.connect(self.tick)
+        self.slow = QtCore.QTimer(self, interval=int(1000 / SLOW_RATE))
+        self.slow.timeout.connect(self.slow_tick)
+
+    def _dock(self, title: str, widget: QtWidgets.QWidget, area: int, shown: bool) -> None:
+        dock = QtWidgets.QDockWidget(title, self)
+        dock.setObjectName(title)
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QtWidgets.QDockWidget.DockWidgetMovable | QtWidgets.QDockWidget.DockWidgetFloatable
+            | QtWidgets.QDockWidget.DockWidgetClosable
+        )  # fmt: skip
+        self.addDockWidget(area, dock)
+        dock.setVisible(shown)
+
+    def start(self) -> None:
+        """Fill every widget now, then keep them fresh."""
+        self.slow_tick()
+        self.tick()
+        self.fast.start()
+        self.slow.start()
+
+    def tick(self) -> None:
+        infos = self.link.read(lambda view: view.signal_infos(), None)
+        if infos is None:
+            return
+        latest = self.link.read(lambda view: view.latest(), {})
+        self.plot.update_signals(infos)
+        self.signals.update_signals(infos, latest, self.plot.colours, self.plot.visible)
+        for window in self.plot_windows:
+            window.view.update_signals(infos)
+
+    def slow_tick(self) -> None:
+        devices = self.link.read(lambda view: view.describe_devices(), None)
+        if devices is not None:
+            self.devices.update_devices(devices)
+            self.raw.update_devices(devices)
+        self.events.refresh()
+
+    def new_plot_window(self) -> PlotWindow:
+        window = PlotWindow(self.link, self.config, len(self.plot_windows) + 2)
+        window.view.colours = self.plot.colours
+        window.closed.connect(self._plot_window_closed)
+        self.plot_windows.append(window)
+        window.view.update_signals(list(self.plot.known.values()))
+        if self.link_action.isChecked():
+            window.view.link_x(self.plot)
+        window.show()
+        return window
+
+    def _plot_window_closed(self, window: PlotWindow) -> None:
+        if window in self.plot_windows:  # closed once by the user, again on exit
+            self.plot_windows.remove(window)
+            window.view.link_x(None)
+
+    def link_x_axes(self, linked: bool) -> None:
+        for window in self.plot_windows:
+            window.view.link_x(self.plot if linked else None)
+
+    def _connection_changed(self, online: bool, message: str) -> None:
+        self.banner.setText(message)
+        self.banner.setVisible(not online)
+        self.statusBar().showMessage(message, 0 if not online else 10_000)
+
+    def closeEvent(self, event: QtCore.QEvent) -> None:
+        self.fast.stop()
+        self.slow.stop()
+        for window in list(self.plot_windows):
+            window.close()
+        super().closeEvent(event)

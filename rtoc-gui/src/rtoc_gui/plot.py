@@ -1,0 +1,309 @@
+"""A plot of signals over local time: pyqtgraph curves fed through bucketed reads.
+
+Each redraw reads only the visible range of each shown signal, at most two
+points per pixel column (:mod:`rtoc_gui.trace`), so a signal of 10 M samples
+pans like one of a thousand. While "Follow" is on, the x range keeps the
+whole of the shown signals in view as samples arrive; a pan or zoom with the
+mouse turns it off. Events in the visible range are vertical lines coloured
+by priority.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt5 import QtCore, QtWidgets
+
+from rtoc.frontend import EventQuery
+from rtoc_gui.link import Offline
+from rtoc_gui.theme import EVENT_COLOURS, curve_colour
+from rtoc_gui.trace import read_trace
+
+if TYPE_CHECKING:
+    from rtoc.config import GuiConfig
+    from rtoc.events import Event
+    from rtoc.signals import SignalKey
+    from rtoc.storage.base import SignalInfo
+    from rtoc_gui.link import Link
+
+log = logging.getLogger("rtoc_gui")
+
+#: Most event lines one plot draws (the newest in range); labels only up to LABELLED.
+MAX_EVENT_LINES, LABELLED = 200, 12
+#: Seconds shown around a single sample (a range needs a width).
+LONE_SAMPLE_SPAN = 10.0
+
+
+def label(key: SignalKey) -> str:
+    return f"{key[0]}.{key[1]}"
+
+
+class PlotView(QtWidgets.QWidget):
+    """One plot: a toolbar (signals menu, follow), the pyqtgraph plot, its curves."""
+
+    #: (key, visible) when a signal is shown or hidden here
+    visibility_changed = QtCore.pyqtSignal(object, bool)
+
+    def __init__(
+        self,
+        link: Link,
+        config: GuiConfig,
+        *,
+        show_new: bool,
+        parent: QtWidgets.QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.link = link
+        self.config = config
+        #: New signals appear here by themselves (the main plot) or only when chosen.
+        self.show_new = show_new
+        self.visible: set[SignalKey] = set()
+        self.known: dict[SignalKey, SignalInfo] = {}
+        self.curves: dict[SignalKey, pg.PlotDataItem] = {}
+        self.colours: dict[SignalKey, str] = {}
+        self.event_lines: dict[str, pg.InfiniteLine] = {}
+        self.follow = True
+        #: the plot whose x range this one shows (None: its own)
+        self.linked: PlotView | None = None
+        self._setting_range = False
+        #: seconds the last redraw took (read and set data), for the status and the bench
+        self.last_redraw = 0.0
+        self.aggregated = 0
+
+        axes = {"bottom": pg.DateAxisItem()} if config.timeAxis else {}
+        self.plot = pg.PlotWidget(axisItems=axes)
+        item = self.plot.getPlotItem()
+        grid_x, grid_y, _ = config.grid
+        if config.plotGridEnabled:
+            item.showGrid(x=grid_x, y=grid_y, alpha=0.25)
+        if config.plotLegendEnabled:
+            item.addLegend(offset=(10, 10))
+        if config.plotLabelsEnabled:
+            item.setLabel("bottom", "local time" if config.timeAxis else "x")
+        item.setMenuEnabled(True)
+        item.hideButtons()
+        self.viewbox = item.getViewBox()
+        self.viewbox.setMouseEnabled(x=True, y=True)
+        self.viewbox.enableAutoRange(x=False, y=True)
+        if config.plotInverted:
+            self.viewbox.invertY(True)
+        self.viewbox.sigRangeChangedManually.connect(self._moved_by_user)
+        self.viewbox.sigXRangeChanged.connect(self._x_range_changed)
+
+        self.signals_button = QtWidgets.QToolButton(text="Signals")
+        self.signals_button.setPopupMode(QtWidgets.QToolButton.InstantPopup)
+        self.signals_menu = QtWidgets.QMenu(self.signals_button)
+        self.signals_menu.aboutToShow.connect(self._fill_signals_menu)
+        self.signals_button.setMenu(self.signals_menu)
+        self.follow_button = QtWidgets.QToolButton(text="Follow", checkable=True, checked=True)
+        self.follow_button.setToolTip(
+            "Keep all shown samples in view as new ones arrive (a pan or zoom turns it off)"
+        )
+        self.follow_button.toggled.connect(self.set_follow)
+        self.status = QtWidgets.QLabel()
+        self.status.setObjectName("plotStatus")
+        bar = QtWidgets.QHBoxLayout()
+        bar.setContentsMargins(4, 2, 4, 2)
+        bar.addWidget(self.signals_button)
+        bar.addWidget(self.follow_button)
+        bar.addStretch(1)
+        bar.addWidget(self.status)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(bar)
+        layout.addWidget(self.plot, 1)
+
+        self._pending = QtCore.QTimer(self, singleShot=True, interval=0)
+        self._pending.timeout.connect(self.redraw)
+
+    # -- what is shown ----------------------------------------------------------------
+
+    def set_visible(self, key: SignalKey, visible: bool) -> None:
+        if visible == (key in self.visible):
+            return
+        if visible:
+            self.visible.add(key)
+        else:
+            self.visible.discard(key)
+            curve = self.curves.pop(key, None)
+            if curve is not None:
+                self.plot.removeItem(curve)
+        self.visibility_changed.emit(key, visible)
+        self.schedule_redraw()
+
+    def set_follow(self, follow: bool) -> None:
+        self.follow = follow
+        if self.follow_button.isChecked() != follow:
+            self.follow_button.setChecked(follow)
+        if follow:
+            self.schedule_redraw()
+
+    def link_x(self, other: PlotView | None) -> None:
+        """Show the time range ``other`` shows, and move it along with this one (None: unlink).
+
+        Not pyqtgraph's own x-link, which keeps the scale of pixels and so shows
+        a different range in a plot of another width.
+        """
+        if self.linked is not None:
+            self.linked.viewbox.sigXRangeChanged.disconnect(self._linked_moved)
+        self.linked = other
+        self.follow_button.setEnabled(other is None)
+        if other is not None:
+            self.set_follow(False)
+            other.viewbox.sigXRangeChanged.connect(self._linked_moved)
+            self._linked_moved()
+
+    def _linked_moved(self, *_: object) -> None:
+        assert self.linked is not None
+        self.viewbox.setXRange(*self.linked.viewbox.viewRange()[0], padding=0)
+
+    def _fill_signals_menu(self) -> None:
+        self.signals_menu.clear()
+        if not self.known:
+            self.signals_menu.addAction("no signals yet").setEnabled(False)
+        for key in sorted(self.known):
+            action = self.signals_menu.addAction(label(key))
+            action.setCheckable(True)
+            action.setChecked(key in self.visible)
+            action.toggled.connect(lambda on, key=key: self.set_visible(key, on))
+
+    # -- refreshing -------------------------------------------------------------------
+
+    def update_signals(self, infos: list[SignalInfo]) -> None:
+        """The signals the logger has now; redraw (the plot timer calls this at plotRate)."""
+        fresh = {info.key: info for info in infos}
+        for key in fresh.keys() - self.known.keys():
+            self.colours.setdefault(key, curve_colour(len(self.colours)))
+            if self.show_new:
+                self.visible.add(key)
+                self.visibility_changed.emit(key, True)
+        for key in self.visible - fresh.keys():  # deleted on the logger
+            self.set_visible(key, False)
+        self.known = fresh
+        self.redraw()
+
+    def schedule_redraw(self) -> None:
+        self._pending.start()
+
+    def _moved_by_user(self, *_: object) -> None:
+        self.set_follow(False)
+        self.schedule_redraw()
+        if self.linked is not None:  # a pan here moves every linked plot
+            self.linked.set_follow(False)
+            self.linked.viewbox.setXRange(*self.viewbox.viewRange()[0], padding=0)
+
+    def _x_range_changed(self, *_: object) -> None:
+        if not self._setting_range:
+            self.schedule_redraw()
+
+    def x_span(self) -> tuple[float, float] | None:
+        """First and last x of the shown signals, None when they have no samples."""
+        spans = [
+            (info.first, info.last)
+            for key, info in self.known.items()
+            if key in self.visible and info.first is not None and info.last is not None
+        ]
+        if not spans:
+            return None
+        first, last = min(s[0] for s in spans), max(s[1] for s in spans)
+        if last - first <= 0:
+            return first - LONE_SAMPLE_SPAN / 2, last + LONE_SAMPLE_SPAN / 2
+        return first, last
+
+    def redraw(self) -> None:
+        """Read the visible range of every shown signal and draw it."""
+        started = time.perf_counter()
+        if self.follow:
+            span = self.x_span()
+            if span is not None:
+                self._setting_range = True
+                try:
+                    self.viewbox.setXRange(*span, padding=0.02)
+                finally:
+                    self._setting_range = False
+        (start, end), _ = self.viewbox.viewRange()
+        if not end > start:
+            return
+        pixels = max(int(self.viewbox.width()), 1)
+        aggregated = 0
+        for key in sorted(self.visible):
+            try:
+                x, y, coarse = self.link.act(
+                    lambda view, key=key: read_trace(view, *key, start, end, pixels)
+                )
+            except Offline:
+                return
+            except LookupError:  # gone since the last signal list
+                continue
+            except Exception as error:  # one bad signal never stops the others
+                log.warning("cannot read %s: %s", label(key), error)
+                continue
+            aggregated += coarse
+            self._curve(key).setData(x, y)
+        self.aggregated = aggregated
+        if self.config.showEvents:
+            self._draw_events(start, end)
+        self.last_redraw = time.perf_counter() - started
+        self._show_status()
+
+    def _curve(self, key: SignalKey) -> pg.PlotDataItem:
+        curve = self.curves.get(key)
+        if curve is None:
+            info = self.known.get(key)
+            unit = f" [{info.unit}]" if info is not None and info.unit else ""
+            curve = pg.PlotDataItem(
+                pen=pg.mkPen(self.colours.get(key, curve_colour(0)), width=1.5),
+                name=label(key) + unit,
+            )
+            curve.setDownsampling(auto=True, method="peak")
+            curve.setClipToView(True)
+            self.plot.addItem(curve)
+            self.curves[key] = curve
+        return curve
+
+    def _draw_events(self, start: float, end: float) -> None:
+        query = EventQuery(start=start, end=end, limit=MAX_EVENT_LINES)
+        page = self.link.read(lambda view: view.event_page(query), None)
+        if page is None:
+            return
+        wanted = {event.uid: event for event in page.events}
+        for uid in self.event_lines.keys() - wanted.keys():
+            self.plot.removeItem(self.event_lines.pop(uid))
+        labelled = len(wanted) <= LABELLED
+        for uid, event in wanted.items():
+            if uid not in self.event_lines:
+                self.event_lines[uid] = self._event_line(event, labelled)
+
+    def _event_line(self, event: Event, labelled: bool) -> pg.InfiniteLine:
+        colour = EVENT_COLOURS[int(event.priority)]
+        line = pg.InfiniteLine(
+            pos=event.time,
+            angle=90,
+            movable=False,
+            pen=pg.mkPen(colour, width=1, style=QtCore.Qt.DashLine),
+            label=event.text if labelled else None,
+            labelOpts={"position": 0.92, "color": colour, "rotateAxis": (1, 0)},
+        )
+        line.setToolTip(f"{event.where}: {event.text}")
+        line.setZValue(-10)
+        self.plot.addItem(line, ignoreBounds=True)
+        return line
+
+    def _show_status(self) -> None:
+        shown = len(self.visible)
+        text = f"{shown} signal{'s' if shown != 1 else ''}"
+        if self.aggregated:
+            text += f" · {self.aggregated} as min/max per pixel"
+        self.status.setText(text + f" · {self.last_redraw * 1000:.0f} ms")
+
+    def curve_data(self, key: SignalKey) -> tuple[np.ndarray, np.ndarray]:
+        """The points the curve of ``key`` shows now (empty when it has none)."""
+        curve = self.curves.get(key)
+        if curve is None or curve.xData is None:
+            return np.empty(0), np.empty(0)
+        return curve.xData, curve.yData

@@ -1,0 +1,118 @@
+"""The signal widget: a toggle per signal, grouped by device, with its newest value.
+
+A toggle shows or hides the signal in the main plot; its text carries the
+latest value and unit, and it turns yellow once no sample came for
+``GUI.signalInactivityTimeout`` seconds (0: never).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from PyQt5 import QtCore, QtWidgets
+
+from rtoc_gui.theme import STALE
+
+if TYPE_CHECKING:
+    from rtoc.logger import Reading
+    from rtoc.signals import SignalKey
+    from rtoc.storage.base import SignalInfo
+
+
+def value_text(reading: Reading | None) -> str:
+    if reading is None:
+        return "no value yet"
+    unit = f" {reading.unit}" if reading.unit else ""
+    return f"{reading.y:.5g}{unit}"
+
+
+class SignalButton(QtWidgets.QPushButton):
+    """One signal's toggle: name, latest value, colour stripe, yellow when stale."""
+
+    def __init__(self, key: SignalKey, colour: str, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.key = key
+        self.colour = colour
+        self.stale = False
+        self.setCheckable(True)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Expanding, QtWidgets.QSizePolicy.Fixed)
+        self.setToolTip(f"{key[0]}.{key[1]}: show or hide in the plot")
+        self.show_value(None, stale=False)
+
+    def show_value(self, reading: Reading | None, stale: bool) -> None:
+        self.setText(f"{self.key[1]}    {value_text(reading)}")
+        if stale != self.stale or not self.styleSheet():
+            self.stale = stale
+            background = f"background: {STALE}; color: #1b1d20;" if stale else ""
+            self.setStyleSheet(
+                f"QPushButton {{ text-align: left; padding: 4px 8px; "
+                f"border-left: 4px solid {self.colour}; {background} }}"
+                f"QPushButton:!checked {{ border-left-color: transparent; }}"
+            )
+
+
+class SignalWidget(QtWidgets.QScrollArea):
+    """Every signal of the logger as a toggle; emits ``toggled(key, visible)``."""
+
+    toggled = QtCore.pyqtSignal(object, bool)
+
+    def __init__(self, timeout: float, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.timeout = timeout
+        self.buttons: dict[SignalKey, SignalButton] = {}
+        self.groups: dict[str, QtWidgets.QGroupBox] = {}
+        self.setWidgetResizable(True)
+        self.inner = QtWidgets.QWidget()
+        self.column = QtWidgets.QVBoxLayout(self.inner)
+        self.column.setContentsMargins(4, 4, 4, 4)
+        self.column.addStretch(1)
+        self.setWidget(self.inner)
+
+    def update_signals(
+        self,
+        infos: list[SignalInfo],
+        latest: dict[SignalKey, Reading],
+        colours: dict[SignalKey, str],
+        visible: set[SignalKey],
+        now: float | None = None,
+    ) -> None:
+        now = time.time() if now is None else now
+        present = {info.key for info in infos}
+        for key in list(self.buttons.keys() - present):
+            self.buttons.pop(key).deleteLater()
+        for info in infos:
+            key = info.key
+            button = self.buttons.get(key) or self._add(key, colours.get(key, "#888"))
+            reading = latest.get(key)
+            stale = self.timeout > 0 and (reading is None or now - reading.x > self.timeout)
+            button.show_value(reading, stale)
+            if button.isChecked() != (key in visible):
+                button.blockSignals(True)
+                button.setChecked(key in visible)
+                button.blockSignals(False)
+        for device in list(self.groups.keys() - {key[0] for key in present}):
+            self.groups.pop(device).deleteLater()
+
+    def set_checked(self, key: SignalKey, visible: bool) -> None:
+        button = self.buttons.get(key)
+        if button is not None and button.isChecked() != visible:
+            button.blockSignals(True)
+            button.setChecked(visible)
+            button.blockSignals(False)
+
+    def _add(self, key: SignalKey, colour: str) -> SignalButton:
+        group = self.groups.get(key[0])
+        if group is None:
+            group = QtWidgets.QGroupBox(key[0])
+            QtWidgets.QVBoxLayout(group).setSpacing(2)
+            self.groups[key[0]] = group
+            names = sorted(self.groups)
+            self.column.insertWidget(names.index(key[0]), group)
+        button = SignalButton(key, colour)
+        button.toggled.connect(lambda on, key=key: self.toggled.emit(key, on))
+        layout = group.layout()
+        names = sorted([key[1], *(k[1] for k in self.buttons if k[0] == key[0])])
+        layout.insertWidget(names.index(key[1]), button)
+        self.buttons[key] = button
+        return button

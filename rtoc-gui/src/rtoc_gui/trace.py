@@ -1,0 +1,65 @@
+"""What a curve gets of a signal for the visible range: raw samples, or min/max per pixel.
+
+A curve looks no different with more than two points per pixel column, so
+it never gets more: the source's bucketed read
+(:meth:`rtoc.frontend.LoggerView.read_buckets`, O(buckets) however many
+samples the range holds) comes first, and only when its counts show that the
+raw samples fit are they read instead. Each bucket's minimum and maximum are
+drawn where they occurred, so peaks survive any zoom level.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from rtoc.frontend import LoggerView
+    from rtoc.storage.buckets import Buckets
+
+#: A curve gets at most this many points per pixel of plot width.
+POINTS_PER_PIXEL = 2
+#: The range read reaches this share of its width beyond each side, so a
+#: curve runs on to the edge of the plot instead of stopping at the last
+#: sample inside it, and a small pan needs no new read to look right.
+MARGIN = 0.25
+MIN_BUCKETS, MAX_BUCKETS = 50, 8000
+
+
+def minmax_points(buckets: Buckets) -> tuple[np.ndarray, np.ndarray]:
+    """Each bucket's minimum and maximum as two points in x order (at their x,
+    or at the middle of the bucket's samples where the source does not know it)."""
+    middle = (buckets.first + buckets.last) / 2
+    x_min = np.where(np.isnan(buckets.x_of_min), middle, buckets.x_of_min)
+    x_max = np.where(np.isnan(buckets.x_of_max), middle, buckets.x_of_max)
+    min_first = x_min <= x_max
+    x = np.empty(2 * len(buckets))
+    y = np.empty(2 * len(buckets))
+    x[0::2] = np.where(min_first, x_min, x_max)
+    x[1::2] = np.where(min_first, x_max, x_min)
+    y[0::2] = np.where(min_first, buckets.minimum, buckets.maximum)
+    y[1::2] = np.where(min_first, buckets.maximum, buckets.minimum)
+    return x, y
+
+
+def read_trace(
+    view: LoggerView, device: str, name: str, start: float, end: float, pixels: int
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(x, y, aggregated) of ``device.name`` for ``start..end`` drawn ``pixels`` wide.
+
+    Raises what the view raises (``LookupError`` for a signal it does not
+    have, ``OSError`` when it cannot be reached).
+    """
+    margin = (end - start) * MARGIN
+    start, end = start - margin, end + margin
+    buckets = int(min(max(pixels * (1 + 2 * MARGIN), MIN_BUCKETS), MAX_BUCKETS))
+    limit = POINTS_PER_PIXEL * buckets
+    found = view.read_buckets(device, name, start, end, buckets)
+    if int(found.count.sum()) <= limit:
+        raw = view.read(device, name, start, end)
+        if len(raw.x) <= limit:  # more may have arrived since the bucketed read
+            return raw.x, raw.y, False
+        found = view.read_buckets(device, name, start, end, buckets)
+    x, y = minmax_points(found)
+    return x, y, True
