@@ -74,11 +74,13 @@ class FunctionRow:
         self.widget = widget
         self.device = device
         self.name = function.name
-        self.field = QtWidgets.QLineEdit(placeholderText=function.signature.strip("()") or "")
+        arguments = function.signature.partition("(")[2].rpartition(")")[0]
+        self.field = QtWidgets.QLineEdit(placeholderText=arguments or "no arguments")
         self.field.setObjectName(f"{device}.{function.name}()")
+        self.field.setToolTip(f"arguments as in a call: {function.name}{function.signature}")
         self.field.returnPressed.connect(self.call)
-        self.button = QtWidgets.QPushButton(f"{function.name}{function.signature}")
-        self.button.setToolTip(function.doc or function.name)
+        self.button = QtWidgets.QPushButton(f"{function.name}()")
+        self.button.setToolTip(f"{function.name}{function.signature}\n\n{function.doc}".strip())
         self.button.clicked.connect(self.call)
         self.message = QtWidgets.QLabel(wordWrap=True)
         self.message.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
@@ -132,8 +134,8 @@ class DevicesRawWidget(QtWidgets.QScrollArea):
             state = "running" if device.running else "stopped"
             box = QtWidgets.QGroupBox(f"{device.name} ({state})")
             grid = QtWidgets.QGridLayout(box)
-            grid.setColumnStretch(1, 1)
-            grid.setColumnStretch(2, 1)
+            grid.setColumnStretch(1, 3)
+            grid.setColumnStretch(2, 2)
             row = 0
             for parameter in device.parameters:
                 line = ParameterRow(self, device.name, parameter)

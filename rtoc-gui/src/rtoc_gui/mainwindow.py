@@ -74,10 +74,18 @@ class MainWindow(QtWidgets.QMainWindow):
         self.events = EventWidget(link)
         self.raw = DevicesRawWidget(link)
         left = QtCore.Qt.LeftDockWidgetArea
-        self._dock("Devices", self.devices, left, config.deviceWidget)
-        self._dock("Signals", self.signals, left, True)
-        self._dock("Events", self.events, QtCore.Qt.BottomDockWidgetArea, config.eventWidget)
-        self._dock("DevicesRAW", self.raw, QtCore.Qt.RightDockWidgetArea, config.deviceRAWWidget)
+        docks = [
+            self._dock("Devices", self.devices, left, config.deviceWidget),
+            self._dock("Signals", self.signals, left, True),
+            self._dock(
+                "DevicesRAW", self.raw, QtCore.Qt.RightDockWidgetArea, config.deviceRAWWidget
+            ),
+        ]
+        events = self._dock(
+            "Events", self.events, QtCore.Qt.BottomDockWidgetArea, config.eventWidget
+        )
+        self.resizeDocks(docks, [280, 280, 380], QtCore.Qt.Horizontal)
+        self.resizeDocks([*docks[:2], events], [150, 450, 230], QtCore.Qt.Vertical)
 
         self.signals.toggled.connect(self.plot.set_visible)
         self.plot.visibility_changed.connect(self.signals.set_checked)
@@ -100,7 +108,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.slow = QtCore.QTimer(self, interval=int(1000 / SLOW_RATE))
         self.slow.timeout.connect(self.slow_tick)
 
-    def _dock(self, title: str, widget: QtWidgets.QWidget, area: int, shown: bool) -> None:
+    def _dock(
+        self, title: str, widget: QtWidgets.QWidget, area: int, shown: bool
+    ) -> QtWidgets.QDockWidget:
         dock = QtWidgets.QDockWidget(title, self)
         dock.setObjectName(title)
         dock.setWidget(widget)
@@ -110,6 +120,7 @@ class MainWindow(QtWidgets.QMainWindow):
         )  # fmt: skip
         self.addDockWidget(area, dock)
         dock.setVisible(shown)
+        return dock
 
     def start(self) -> None:
         """Fill every widget now, then keep them fresh."""

@@ -81,7 +81,7 @@ class PlotView(QtWidgets.QWidget):
         if config.plotGridEnabled:
             item.showGrid(x=grid_x, y=grid_y, alpha=0.25)
         if config.plotLegendEnabled:
-            item.addLegend(offset=(10, 10))
+            item.addLegend(offset=(10, -10))  # bottom left: event labels are at the top
         if config.plotLabelsEnabled:
             item.setLabel("bottom", "local time" if config.timeAxis else "x")
         item.setMenuEnabled(True)
@@ -177,7 +177,7 @@ class PlotView(QtWidgets.QWidget):
     def update_signals(self, infos: list[SignalInfo]) -> None:
         """The signals the logger has now; redraw (the plot timer calls this at plotRate)."""
         fresh = {info.key: info for info in infos}
-        for key in fresh.keys() - self.known.keys():
+        for key in sorted(fresh.keys() - self.known.keys()):
             self.colours.setdefault(key, curve_colour(len(self.colours)))
             if self.show_new:
                 self.visible.add(key)
@@ -287,7 +287,12 @@ class PlotView(QtWidgets.QWidget):
             movable=False,
             pen=pg.mkPen(colour, width=1, style=QtCore.Qt.DashLine),
             label=event.text if labelled else None,
-            labelOpts={"position": 0.92, "color": colour, "rotateAxis": (1, 0)},
+            labelOpts={
+                "position": 0.97,
+                "color": colour,
+                "anchors": [(0, 0), (0, 0)],  # text right of the line, from the top
+                "fill": (20, 22, 26, 190),
+            },
         )
         line.setToolTip(f"{event.where}: {event.text}")
         line.setZValue(-10)
