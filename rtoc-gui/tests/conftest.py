@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -10,14 +12,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from rtoc.config import Config, GuiConfig
+from rtoc.config import Config
 from rtoc.logger import Logger
 from rtoc.plugins import PluginRegistry
 from rtoc_gui.app import build_window
 from rtoc_gui.mainwindow import MainWindow
 
-#: Faster than the default 8 Hz so that tests wait less; inactivity shows quickly.
-GUI = GuiConfig(plotRate=20.0, signalInactivityTimeout=0.5, plotLegendEnabled=True)
+sys.path.insert(0, str(Path(__file__).parent))
+from gui_helpers import GUI
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PyQt5 import QtWidgets
@@ -53,10 +54,13 @@ def build_window(view: LoggerView, where: str, config: GuiConfig) -> MainWindow:
     return window
 
 
-def run(view: LoggerView, where: str, config: GuiConfig) -> int:
+def run(
+    view: LoggerView, where: str, config: GuiConfig, echo: Callable[[str], object] = print
+) -> int:
     """Show the window until it is closed (or Ctrl-C / SIGTERM); the exit code."""
     app = application(config)
     window = build_window(view, where, config)
+    echo(f"Showing the logger on {where}: close the window or press Ctrl-C to stop.")
     # Qt's loop runs no Python signal handler itself; the window's timers let Python run.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: window.close())
