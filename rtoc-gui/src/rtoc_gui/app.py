@@ -37,9 +37,16 @@ def no_display() -> str:
     )
 
 
+#: The QApplication made here: PyQt deletes one that no Python name holds.
+_made: list[QtWidgets.QApplication] = []
+
+
 def application(config: GuiConfig) -> QtWidgets.QApplication:
     """The one QApplication, styled as ``GUI.darkmode`` and ``GUI.antiAliasing`` say."""
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    app = QtWidgets.QApplication.instance()
+    if app is None:
+        app = QtWidgets.QApplication(sys.argv[:1])
+        _made.append(app)
     app.setApplicationName("rtoc")
     theme.apply(app, dark=config.darkmode, antialias=config.antiAliasing)
     return app

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,6 +21,8 @@ from PyQt5 import QtCore, QtWidgets
 
 from rtoc.frontend import EventQuery
 from rtoc_gui.link import Offline
+from rtoc_gui.overview import MIN_SAMPLES as OVERVIEW_MIN
+from rtoc_gui.overview import Overview
 from rtoc_gui.theme import EVENT_COLOURS, curve_colour
 from rtoc_gui.trace import read_trace
 
@@ -64,6 +67,7 @@ class PlotView(QtWidgets.QWidget):
         self.visible: set[SignalKey] = set()
         self.known: dict[SignalKey, SignalInfo] = {}
         self.curves: dict[SignalKey, pg.PlotDataItem] = {}
+        self.overviews: dict[SignalKey, Overview] = {}
         self.colours: dict[SignalKey, str] = {}
         self.event_lines: dict[str, pg.InfiniteLine] = {}
         self.follow = True
@@ -88,7 +92,10 @@ class PlotView(QtWidgets.QWidget):
         item.hideButtons()
         self.viewbox = item.getViewBox()
         self.viewbox.setMouseEnabled(x=True, y=True)
-        self.viewbox.enableAutoRange(x=False, y=True)
+        # the y range is set from the points each redraw reads (see _fit_y): pyqtgraph's
+        # own auto range would ask every curve for its bounds again at every paint
+        self.viewbox.disableAutoRange()
+        self.auto_y = True
         if config.plotInverted:
             self.viewbox.invertY(True)
         self.viewbox.sigRangeChangedManually.connect(self._moved_by_user)
@@ -130,6 +137,7 @@ class PlotView(QtWidgets.QWidget):
             self.visible.add(key)
         else:
             self.visible.discard(key)
+            self.overviews.pop(key, None)
             curve = self.curves.pop(key, None)
             if curve is not None:
                 self.plot.removeItem(curve)
@@ -138,6 +146,8 @@ class PlotView(QtWidgets.QWidget):
 
     def set_follow(self, follow: bool) -> None:
         self.follow = follow
+        if follow:
+            self.auto_y = True
         if self.follow_button.isChecked() != follow:
             self.follow_button.setChecked(follow)
         if follow:
@@ -190,7 +200,10 @@ class PlotView(QtWidgets.QWidget):
     def schedule_redraw(self) -> None:
         self._pending.start()
 
-    def _moved_by_user(self, *_: object) -> None:
+    def _moved_by_user(self, mask: Sequence[bool] | None = None) -> None:
+        """A pan or zoom with the mouse; ``mask``: whether it moved x and y."""
+        if mask is None or mask[1]:
+            self.auto_y = False  # the user chose a y range: keep it
         self.set_follow(False)
         self.schedule_redraw()
         if self.linked is not None:  # a pan here moves every linked plot
@@ -232,9 +245,14 @@ class PlotView(QtWidgets.QWidget):
         pixels = max(int(self.viewbox.width()), 1)
         aggregated = 0
         for key in sorted(self.visible):
+            info = self.known.get(key)
+            count = None if info is None else info.count
             try:
+                overview = self._overview(key, info)
                 x, y, coarse = self.link.act(
-                    lambda view, key=key: read_trace(view, *key, start, end, pixels)
+                    lambda view, key=key, count=count, overview=overview: read_trace(
+                        view, *key, start, end, pixels, count, overview
+                    )
                 )
             except Offline:
                 return
@@ -246,10 +264,42 @@ class PlotView(QtWidgets.QWidget):
             aggregated += coarse
             self._curve(key).setData(x, y)
         self.aggregated = aggregated
+        if self.auto_y:
+            self._fit_y()
         if self.config.showEvents:
             self._draw_events(start, end)
         self.last_redraw = time.perf_counter() - started
         self._show_status()
+
+    def _overview(self, key: SignalKey, info: SignalInfo | None) -> Overview | None:
+        """The overview of a long signal, read now if it has none or it is stale."""
+        if info is None or info.count < OVERVIEW_MIN or info.first is None:
+            self.overviews.pop(key, None)
+            return None
+        overview = self.overviews.get(key)
+        if overview is None or overview.stale(info):
+            overview = self.link.act(lambda view: Overview.read(view, info))
+            self.overviews[key] = overview
+        return overview
+
+    def _fit_y(self) -> None:
+        """Fit the y range to the points the shown curves hold."""
+        lows, highs = [], []
+        for curve in self.curves.values():
+            y = curve.yData
+            if y is not None and len(y) and not np.all(np.isnan(y)):
+                lows.append(np.nanmin(y))
+                highs.append(np.nanmax(y))
+        if not lows:
+            return
+        low, high = float(min(lows)), float(max(highs))
+        if high - low <= 0:
+            low, high = low - 0.5, high + 0.5
+        self._setting_range = True
+        try:
+            self.viewbox.setYRange(low, high, padding=0.05)
+        finally:
+            self._setting_range = False
 
     def _curve(self, key: SignalKey) -> pg.PlotDataItem:
         curve = self.curves.get(key)
@@ -257,7 +307,7 @@ class PlotView(QtWidgets.QWidget):
             info = self.known.get(key)
             unit = f" [{info.unit}]" if info is not None and info.unit else ""
             curve = pg.PlotDataItem(
-                pen=pg.mkPen(self.colours.get(key, curve_colour(0)), width=1.5),
+                pen=pg.mkPen(self.colours.get(key, curve_colour(0)), width=1),
                 name=label(key) + unit,
             )
             curve.setDownsampling(auto=True, method="peak")
