@@ -52,21 +52,29 @@ def application(config: GuiConfig) -> QtWidgets.QApplication:
     return app
 
 
-def build_window(view: LoggerView, where: str, config: GuiConfig) -> MainWindow:
-    """The main window on ``view``, shown and filling itself."""
+def build_window(
+    view: LoggerView, where: str, config: GuiConfig, *, local: bool = True
+) -> MainWindow:
+    """The main window on ``view`` (``local``: a logger in this process), shown and filling
+    itself."""
     application(config)
-    window = MainWindow(Link(view, where), config)
+    window = MainWindow(Link(view, where, local=local), config)
     window.show()
     window.start()
     return window
 
 
 def run(
-    view: LoggerView, where: str, config: GuiConfig, echo: Callable[[str], object] = print
+    view: LoggerView,
+    where: str,
+    config: GuiConfig,
+    *,
+    local: bool,
+    echo: Callable[[str], object] = print,
 ) -> int:
     """Show the window until it is closed (or Ctrl-C / SIGTERM); the exit code."""
     app = application(config)
-    window = build_window(view, where, config)
+    window = build_window(view, where, config, local=local)
     echo(f"Showing the logger on {where}: close the window or press Ctrl-C to stop.")
     # Qt's loop runs no Python signal handler itself; the window's timers let Python run.
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -35,11 +35,20 @@ class Link(QtCore.QObject):
     #: (online, message) whenever the state changes
     state_changed = QtCore.pyqtSignal(bool, str)
 
-    def __init__(self, view: LoggerView, where: str, parent: QtCore.QObject | None = None):
+    def __init__(
+        self,
+        view: LoggerView,
+        where: str,
+        *,
+        local: bool,
+        parent: QtCore.QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.view = view
         #: "this computer", or "HOST:PORT" of a remote logger
         self.where = where
+        #: The logger is in this process: a read costs no network round trip.
+        self.local = local
         self.online = True
         self._next_probe = 0.0
 

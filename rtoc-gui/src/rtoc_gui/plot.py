@@ -10,7 +10,9 @@ by priority.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -29,6 +31,7 @@ from rtoc_gui.trace import read_trace
 if TYPE_CHECKING:
     from rtoc.config import GuiConfig
     from rtoc.events import Event
+    from rtoc.frontend import LoggerView
     from rtoc.signals import SignalKey
     from rtoc.storage.base import SignalInfo
     from rtoc_gui.link import Link
@@ -50,6 +53,8 @@ class PlotView(QtWidgets.QWidget):
 
     #: (key, visible) when a signal is shown or hidden here
     visibility_changed = QtCore.pyqtSignal(object, bool)
+    #: (key, Overview or the exception that stopped reading it), from the reading thread
+    overview_read = QtCore.pyqtSignal(object, object)
 
     def __init__(
         self,
@@ -68,6 +73,8 @@ class PlotView(QtWidgets.QWidget):
         self.known: dict[SignalKey, SignalInfo] = {}
         self.curves: dict[SignalKey, pg.PlotDataItem] = {}
         self.overviews: dict[SignalKey, Overview] = {}
+        #: signals whose overview is being read now
+        self.reading: set[SignalKey] = set()
         self.colours: dict[SignalKey, str] = {}
         self.event_lines: dict[str, pg.InfiniteLine] = {}
         self.follow = True
@@ -125,6 +132,7 @@ class PlotView(QtWidgets.QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.plot, 1)
 
+        self.overview_read.connect(self._overview_arrived)
         self._pending = QtCore.QTimer(self, singleShot=True, interval=0)
         self._pending.timeout.connect(self.redraw)
 
@@ -272,15 +280,47 @@ class PlotView(QtWidgets.QWidget):
         self._show_status()
 
     def _overview(self, key: SignalKey, info: SignalInfo | None) -> Overview | None:
-        """The overview of a long signal, read now if it has none or it is stale."""
-        if info is None or info.count < OVERVIEW_MIN or info.first is None:
+        """The overview of a long signal in this process, None while there is none.
+
+        It is read in a thread of its own (half a second for 10 M samples in
+        memory, longer from storage); until it arrives the visible range is
+        read directly. A remote logger gets none: its reads are bucketed on
+        its machine, and 65,536 buckets are megabytes on the wire.
+        """
+        if not self.link.local or info is None or info.count < OVERVIEW_MIN or info.first is None:
             self.overviews.pop(key, None)
             return None
         overview = self.overviews.get(key)
-        if overview is None or overview.stale(info):
-            overview = self.link.act(lambda view: Overview.read(view, info))
-            self.overviews[key] = overview
+        if overview is not None and info.count < overview.count:  # cleared since
+            del self.overviews[key]
+            overview = None
+        if (overview is None or overview.stale(info)) and key not in self.reading:
+            self.reading.add(key)
+            view = self.link.view
+            threading.Thread(
+                target=self._read_overview,
+                args=(view, key, info),
+                name=f"rtoc-gui overview {label(key)}",
+                daemon=True,
+            ).start()
         return overview
+
+    def _read_overview(self, view: LoggerView, key: SignalKey, info: SignalInfo) -> None:
+        """Runs in its own thread: hands the overview (or why not) to the plot's thread."""
+        try:
+            result: Overview | Exception = Overview.read(view, info)
+        except Exception as error:  # reported in the plot's thread
+            result = error
+        with contextlib.suppress(RuntimeError):  # the plot was closed meanwhile
+            self.overview_read.emit(key, result)
+
+    def _overview_arrived(self, key: SignalKey, result: Overview | Exception) -> None:
+        self.reading.discard(key)
+        if isinstance(result, Exception):
+            log.warning("cannot read an overview of %s: %s", label(key), result)
+        elif key in self.visible:
+            self.overviews[key] = result
+            self.schedule_redraw()
 
     def _fit_y(self) -> None:
         """Fit the y range to the points the shown curves hold."""

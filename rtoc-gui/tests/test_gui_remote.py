@@ -37,7 +37,7 @@ def secret(tmp_path_factory) -> Iterator[Server]:
 
 def open_window(qtbot, server: Server) -> tuple[MainWindow, RemoteLogger]:
     remote = connect(f"127.0.0.1:{server.port}", server.password or None, Config())
-    window = build_window(remote, f"127.0.0.1:{server.port}", GUI)
+    window = build_window(remote, f"127.0.0.1:{server.port}", GUI, local=False)
     qtbot.addWidget(window)
     return window, remote
 
