@@ -17,6 +17,7 @@ with ``QT_QPA_PLATFORM=xcb`` for a real X server).
 
     python bench/bench_gui.py
     python bench/bench_gui.py --samples 1000000 --seconds 5   # quicker
+    python bench/bench_gui.py --parts cpu                     # one figure
 """
 
 from __future__ import annotations
@@ -207,12 +208,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0, help="CPU measured this long")
     parser.add_argument("--frames", type=int, default=30, help="frames per zoom level")
     parser.add_argument("--repeat", type=int, default=5, help="startups timed")
+    parser.add_argument(
+        "--parts", default="startup,cpu,pan", help="which figures, comma-separated (default: all)"
+    )
     args = parser.parse_args()
-    startup(args.repeat)
-    streaming_cpu(args.seconds)
-    with tempfile.TemporaryDirectory() as folder:
-        for where in ("memory", "sqlite"):
-            pan_zoom(args.samples, args.frames, where, Path(folder))
+    parts = set(args.parts.split(","))
+    if "startup" in parts:
+        startup(args.repeat)
+    if "cpu" in parts:
+        streaming_cpu(args.seconds)
+    if "pan" in parts:
+        with tempfile.TemporaryDirectory() as folder:
+            for where in ("memory", "sqlite"):
+                pan_zoom(args.samples, args.frames, where, Path(folder))
     emit("load average (1 min) while benchmarking", os.getloadavg()[0], "", "", 2,
          cores=os.cpu_count(), cwd=str(Path.cwd().name))  # fmt: skip
 
