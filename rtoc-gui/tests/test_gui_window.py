@@ -10,6 +10,7 @@ from PyQt5 import QtCore
 import rtoc
 from rtoc.device import DeviceError
 from rtoc_gui.mainwindow import MainWindow
+from rtoc_gui.theme import STALE
 
 WAIT = 5000  # ms
 
@@ -80,10 +81,10 @@ def test_signal_turns_yellow_when_no_sample_comes(qtbot, window: MainWindow, log
     button = window.signals.buttons[("Lab", "P")]
     # signalInactivityTimeout is 0.5 s in these tests
     qtbot.waitUntil(lambda: button.stale, timeout=WAIT)
-    assert "background" in button.styleSheet()
+    assert STALE in button.styleSheet()
     logger.stream(2.0, "P", "Lab", x=time.time())
     qtbot.waitUntil(lambda: not button.stale, timeout=WAIT)
-    assert "background" not in button.styleSheet()
+    assert STALE not in button.styleSheet()
 
 
 def test_events_filtered_by_text_and_priority_and_paged(qtbot, window: MainWindow, logger):

@@ -14,6 +14,9 @@ from PyQt5 import QtCore, QtWidgets
 
 from rtoc_gui.theme import STALE
 
+#: Text of a hidden signal's toggle.
+MUTED = "#8a8f95"
+
 if TYPE_CHECKING:
     from rtoc.logger import Reading
     from rtoc.signals import SignalKey
@@ -44,12 +47,19 @@ class SignalButton(QtWidgets.QPushButton):
         self.setText(f"{self.key[1]}    {value_text(reading)}")
         if stale != self.stale or not self.styleSheet():
             self.stale = stale
-            background = f"background: {STALE}; color: #1b1d20;" if stale else ""
-            self.setStyleSheet(
-                f"QPushButton {{ text-align: left; padding: 4px 8px; "
-                f"border-left: 4px solid {self.colour}; {background} }}"
-                f"QPushButton:!checked {{ border-left-color: transparent; }}"
-            )
+            self.setStyleSheet(button_style(self.colour, stale))
+
+
+def button_style(colour: str, stale: bool) -> str:
+    """Shown: the curve's colour as a stripe, full text; hidden: no stripe, muted text."""
+    background = f"background: {STALE}; color: #1b1d20;" if stale else ""
+    return (
+        "QPushButton { text-align: left; padding: 4px 8px; border-radius: 3px;"
+        " border: 1px solid palette(mid); border-left: 6px solid palette(mid);"
+        f" background: palette(base); color: {MUTED}; {background} }}"
+        f"QPushButton:checked {{ border-left-color: {colour}; background: palette(button);"
+        f" color: palette(button-text); {background} }}"
+    )
 
 
 class SignalWidget(QtWidgets.QScrollArea):

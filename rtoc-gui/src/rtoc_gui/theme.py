@@ -35,6 +35,11 @@ def apply(app: QtWidgets.QApplication, dark: bool, antialias: bool) -> None:
             QtGui.QPalette.Link: "#4e9bff",
             QtGui.QPalette.Highlight: "#3a6ea5",
             QtGui.QPalette.HighlightedText: "#ffffff",
+            QtGui.QPalette.Light: "#4a4f55",
+            QtGui.QPalette.Midlight: "#3f444a",
+            QtGui.QPalette.Mid: "#3a3f44",
+            QtGui.QPalette.Dark: "#1e2023",
+            QtGui.QPalette.Shadow: "#111214",
         }
         for role, colour in colours.items():
             palette.setColor(role, QtGui.QColor(colour))
