@@ -7,6 +7,8 @@
   second, in the same process as ``rtoc gui`` runs its logger), every signal
   shown, plot refresh at 8 Hz: the process's CPU, against the same load
   without a window;
+- remote mode: 20 signals at 10 Hz sent to a real ``rtoc run`` over TCP, the
+  window on it over TCP: the time from a sample to the frame that draws it;
 - pan/zoom frame time on a signal of ``--samples`` samples (10 M), held in
   memory (recordLength 10 M) or in SQLite (the newest 500,000 in memory): the
   window opened on it, its overview read, then frames of a new x range, the
@@ -202,6 +204,75 @@ def pan_zoom(samples: int, frames: int, where: str, folder: Path) -> None:
         window.close()
 
 
+def remote_latency(seconds: float, folder: Path) -> None:
+    """20 signals at 10 Hz sent to a real ``rtoc run`` over TCP; the window on it over TCP
+    too: from a sample's time (it is sent at once) to the frame that first draws it."""
+    import json
+    import socket
+    import threading
+
+    from PyQt5 import QtWidgets
+
+    from rtoc.net.remote import RemoteLogger
+    from rtoc.testing.installed import rtoc_command
+    from rtoc_gui.app import build_window
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    home = folder / "remote"
+    home.mkdir()
+    config = {"tcp": {"active": True, "host": "127.0.0.1", "port": port}}
+    (home / "config.json").write_text(json.dumps({**config, "backup": {"active": False}}))
+    server = subprocess.Popen(
+        rtoc_command(home, "run"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        assert server.stdout is not None
+        for line in server.stdout:
+            if f"listening on 127.0.0.1:{port}" in line:
+                break
+        names = [f"S{i:02d}" for i in range(20)]
+        stop = threading.Event()
+
+        def produce() -> None:
+            with RemoteLogger("127.0.0.1", port) as sender:
+                while not stop.wait(0.1):
+                    now = time.time()
+                    sender.request(y=list(np.sin(now + np.arange(20))), sname=names,
+                                   dname="Remote", x=[now] * 20)  # fmt: skip
+
+        producer = threading.Thread(target=produce, daemon=True)
+        producer.start()
+        with RemoteLogger("127.0.0.1", port) as viewer:
+            gui = GuiConfig(plotRate=8.0)
+            window = build_window(viewer, f"127.0.0.1:{port}", gui, local=False)
+            window.resize(1500, 900)
+            latencies, newest = [], 0.0
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                app.processEvents()
+                x, _ = window.plot.curve_data(("Remote", "S00"))
+                if len(x) and x.max() > newest:
+                    if newest:
+                        latencies.append(time.time() - float(x.max()))
+                    newest = float(x.max())
+                time.sleep(0.002)
+            window.close()
+        stop.set()
+        producer.join(5)
+    finally:
+        server.terminate()
+        server.wait(15)
+    latencies.sort()
+    emit(
+        "remote, 20 signals at 10 Hz over TCP, plot refresh 8 Hz: sample to drawn, median",
+        statistics.median(latencies) * 1000, "ms", "< 250 ms", 1, frames=len(latencies),
+        p95_ms=round(latencies[int(len(latencies) * 0.95)] * 1000, 1),
+    )  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=10_000_000)
@@ -209,7 +280,9 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=30, help="frames per zoom level")
     parser.add_argument("--repeat", type=int, default=5, help="startups timed")
     parser.add_argument(
-        "--parts", default="startup,cpu,pan", help="which figures, comma-separated (default: all)"
+        "--parts",
+        default="startup,cpu,pan,remote",
+        help="which figures, comma-separated (default: all)",
     )
     args = parser.parse_args()
     parts = set(args.parts.split(","))
@@ -217,10 +290,12 @@ def main() -> None:
         startup(args.repeat)
     if "cpu" in parts:
         streaming_cpu(args.seconds)
-    if "pan" in parts:
-        with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder:
+        if "pan" in parts:
             for where in ("memory", "sqlite"):
                 pan_zoom(args.samples, args.frames, where, Path(folder))
+        if "remote" in parts:
+            remote_latency(args.seconds, Path(folder))
     emit("load average (1 min) while benchmarking", os.getloadavg()[0], "", "", 2,
          cores=os.cpu_count(), cwd=str(Path.cwd().name))  # fmt: skip
 

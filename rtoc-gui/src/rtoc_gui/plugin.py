@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from rtoc.plugins import PluginRegistry
 
 
+#: Seconds a remote request may take before the window shows the connection as lost.
+REMOTE_TIMEOUT = 5.0
+
+
 @rtoc.hookimpl
 def rtoc_cli(cli: click.Group) -> None:
     cli.add_command(gui_command, "gui")
@@ -63,7 +67,9 @@ def connect(address: str, password: str | None, config: Config) -> RemoteLogger:
 
     host, port = parse_address(address, config.tcp.port)
     try:
-        remote = RemoteLogger(host, port, password)
+        # every read of the window is bucketed and small: a request that takes longer
+        # than this means the server or the network is gone, and the window says so
+        remote = RemoteLogger(host, port, password, timeout=REMOTE_TIMEOUT)
     except OSError as error:
         raise click.ClickException(
             f"cannot reach an rtoc logger at {host}:{port}: {error}. Is `rtoc run` running "
