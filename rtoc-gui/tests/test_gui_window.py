@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from PyQt5 import QtCore
+from PyQt5 import QtCore, QtWidgets
 
 import rtoc
 from rtoc.device import DeviceError
@@ -196,3 +196,31 @@ def test_second_plot_window_and_linked_x_axes(qtbot, window: MainWindow, logger)
     window.link_action.setChecked(False)
     second.view.viewbox.setXRange(now - 90, now - 80, padding=0)
     assert window.plot.viewbox.viewRange()[0][0] > now - 60
+
+
+def test_layout_restored_when_restore_widget_position(qtbot, logger, tmp_path):
+    import attrs
+
+    from rtoc_gui.app import build_window
+
+    config = attrs.evolve(logger.config.gui, restoreWidgetPosition=True)
+    first = build_window(logger, "this computer", config, home=tmp_path)
+    qtbot.addWidget(first)
+    first.resize(1111, 777)
+    events = first.findChild(QtWidgets.QDockWidget, "Events")
+    events.hide()
+    first.close()
+    assert (tmp_path / "guiLayout.json").exists()
+
+    second = build_window(logger, "this computer", config, home=tmp_path)
+    qtbot.addWidget(second)
+    assert (second.width(), second.height()) == (1111, 777)
+    assert not second.findChild(QtWidgets.QDockWidget, "Events").isVisible()
+    assert second.findChild(QtWidgets.QDockWidget, "Signals").isVisible()
+    second.close()
+
+    (tmp_path / "guiLayout.json").write_text("not json")  # reported, ignored
+    third = build_window(logger, "this computer", config, home=tmp_path)
+    qtbot.addWidget(third)
+    assert third.findChild(QtWidgets.QDockWidget, "Events").isVisible()
+    third.close()

@@ -16,10 +16,13 @@ from typing import TYPE_CHECKING
 from PyQt5 import QtWidgets
 
 from rtoc_gui import theme
+from rtoc_gui.layout import FILE as LAYOUT_FILE
 from rtoc_gui.link import Link
 from rtoc_gui.mainwindow import MainWindow
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from rtoc.config import GuiConfig
     from rtoc.frontend import LoggerView
 
@@ -53,12 +56,18 @@ def application(config: GuiConfig) -> QtWidgets.QApplication:
 
 
 def build_window(
-    view: LoggerView, where: str, config: GuiConfig, *, local: bool = True
+    view: LoggerView,
+    where: str,
+    config: GuiConfig,
+    *,
+    local: bool = True,
+    home: Path | None = None,
 ) -> MainWindow:
     """The main window on ``view`` (``local``: a logger in this process), shown and filling
-    itself."""
+    itself; its layout kept in ``home`` when ``GUI.restoreWidgetPosition`` says so."""
     application(config)
-    window = MainWindow(Link(view, where, local=local), config)
+    layout_file = None if home is None else home / LAYOUT_FILE
+    window = MainWindow(Link(view, where, local=local), config, layout_file)
     window.show()
     window.start()
     return window
@@ -70,11 +79,12 @@ def run(
     config: GuiConfig,
     *,
     local: bool,
+    home: Path,
     echo: Callable[[str], object] = print,
 ) -> int:
     """Show the window until it is closed (or Ctrl-C / SIGTERM); the exit code."""
     app = application(config)
-    window = build_window(view, where, config, local=local)
+    window = build_window(view, where, config, local=local, home=home)
     echo(f"Showing the logger on {where}: close the window or press Ctrl-C to stop.")
     # Qt's loop runs no Python signal handler itself; the window's timers let Python run.
     for signum in (signal.SIGINT, signal.SIGTERM):

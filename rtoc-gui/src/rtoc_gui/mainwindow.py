@@ -17,10 +17,13 @@ from PyQt5 import QtCore, QtWidgets
 from rtoc_gui.devices import DeviceWidget
 from rtoc_gui.devices_raw import DevicesRawWidget
 from rtoc_gui.events import EventWidget
+from rtoc_gui.layout import restore_layout, save_layout
 from rtoc_gui.plot import PlotView
 from rtoc_gui.signals import SignalWidget
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from rtoc.config import GuiConfig
     from rtoc_gui.link import Link
 
@@ -49,10 +52,12 @@ class PlotWindow(QtWidgets.QWidget):
 
 
 class MainWindow(QtWidgets.QMainWindow):
-    def __init__(self, link: Link, config: GuiConfig) -> None:
+    def __init__(self, link: Link, config: GuiConfig, layout_file: Path | None = None) -> None:
+        """``layout_file``: where the layout is kept while ``GUI.restoreWidgetPosition``."""
         super().__init__()
         self.link = link
         self.config = config
+        self.layout_file = layout_file if config.restoreWidgetPosition else None
         self.plot_windows: list[PlotWindow] = []
         self.setWindowTitle(f"rtoc — {link.where}")
         self.resize(1400, 860)
@@ -102,6 +107,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.link_action.toggled.connect(self.link_x_axes)
         if link.view.control_unavailable:
             self.statusBar().showMessage(link.view.control_unavailable)
+
+        if self.layout_file is not None:
+            restore_layout(self, self.layout_file)
 
         self.fast = QtCore.QTimer(self, interval=max(int(1000 / config.plotRate), 10))
         self.fast.timeout.connect(self.tick)
@@ -174,6 +182,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def closeEvent(self, event: QtCore.QEvent) -> None:
         self.fast.stop()
         self.slow.stop()
+        if self.layout_file is not None:
+            save_layout(self, self.layout_file)
         for window in list(self.plot_windows):
             window.close()
         super().closeEvent(event)

@@ -146,7 +146,7 @@ def _remote(address: str, ask_password: bool, home: Path, registry: PluginRegist
     logger = connect(address, password or None, config)
     host, port = logger.client.host, logger.client.port
     try:
-        code = run(logger, f"{host}:{port}", config.gui, local=False, echo=click.echo)
+        code = run(logger, f"{host}:{port}", config.gui, local=False, home=home, echo=click.echo)
     finally:
         logger.close()
     if code:
@@ -167,7 +167,14 @@ def _local(home: Path, registry: PluginRegistry, devices: tuple[str, ...]) -> No
         runner.stop(echo=lambda _: None)
         raise click.ClickException(str(error)) from None
     try:
-        code = run(runner.logger, "this computer", runner.config.gui, local=True, echo=click.echo)
+        code = run(
+            runner.logger,
+            "this computer",
+            runner.config.gui,
+            local=True,
+            home=home,
+            echo=click.echo,
+        )
     finally:
         runner.stop(echo=click.echo)
     if code:
