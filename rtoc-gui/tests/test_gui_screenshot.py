@@ -47,11 +47,13 @@ def test_screenshot(qtbot, window: MainWindow, logger):
     window.signals.buttons[("Generator", "Square")].click()
     window.signals.buttons[("Generator", "Wave")].click()
     window.tick()
+    window.show_values()
     qtbot.wait(1500)  # the generator adds samples
     now = time.time()  # fresh samples: only soil moisture, silent for 30 s, is shown yellow
     logger.stream(21.3, "Temperature", "Greenhouse", unit="°C", x=now)
     logger.stream(12.6, "Humidity/4", "Greenhouse", unit="%", x=now)
     window.tick()
+    window.show_values()
     IMAGE.parent.mkdir(parents=True, exist_ok=True)
     assert window.grab().save(str(IMAGE))
     saved = QtGui.QImage(str(IMAGE))

@@ -69,6 +69,7 @@ def test_signal_toggle_hides_and_shows_its_curve(qtbot, window: MainWindow, logg
     assert key not in window.plot.visible
     assert key not in window.plot.curves
     window.tick()  # a refresh does not bring it back
+    window.show_values()
     assert not button.isChecked() and key not in window.plot.curves
 
     click(qtbot, button)
@@ -83,8 +84,9 @@ def test_signal_turns_yellow_when_no_sample_comes(qtbot, window: MainWindow, log
     qtbot.waitUntil(lambda: button.stale, timeout=WAIT)
     assert STALE in button.styleSheet()
     logger.stream(2.0, "P", "Lab", x=time.time())
-    qtbot.waitUntil(lambda: not button.stale, timeout=WAIT)
-    assert STALE not in button.styleSheet()
+    window.show_values()  # the next refresh of the values, now
+    assert not button.stale and STALE not in button.styleSheet()
+    assert button.text() == "P    2"
 
 
 def test_events_filtered_by_text_and_priority_and_paged(qtbot, window: MainWindow, logger):

@@ -1,9 +1,9 @@
 """The main window: the plot in the middle, devices and signals left, DevicesRAW right,
 events below; more plot windows on demand, their x-axes linkable.
 
-Two timers drive it: one at ``GUI.plotRate`` reads the signal list and the
-latest values and redraws every plot; one at :data:`SLOW_RATE` refreshes
-devices, parameters and the event table. Everything goes through one
+Three timers drive it: one at ``GUI.plotRate`` reads the signal list and
+redraws every plot; one at :data:`VALUE_RATE` shows the latest values; one
+at :data:`SLOW_RATE` refreshes devices, parameters and the event table. Everything goes through one
 :class:`rtoc_gui.link.Link`, so a remote logger that goes away shows as a
 banner, and the window carries on once it answers again.
 """
@@ -25,10 +25,13 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from rtoc.config import GuiConfig
+    from rtoc.storage.base import SignalInfo
     from rtoc_gui.link import Link
 
 #: Hz of the device, parameter and event refresh.
 SLOW_RATE = 1.0
+#: Hz of the signal widget's values.
+VALUE_RATE = 2.0
 BANNER_STYLE = "background: #8b1e1e; color: white; padding: 6px; font-weight: bold;"
 
 
@@ -59,6 +62,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.config = config
         self.layout_file = layout_file if config.restoreWidgetPosition else None
         self.plot_windows: list[PlotWindow] = []
+        #: the signals as the last refresh found them
+        self.infos: list[SignalInfo] = []
         self.setWindowTitle(f"rtoc — {link.where}")
         self.resize(1400, 860)
 
@@ -115,6 +120,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.fast.timeout.connect(self.tick)
         self.slow = QtCore.QTimer(self, interval=int(1000 / SLOW_RATE))
         self.slow.timeout.connect(self.slow_tick)
+        self.values = QtCore.QTimer(self, interval=int(1000 / VALUE_RATE))
+        self.values.timeout.connect(self.show_values)
 
     def _dock(
         self, title: str, widget: QtWidgets.QWidget, area: int, shown: bool
@@ -134,18 +141,26 @@ class MainWindow(QtWidgets.QMainWindow):
         """Fill every widget now, then keep them fresh."""
         self.slow_tick()
         self.tick()
+        self.show_values()
         self.fast.start()
         self.slow.start()
+        self.values.start()
 
     def tick(self) -> None:
         infos = self.link.read(lambda view: view.signal_infos(), None)
         if infos is None:
             return
-        latest = self.link.read(lambda view: view.latest(), {})
+        self.infos = infos
         self.plot.update_signals(infos)
-        self.signals.update_signals(infos, latest, self.plot.colours, self.plot.visible)
         for window in self.plot_windows:
             window.view.update_signals(infos)
+
+    def show_values(self) -> None:
+        """The signal widget's values and colours (at :data:`VALUE_RATE`: a number that
+        changes eight times a second cannot be read, and each change costs a repaint)."""
+        latest = self.link.read(lambda view: view.latest(), None)
+        if latest is not None:
+            self.signals.update_signals(self.infos, latest, self.plot.colours, self.plot.visible)
 
     def slow_tick(self) -> None:
         devices = self.link.read(lambda view: view.describe_devices(), None)
@@ -182,6 +197,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def closeEvent(self, event: QtCore.QEvent) -> None:
         self.fast.stop()
         self.slow.stop()
+        self.values.stop()
         if self.layout_file is not None:
             save_layout(self, self.layout_file)
         for window in list(self.plot_windows):

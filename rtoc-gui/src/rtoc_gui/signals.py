@@ -39,12 +39,17 @@ class SignalButton(QtWidgets.QPushButton):
         self.colour = colour
         self.stale = False
         self.setCheckable(True)
-        self.setSizePolicy(QtWidgets.QSizePolicy.Expanding, QtWidgets.QSizePolicy.Fixed)
+        # the width never follows the text: a value changing eight times a second
+        # would otherwise lay out the main window again, and repaint the plot with it
+        self.setSizePolicy(QtWidgets.QSizePolicy.Ignored, QtWidgets.QSizePolicy.Fixed)
+        self.setMinimumWidth(120)
         self.setToolTip(f"{key[0]}.{key[1]}: show or hide in the plot")
         self.show_value(None, stale=False)
 
     def show_value(self, reading: Reading | None, stale: bool) -> None:
-        self.setText(f"{self.key[1]}    {value_text(reading)}")
+        text = f"{self.key[1]}    {value_text(reading)}"
+        if text != self.text():
+            self.setText(text)
         if stale != self.stale or not self.styleSheet():
             self.stale = stale
             self.setStyleSheet(button_style(self.colour, stale))
