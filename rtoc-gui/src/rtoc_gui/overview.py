@@ -90,6 +90,14 @@ class Overview:
         )
 
 
+def would_draw(info: SignalInfo, start: float, end: float, pixels: int) -> bool:
+    """Whether an overview of ``info`` would draw ``start..end`` ``pixels`` wide (so a
+    plot waiting for one need not bucket the whole range itself meanwhile)."""
+    if info.first is None or info.last is None or pixels < 1:
+        return False
+    return (end - start) / pixels >= 2 * (info.last - info.first) / BUCKETS
+
+
 def _where(hit: np.ndarray, ids: np.ndarray, x: np.ndarray, groups: int) -> np.ndarray:
     """Per group, the x of its first bucket where ``hit`` is true."""
     result = np.full(groups, np.nan)

@@ -24,7 +24,7 @@ from PyQt5 import QtCore, QtWidgets
 from rtoc.frontend import EventQuery
 from rtoc_gui.link import Offline
 from rtoc_gui.overview import MIN_SAMPLES as OVERVIEW_MIN
-from rtoc_gui.overview import Overview
+from rtoc_gui.overview import Overview, would_draw
 from rtoc_gui.theme import EVENT_COLOURS, curve_colour
 from rtoc_gui.trace import read_trace
 
@@ -84,6 +84,8 @@ class PlotView(QtWidgets.QWidget):
         #: seconds the last redraw took (read and set data), for the status and the bench
         self.last_redraw = 0.0
         self.aggregated = 0
+        #: shown signals not drawn yet because their overview is being read
+        self.waiting = 0
 
         axes = {"bottom": pg.DateAxisItem()} if config.timeAxis else {}
         self.plot = pg.PlotWidget(axisItems=axes)
@@ -253,12 +255,17 @@ class PlotView(QtWidgets.QWidget):
         if not end > start:
             return
         pixels = max(int(self.viewbox.width()), 1)
-        aggregated = 0
+        aggregated = waiting = 0
         for key in sorted(self.visible):
             info = self.known.get(key)
             count = None if info is None else info.count
             try:
                 overview = self._overview(key, info)
+                if overview is None and key in self.reading:
+                    assert info is not None
+                    if would_draw(info, start, end, pixels):
+                        waiting += 1  # bucketing it all now would only delay its overview
+                        continue
                 x, y, coarse = self.link.act(
                     lambda view, key=key, count=count, overview=overview: read_trace(
                         view, *key, start, end, pixels, count, overview
@@ -274,6 +281,7 @@ class PlotView(QtWidgets.QWidget):
             aggregated += coarse
             self._curve(key).setData(x, y)
         self.aggregated = aggregated
+        self.waiting = waiting
         if self.auto_y:
             self._fit_y()
         if self.config.showEvents:
@@ -396,6 +404,8 @@ class PlotView(QtWidgets.QWidget):
         text = f"{shown} signal{'s' if shown != 1 else ''}"
         if self.aggregated:
             text += f" · {self.aggregated} as min/max per pixel"
+        if self.waiting:
+            text += f" · reading the overview of {self.waiting}"
         self.status.setText(text + f" · {self.last_redraw * 1000:.0f} ms")
 
     def curve_data(self, key: SignalKey) -> tuple[np.ndarray, np.ndarray]:
