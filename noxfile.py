@@ -41,12 +41,14 @@ DISTRIBUTIONS = [
     "./rtoc-core[test]",
     "./rtoc-postgres[test]",
     "./rtoc-web[test]",
+    "./rtoc-gui[test]",
     *(f"./{device}[test]" for device in DEVICES),
 ]
 TEST_FOLDERS = [
     "rtoc-core/tests",
     "rtoc-postgres/tests",
     "rtoc-web/tests",
+    "rtoc-gui/tests",
     *(f"{device}/tests" for device in DEVICES),
     "tests",
 ]

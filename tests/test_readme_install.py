@@ -38,6 +38,7 @@ READMES = sorted(
         REPO / "rtoc-core" / "README.md",
         REPO / "rtoc-postgres" / "README.md",
         REPO / "rtoc-web" / "README.md",
+        REPO / "rtoc-gui" / "README.md",
         *REPO.glob("rtoc-device-*/README.md"),
         REPO / "plugin-template" / "README.md",
         REPO / "plugin-template" / "rtoc-device-{{cookiecutter.slug}}" / "README.md",
