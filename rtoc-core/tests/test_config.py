@@ -86,6 +86,7 @@ SEED_KEYS = {
         "default_permission": "blocked",
         "inlineMenu": False,
         "onlyAdmin": False,
+        "base_url": "https://api.telegram.org/bot",
     },
     "tcp": {
         "active": False,

@@ -204,6 +204,9 @@ class TelegramConfig:
     default_permission: Literal["blocked", "read", "write", "admin"] = "blocked"
     inlineMenu: bool = False
     onlyAdmin: bool = False
+    # rtoc only: the Bot API address the token is appended to; a self-hosted
+    # Bot API server (or a test's stub) instead of Telegram's own.
+    base_url: str = "https://api.telegram.org/bot"
 
 
 @attrs.frozen
