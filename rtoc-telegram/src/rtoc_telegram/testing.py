@@ -21,6 +21,7 @@ Telegram does for a revoked token.
 
 from __future__ import annotations
 
+import contextlib
 import email.parser
 import email.policy
 import itertools
@@ -359,8 +360,14 @@ class BotApiStub:
             "from": BOT_USER,
         }
         if method == "sendPhoto":
-            message["photo"] = [{"file_id": f"p{message_id}", "file_unique_id": f"p{message_id}",
-                                 "width": 1, "height": 1}]  # fmt: skip
+            message["photo"] = [
+                {
+                    "file_id": f"p{message_id}",
+                    "file_unique_id": f"p{message_id}",
+                    "width": 1,
+                    "height": 1,
+                }
+            ]
         elif method == "sendDocument":
             message["document"] = {"file_id": f"d{message_id}", "file_unique_id": f"d{message_id}"}
         else:
@@ -381,10 +388,10 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *_: Any) -> None:  # quiet
         pass
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         self._handle(b"")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         self._handle(self.rfile.read(length))
 
@@ -394,7 +401,10 @@ class _Handler(BaseHTTPRequestHandler):
         if not path.startswith(prefix):
             status, answer = 404, {"ok": False, "error_code": 404, "description": "Not Found"}
             if path.startswith("/bot"):  # another token
-                status, answer = 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+                status, answer = (
+                    401,
+                    {"ok": False, "error_code": 401, "description": "Unauthorized"},
+                )
         else:
             parameters, files = _parse(self.headers.get("Content-Type", ""), body)
             status, answer = self.api.answer(path[len(prefix) :], parameters, files)
@@ -403,7 +413,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        with contextlib.suppress(ConnectionError):  # the bot gave up waiting: fine
+            self.wfile.write(data)
 
 
 def _value(name: str, raw: str) -> Any:

@@ -1,0 +1,598 @@
+"""The bot's conversation: the main menu and its submenus, each entry for its roles.
+
+Every button's ``callback_data`` is ``route`` or ``route:ref``. The route
+names the action, and :data:`ROUTES` the role it needs, checked on every
+press: a forged button gets no further than the menu would have let its
+user. ``ref`` is a short key into the user's :class:`Session`, filled when
+the menu was drawn, so device and signal names of any length fit Telegram's
+64 bytes; a button from an older menu (a ref no longer known) is answered as
+out of date. Chat text is only ever a value (parsed, never evaluated), an
+event text, or a reason to show the menu.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from rtoc.device import DeviceError
+from rtoc.events import Priority
+from rtoc.frontend import ControlUnavailable, LoggerView
+from rtoc.users import Role, UserError
+from rtoc_telegram.clients import Client, ClientStore
+from rtoc_telegram.plot import render
+from rtoc_telegram.values import argument_names, parse_value
+
+#: The longest message Telegram takes; longer answers are split.
+MAX_MESSAGE = 4096
+#: Longest chat text the bot reads; more is answered, not processed.
+MAX_INPUT = 2000
+
+ROUTES: dict[str, Role] = {
+    "menu": Role.READ,
+    "latest": Role.READ,
+    "signals": Role.READ,
+    "sig": Role.READ,
+    "per": Role.READ,
+    "evs": Role.READ,
+    "plot": Role.READ,
+    "settings": Role.READ,
+    "lvl": Role.READ,
+    "devices": Role.WRITE,
+    "dev": Role.WRITE,
+    "dstart": Role.WRITE,
+    "dstop": Role.WRITE,
+    "par": Role.WRITE,
+    "fn": Role.WRITE,
+    "event": Role.WRITE,
+    "prio": Role.WRITE,
+    "auto": Role.ADMIN,
+    "rule": Role.ADMIN,
+    "clients": Role.ADMIN,
+    "cl": Role.ADMIN,
+    "perm": Role.ADMIN,
+}
+#: Routes whose ref is the value itself (a period, a level, a priority), not a session ref.
+_LITERAL_REFS = frozenset({"per", "lvl", "prio"})
+TITLES = {
+    "devices": "Devices",
+    "event": "Send event",
+    "auto": "Automation",
+    "clients": "Clients",
+    "perm": "Changing permissions",
+}
+#: Plot periods offered, seconds (0: everything stored).
+PERIODS = {"10 min": 600, "1 h": 3600, "1 day": 86400, "7 days": 7 * 86400, "all": 0}
+LEVELS = {0: "all (info and up)", 1: "warnings and errors", 2: "errors only"}
+
+
+@dataclass
+class Prompt:
+    """What the next text of a user answers."""
+
+    kind: str  # "param", "args", "event"
+    target: tuple[str, ...] = ()
+    asked: list[str] = field(default_factory=list)
+    answers: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class Session:
+    """One user's state between presses: button refs, a pending prompt, the plot choice."""
+
+    refs: dict[str, Any] = field(default_factory=dict)
+    prompt: Prompt | None = None
+    selected: list[tuple[str, str]] = field(default_factory=list)
+    period: int = 3600
+    events: bool = True
+    _counter: itertools.count = field(default_factory=itertools.count)
+
+    def ref(self, value: Any) -> str:
+        key = format(next(self._counter), "x")
+        self.refs[key] = value
+        return key
+
+
+class Menus:
+    """Handlers for python-telegram-bot; everything the logger does goes through ``view``."""
+
+    def __init__(
+        self, view: LoggerView, clients: ClientStore, only_admin: bool, run: Callable[..., Any]
+    ) -> None:
+        self.view = view
+        self.clients = clients
+        self.only_admin = only_admin
+        #: Runs a blocking call off the event loop: ``await run(fn, *args)``.
+        self.run = run
+        self.sessions: dict[int, Session] = {}
+
+    # -- entry points ------------------------------------------------------------
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        client = self._client(update)
+        if client is None or message is None:
+            return
+        if not self._allowed(client):
+            await self._refuse(update, client)
+            return
+        text = message.text or ""
+        session = self.sessions.setdefault(client.id, Session())
+        if len(text) > MAX_INPUT:
+            session.prompt = None
+            await self._say(
+                update,
+                f"That message is too long ({len(text)} characters); use the menu.",
+                self._main_keyboard(client, session),
+            )
+            return
+        if session.prompt is not None and not text.startswith("/"):
+            await self._answer_prompt(update, client, session, text)
+            return
+        session.prompt = None
+        greeting = "" if text.strip() in ("/start", "/menu") else "Use the menu:\n"
+        await self._main(update, client, session, greeting)
+
+    async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        client = self._client(update)
+        if query is None or client is None:
+            return
+        data = query.data or ""
+        route, _, ref = data.partition(":")
+        if not self._allowed(client):
+            await query.answer("No access")
+            await self._refuse(update, client)
+            return
+        session = self.sessions.setdefault(client.id, Session())
+        needed = ROUTES.get(route)
+        if needed is not None and not client.may(needed):
+            title = TITLES.get(route, route)
+            await query.answer("Not allowed")
+            await self._main(
+                update,
+                client,
+                session,
+                f"{title} needs the {needed} permission; you have {client.role}. ",
+            )
+            return
+        if needed is None or (ref and route not in _LITERAL_REFS and ref not in session.refs):
+            await query.answer("This button is out of date")
+            await self._main(update, client, session, "That button is out of date. ")
+            return
+        await query.answer()
+        session.prompt = None
+        handler: Callable[[Update, Client, Session, str], Awaitable[None]] = getattr(
+            self, f"_route_{route}"
+        )
+        try:
+            await handler(update, client, session, ref)
+        except ControlUnavailable as error:
+            await self._say(update, f"Not possible here: {error}", self._back())
+        except (DeviceError, ValueError, LookupError, UserError) as error:
+            await self._say(update, f"⚠️ {error}", self._back())
+
+    # -- who may ---------------------------------------------------------------
+
+    def _client(self, update: Update) -> Client | None:
+        user = update.effective_user
+        if user is None or update.effective_chat is None or update.effective_chat.type != "private":
+            return None
+        client, _ = self.clients.meet(user.id, user.first_name, user.last_name or "")
+        return client
+
+    def _allowed(self, client: Client) -> bool:
+        if self.only_admin:
+            return client.role is Role.ADMIN
+        return client.may(Role.READ)
+
+    async def _refuse(self, update: Update, client: Client) -> None:
+        await self._say(
+            update,
+            f"Hello {client.first_name or client.id}: this bot is not open to you. "
+            "An admin of the logger may give you access.",
+            None,
+        )
+
+    # -- drawing -----------------------------------------------------------------
+
+    async def _say(self, update: Update, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
+        """Show ``text``: edit the pressed message, else send (split when too long)."""
+        chunks = [text[i : i + MAX_MESSAGE] for i in range(0, len(text), MAX_MESSAGE)] or ["…"]
+        query = update.callback_query
+        if query is not None and len(chunks) == 1:
+            try:
+                await query.edit_message_text(chunks[0], reply_markup=keyboard)
+                return
+            except BadRequest:  # too old to edit, or unchanged: send anew
+                pass
+        chat = update.effective_chat
+        assert chat is not None
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            await chat.send_message(chunk, reply_markup=keyboard if last else None)
+
+    @staticmethod
+    def _back() -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup([[InlineKeyboardButton("« Menu", callback_data="menu")]])
+
+    def _main_keyboard(self, client: Client, session: Session) -> InlineKeyboardMarkup:
+        session.refs.clear()
+        entries = [
+            ("📈 Latest values", "latest", Role.READ),
+            ("📊 Signals", "signals", Role.READ),
+            ("🔌 Devices", "devices", Role.WRITE),
+            ("✉️ Send event", "event", Role.WRITE),
+            ("⚙️ Automation", "auto", Role.ADMIN),
+            ("🔧 Settings", "settings", Role.READ),
+        ]
+        rows = [
+            [InlineKeyboardButton(label, callback_data=route)]
+            for label, route, role in entries
+            if client.may(role)
+        ]
+        return InlineKeyboardMarkup(rows)
+
+    async def _main(self, update: Update, client: Client, session: Session, intro: str) -> None:
+        text = f"{intro}Main menu ({client.role}):"
+        await self._say(update, text, self._main_keyboard(client, session))
+
+    # -- read ----------------------------------------------------------------------
+
+    async def _route_menu(self, update: Update, client: Client, session: Session, _: str) -> None:
+        await self._main(update, client, session, "")
+
+    async def _route_latest(self, update: Update, client: Client, session: Session, _: str) -> None:
+        readings = await self.run(self.view.latest)
+        now = time.time()
+        lines = [
+            f"{device}.{name}: {reading.y:.6g} {reading.unit} ({_age(now - reading.x)})".rstrip()
+            for (device, name), reading in sorted(readings.items())
+        ]
+        await self._say(update, "\n".join(lines) or "No signals yet.", self._back())
+
+    async def _route_signals(
+        self, update: Update, client: Client, session: Session, _: str
+    ) -> None:
+        infos = await self.run(self.view.signal_infos)
+        rows = []
+        for info in sorted(infos, key=lambda i: i.key)[:60]:
+            mark = "✅ " if info.key in session.selected else ""
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        f"{mark}{info.device}.{info.name}",
+                        callback_data=f"sig:{session.ref(info.key)}",
+                    )
+                ]
+            )
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    ("• " if seconds == session.period else "") + label,
+                    callback_data=f"per:{seconds}",
+                )
+                for label, seconds in PERIODS.items()
+            ]
+        )
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    "Hide events" if session.events else "Show events", callback_data="evs"
+                ),
+                InlineKeyboardButton("🖼 Generate plot", callback_data="plot"),
+            ]
+        )
+        rows.append([InlineKeyboardButton("« Menu", callback_data="menu")])
+        text = "Pick signals and a period, then generate the plot."
+        if len(infos) > 60:
+            text += f" (first 60 of {len(infos)} signals)"
+        await self._say(update, text, InlineKeyboardMarkup(rows))
+
+    async def _route_sig(self, update: Update, client: Client, session: Session, ref: str) -> None:
+        key = session.refs[ref]
+        if key in session.selected:
+            session.selected.remove(key)
+        else:
+            session.selected.append(key)
+        await self._route_signals(update, client, session, "")
+
+    async def _route_per(self, update: Update, client: Client, session: Session, ref: str) -> None:
+        seconds = int(ref) if ref.isdigit() else -1
+        if seconds not in PERIODS.values():
+            raise ValueError(f"no such period: {ref!r}")
+        session.period = seconds
+        await self._route_signals(update, client, session, "")
+
+    async def _route_evs(self, update: Update, client: Client, session: Session, _: str) -> None:
+        session.events = not session.events
+        await self._route_signals(update, client, session, "")
+
+    async def _route_plot(self, update: Update, client: Client, session: Session, _: str) -> None:
+        if not session.selected:
+            await self._say(update, "Pick at least one signal first.", self._back())
+            return
+        keys = list(session.selected)
+        end = time.time()
+        start = end - session.period
+        if session.period == 0:
+            infos = [i for i in await self.run(self.view.signal_infos) if i.key in keys]
+            firsts = [i.first for i in infos if i.first is not None]
+            lasts = [i.last for i in infos if i.last is not None]
+            start, end = (min(firsts), max(lasts)) if firsts else (end - 3600, end)
+            if end <= start:
+                end = start + 1
+        png = await self.run(render, self.view, keys, start, end, session.events)
+        chat = update.effective_chat
+        assert chat is not None
+        names = ", ".join(f"{d}.{n}" for d, n in keys)
+        await chat.send_photo(InputFile(png, filename="plot.png"), caption=names[:1000])
+        await self._route_signals(update, client, session, "")
+
+    # -- settings ------------------------------------------------------------------
+
+    async def _route_settings(
+        self, update: Update, client: Client, session: Session, _: str
+    ) -> None:
+        rows = [
+            [
+                InlineKeyboardButton(
+                    ("• " if client.eventlevel == level else "") + label,
+                    callback_data=f"lvl:{level}",
+                )
+            ]
+            for level, label in LEVELS.items()
+        ]
+        if client.may(Role.ADMIN):
+            rows.append([InlineKeyboardButton("👥 Bot clients", callback_data="clients")])
+        rows.append([InlineKeyboardButton("« Menu", callback_data="menu")])
+        await self._say(
+            update, "Notifications: which events reach you?", InlineKeyboardMarkup(rows)
+        )
+
+    async def _route_lvl(self, update: Update, client: Client, session: Session, ref: str) -> None:
+        if ref not in ("0", "1", "2"):
+            raise ValueError(f"no such notification level: {ref!r}")
+        client = await self.run(self.clients.change, client.id, eventlevel=int(ref))
+        await self._route_settings(update, client, session, "")
+
+    async def _route_clients(
+        self, update: Update, client: Client, session: Session, _: str
+    ) -> None:
+        rows = [
+            [
+                InlineKeyboardButton(
+                    f"{other.name}: {other.permission}", callback_data=f"cl:{session.ref(other.id)}"
+                )
+            ]
+            for other in self.clients.all()
+        ]
+        rows.append([InlineKeyboardButton("« Menu", callback_data="menu")])
+        await self._say(update, "Bot clients: pick one to change.", InlineKeyboardMarkup(rows))
+
+    async def _route_cl(self, update: Update, client: Client, session: Session, ref: str) -> None:
+        other = self.clients.get(session.refs[ref])
+        if other is None:
+            raise LookupError("that client is gone")
+        rows = [
+            [
+                InlineKeyboardButton(
+                    ("• " if other.role is role else "") + str(role),
+                    callback_data=f"perm:{session.ref((other.id, str(role)))}",
+                )
+                for role in Role
+            ],
+            [InlineKeyboardButton("« Clients", callback_data="clients")],
+        ]
+        await self._say(update, f"{other.name}: permission", InlineKeyboardMarkup(rows))
+
+    async def _route_perm(self, update: Update, client: Client, session: Session, ref: str) -> None:
+        chat, permission = session.refs[ref]
+        other = await self.run(self.clients.change, chat, permission=permission)
+        await self._say(update, f"{other.name} now has {other.permission}.", self._back())
+
+    # -- write -------------------------------------------------------------------------
+
+    async def _route_devices(
+        self, update: Update, client: Client, session: Session, _: str
+    ) -> None:
+        devices = await self.run(self.view.describe_devices)
+        rows = [
+            [
+                InlineKeyboardButton(
+                    ("▶️ " if d.running else "⏹ ") + d.name,
+                    callback_data=f"dev:{session.ref(d.name)}",
+                )
+            ]
+            for d in devices
+        ]
+        rows.append([InlineKeyboardButton("« Menu", callback_data="menu")])
+        await self._say(
+            update, "Devices:" if devices else "No devices.", InlineKeyboardMarkup(rows)
+        )
+
+    async def _device(self, name: str) -> Any:
+        for description in await self.run(self.view.describe_devices):
+            if description.name == name:
+                return description
+        raise LookupError(f"no device {name!r} any more")
+
+    async def _route_dev(self, update: Update, client: Client, session: Session, ref: str) -> None:
+        device = await self._device(session.refs[ref])
+        name = device.name
+        toggle = (
+            ("⏹ Stop", f"dstop:{session.ref(name)}")
+            if device.running
+            else ("▶️ Start", f"dstart:{session.ref(name)}")
+        )
+        rows = [[InlineKeyboardButton(toggle[0], callback_data=toggle[1])]]
+        for parameter in device.parameters:
+            label = f"✏️ {parameter.name} = {parameter.value!r}"[:60]
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        label, callback_data=f"par:{session.ref((name, parameter.name))}"
+                    )
+                ]
+            )
+        for function in device.functions:
+            label = f"⚡ {function.name}{function.signature}"[:60]
+            key = session.ref((name, function.name, function.signature))
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        label,
+                        callback_data=f"fn:{key}",
+                    )
+                ]
+            )
+        rows.append([InlineKeyboardButton("« Devices", callback_data="devices")])
+        state = "running" if device.running else "stopped"
+        text = f"{name} ({state})" + (f"\n{device.doc.splitlines()[0]}" if device.doc else "")
+        await self._say(update, text, InlineKeyboardMarkup(rows))
+
+    async def _route_dstart(
+        self, update: Update, client: Client, session: Session, ref: str
+    ) -> None:
+        name = session.refs[ref]
+        await self.run(self.view.start_device, name)
+        await self._route_dev(update, client, session, session.ref(name))
+
+    async def _route_dstop(
+        self, update: Update, client: Client, session: Session, ref: str
+    ) -> None:
+        name = session.refs[ref]
+        await self.run(self.view.stop_device, name)
+        await self._route_dev(update, client, session, session.ref(name))
+
+    async def _route_par(self, update: Update, client: Client, session: Session, ref: str) -> None:
+        device, name = session.refs[ref]
+        current = await self.run(self.view.get_parameter, device, name)
+        session.prompt = Prompt("param", (device, name))
+        await self._say(
+            update, f"{device}.{name} is {current!r}. Send the new value.", self._back()
+        )
+
+    async def _route_fn(self, update: Update, client: Client, session: Session, ref: str) -> None:
+        device, name, signature = session.refs[ref]
+        prompt = Prompt("args", (device, name), asked=argument_names(signature))
+        await self._next_argument(update, client, session, prompt)
+
+    async def _route_event(self, update: Update, client: Client, session: Session, _: str) -> None:
+        session.prompt = Prompt("event")
+        await self._say(update, "Send the event's text.", self._back())
+
+    async def _route_prio(self, update: Update, client: Client, session: Session, ref: str) -> None:
+        text = session.refs.get("event_text")
+        if text is None or ref not in ("0", "1", "2"):
+            raise LookupError("no event text to send; start again from the menu")
+        await self.run(self._event, text, Priority(int(ref)), client)
+        session.refs.pop("event_text", None)
+        await self._say(update, f"Event sent: {text}", self._back())
+
+    def _event(self, text: str, priority: Priority, client: Client) -> None:
+        if self.view.control_unavailable:
+            raise ControlUnavailable(self.view.control_unavailable)
+        self.view.event(text, device="telegram", signal=client.name, priority=priority)  # type: ignore[attr-defined]
+
+    # -- admin -----------------------------------------------------------------
+
+    async def _route_auto(self, update: Update, client: Client, session: Session, _: str) -> None:
+        state = await self.run(self.view.automation_state)
+        rows = []
+        for rule in state.rules:
+            mark = "🟢" if rule.active else "⚪️"
+            label = f"{mark} {rule.kind} {rule.name}" + (" ⚠️" if rule.error else "")
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        label[:60],
+                        callback_data=f"rule:{session.ref((rule.kind, rule.name, rule.active))}",
+                    )
+                ]
+            )
+        rows.append([InlineKeyboardButton("« Menu", callback_data="menu")])
+        text = (
+            f"Global events {'on' if state.events_active else 'off'}, "
+            f"actions {'on' if state.actions_active else 'off'}. Press a rule to switch it."
+        )
+        if not state.rules:
+            text = "No global events or actions."
+        await self._say(update, text, InlineKeyboardMarkup(rows))
+
+    async def _route_rule(self, update: Update, client: Client, session: Session, ref: str) -> None:
+        kind, name, active = session.refs[ref]
+        await self.run(self.view.set_rule_active, kind, name, not active)
+        await self._route_auto(update, client, session, "")
+
+    # -- text answers ----------------------------------------------------------
+
+    async def _answer_prompt(
+        self, update: Update, client: Client, session: Session, text: str
+    ) -> None:
+        prompt = session.prompt
+        assert prompt is not None
+        needed = Role.WRITE
+        if not client.may(needed):  # demoted meanwhile
+            session.prompt = None
+            await self._main(update, client, session, "")
+            return
+        try:
+            if prompt.kind == "param":
+                device, name = prompt.target
+                current = await self.run(self.view.get_parameter, device, name)
+                value = parse_value(text, current)
+                await self.run(self.view.set_parameter, device, name, value)
+                session.prompt = None
+                await self._say(update, f"{device}.{name} = {value!r}", self._back())
+            elif prompt.kind == "args":
+                prompt.answers.append(parse_value(text))
+                await self._next_argument(update, client, session, prompt)
+            else:
+                session.prompt = None
+                session.refs["event_text"] = text.strip()[:500]
+                rows = [
+                    [
+                        InlineKeyboardButton(label, callback_data=f"prio:{level}")
+                        for level, label in ((0, "🔵 info"), (1, "🟠 warning"), (2, "🔴 error"))
+                    ]
+                ]
+                await self._say(update, "Which priority?", InlineKeyboardMarkup(rows))
+        except (DeviceError, ValueError, ControlUnavailable) as error:
+            await self._say(update, f"⚠️ {error}\nSend another value, or go back.", self._back())
+
+    async def _next_argument(
+        self, update: Update, client: Client, session: Session, prompt: Prompt
+    ) -> None:
+        device, name = prompt.target
+        if len(prompt.answers) < len(prompt.asked):
+            session.prompt = prompt
+            wanted = prompt.asked[len(prompt.answers)]
+            await self._say(update, f"{device}.{name}: send {wanted}.", self._back())
+            return
+        session.prompt = None
+        try:
+            result = await asyncio.wait_for(
+                self.run(self.view.call, device, name, *prompt.answers), timeout=60
+            )
+        except asyncio.TimeoutError:
+            result = "still running after 60 s"
+        await self._say(update, f"{device}.{name} → {result!r}"[:MAX_MESSAGE], self._back())
+
+
+def _age(seconds: float) -> str:
+    if seconds < 120:
+        return f"{max(0, seconds):.0f} s ago"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min ago"
+    if seconds < 172800:
+        return f"{seconds / 3600:.0f} h ago"
+    return f"{seconds / 86400:.0f} days ago"
