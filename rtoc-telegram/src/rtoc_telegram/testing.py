@@ -26,6 +26,7 @@ import email.parser
 import email.policy
 import itertools
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -137,6 +138,8 @@ class BotApiStub:
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._condition = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
+        #: Open connections: stop() cuts them, or keep-alive would outlive the server.
+        self._connections: set[socket.socket] = set()
         self._thread: threading.Thread | None = None
 
     # -- life ------------------------------------------------------------------
@@ -170,6 +173,11 @@ class BotApiStub:
             return
         server.shutdown()
         server.server_close()
+        with self._condition:
+            connections, self._connections = self._connections, set()
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
         with self._condition:
             self._condition.notify_all()  # ends long polls at once
         if self._thread is not None:
@@ -387,6 +395,21 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *_: Any) -> None:  # quiet
         pass
+
+    def setup(self) -> None:
+        super().setup()
+        with self.api._condition:
+            self.api._connections.add(self.connection)
+
+    def handle(self) -> None:
+        with contextlib.suppress(OSError):  # a connection cut by stop() or by the bot
+            super().handle()
+
+    def finish(self) -> None:
+        with self.api._condition:
+            self.api._connections.discard(self.connection)
+        with contextlib.suppress(OSError):
+            super().finish()
 
     def do_GET(self) -> None:
         self._handle(b"")
