@@ -80,3 +80,14 @@ def test_arguments_asked_for_are_those_without_defaults() -> None:
     assert argument_names("(litres: float, times: int = 1) -> str") == ["litres"]
     assert argument_names("(self, a, /, b, *args, c=1, **kw)") == ["a", "b"]
     assert argument_names("not a signature") == []
+
+
+def test_long_answers_are_split_between_lines() -> None:
+    from rtoc_telegram.menus import split
+
+    lines = [f"Many.S{i:04d}: {i} V (1 s ago)" for i in range(1000)]
+    chunks = split("\n".join(lines), 4096)
+    assert all(len(chunk) <= 4096 for chunk in chunks)
+    assert "\n".join(chunks).splitlines() == lines
+    assert split("x" * 5000, 4096) == ["x" * 4096, "x" * 904]
+    assert split("") == ["…"]

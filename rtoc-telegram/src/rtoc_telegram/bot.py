@@ -110,7 +110,9 @@ class Bot:
         self.loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
         self._ready.set()
-        request = WatchedRequest(self.link, connect_timeout=5.0, read_timeout=10.0)
+        request = WatchedRequest(
+            self.link, connection_pool_size=8, connect_timeout=5.0, read_timeout=10.0
+        )
         polling = WatchedRequest(self.link, connect_timeout=5.0, read_timeout=10.0)
         application = (
             Application.builder()

@@ -44,6 +44,8 @@ ROUTES: dict[str, Role] = {
     "per": Role.READ,
     "evs": Role.READ,
     "plot": Role.READ,
+    "sdev": Role.READ,
+    "more": Role.READ,
     "settings": Role.READ,
     "lvl": Role.READ,
     "devices": Role.WRITE,
@@ -69,6 +71,8 @@ TITLES = {
     "clients": "Clients",
     "perm": "Changing permissions",
 }
+#: Signals listed at once (Telegram shows up to 100 buttons).
+PAGE = 40
 #: Plot periods offered, seconds (0: everything stored).
 PERIODS = {"10 min": 600, "1 h": 3600, "1 day": 86400, "7 days": 7 * 86400, "all": 0}
 LEVELS = {0: "all (info and up)", 1: "warnings and errors", 2: "errors only"}
@@ -93,6 +97,9 @@ class Session:
     selected: list[tuple[str, str]] = field(default_factory=list)
     period: int = 3600
     events: bool = True
+    #: The device whose signals are listed when there are too many for one list, and the page.
+    folder: str | None = None
+    offset: int = 0
     _counter: itertools.count = field(default_factory=itertools.count)
 
     def ref(self, value: Any) -> str:
@@ -206,7 +213,7 @@ class Menus:
 
     async def _say(self, update: Update, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
         """Show ``text``: edit the pressed message, else send (split when too long)."""
-        chunks = [text[i : i + MAX_MESSAGE] for i in range(0, len(text), MAX_MESSAGE)] or ["…"]
+        chunks = split(text)
         query = update.callback_query
         if query is not None and len(chunks) == 1:
             try:
@@ -262,18 +269,36 @@ class Menus:
     async def _route_signals(
         self, update: Update, client: Client, session: Session, _: str
     ) -> None:
-        infos = await self.run(self.view.signal_infos)
+        infos = sorted(await self.run(self.view.signal_infos), key=lambda i: i.key)
         rows = []
-        for info in sorted(infos, key=lambda i: i.key)[:60]:
-            mark = "✅ " if info.key in session.selected else ""
-            rows.append(
-                [
-                    InlineKeyboardButton(
-                        f"{mark}{info.device}.{info.name}",
-                        callback_data=f"sig:{session.ref(info.key)}",
-                    )
-                ]
-            )
+        devices = sorted({info.device for info in infos})
+        if session.folder not in devices:
+            session.folder = None
+        if session.folder is None and len(infos) > PAGE:  # too many: one device at a time
+            for device in devices:
+                count = sum(1 for info in infos if info.device == device)
+                chosen = sum(1 for key in session.selected if key[0] == device)
+                label = f"📁 {device} ({chosen}/{count})" if chosen else f"📁 {device} ({count})"
+                rows.append(
+                    [InlineKeyboardButton(label, callback_data=f"sdev:{session.ref(device)}")]
+                )
+            text = "Pick a device, then its signals; then a period and generate the plot."
+        else:
+            shown = [i for i in infos if session.folder in (None, i.device)]
+            session.offset = session.offset if session.offset < len(shown) else 0
+            for info in shown[session.offset : session.offset + PAGE]:
+                mark = "✅ " if info.key in session.selected else ""
+                button = InlineKeyboardButton(
+                    f"{mark}{info.device}.{info.name}", callback_data=f"sig:{session.ref(info.key)}"
+                )
+                rows.append([button])
+            text = "Pick signals and a period, then generate the plot."
+            if len(shown) > PAGE:
+                last = min(len(shown), session.offset + PAGE)
+                text += f" (signals {session.offset + 1} to {last} of {len(shown)})"
+                rows.append([InlineKeyboardButton("More signals »", callback_data="more")])
+            if session.folder is not None:
+                rows.append([InlineKeyboardButton("« Devices", callback_data="sdev")])
         rows.append(
             [
                 InlineKeyboardButton(
@@ -292,10 +317,16 @@ class Menus:
             ]
         )
         rows.append([InlineKeyboardButton("« Menu", callback_data="menu")])
-        text = "Pick signals and a period, then generate the plot."
-        if len(infos) > 60:
-            text += f" (first 60 of {len(infos)} signals)"
         await self._say(update, text, InlineKeyboardMarkup(rows))
+
+    async def _route_sdev(self, update: Update, client: Client, session: Session, ref: str) -> None:
+        session.folder = session.refs[ref] if ref else None
+        session.offset = 0
+        await self._route_signals(update, client, session, "")
+
+    async def _route_more(self, update: Update, client: Client, session: Session, _: str) -> None:
+        session.offset += PAGE
+        await self._route_signals(update, client, session, "")
 
     async def _route_sig(self, update: Update, client: Client, session: Session, ref: str) -> None:
         key = session.refs[ref]
@@ -586,6 +617,25 @@ class Menus:
         except asyncio.TimeoutError:
             result = "still running after 60 s"
         await self._say(update, f"{device}.{name} → {result!r}"[:MAX_MESSAGE], self._back())
+
+
+def split(text: str, size: int = MAX_MESSAGE) -> list[str]:
+    """``text`` in messages of at most ``size`` characters, cut between lines where possible."""
+    chunks: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        while len(line) > size:  # one line longer than a message
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(line[:size])
+            line = line[size:]
+        if len(current) + len(line) > size:
+            chunks.append(current)
+            current = ""
+        current += line
+    chunks.append(current)
+    return [chunk.rstrip("\n") or "…" for chunk in chunks if chunk] or ["…"]
 
 
 def _age(seconds: float) -> str:

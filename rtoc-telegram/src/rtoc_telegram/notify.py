@@ -90,10 +90,9 @@ class Notifier:
     async def run(self) -> None:
         while True:
             now = time.monotonic()
-            for chat in list(self._queues):
-                queue = self._queues[chat]
-                if queue.shown and queue.next_at <= now:
-                    await self._flush(chat, queue)
+            due = [(c, q) for c, q in self._queues.items() if q.shown and q.next_at <= now]
+            # one message per chat, all chats at once: 50 users wait for one round trip
+            await asyncio.gather(*(self._flush(chat, queue) for chat, queue in due))
             waits = [q.next_at - time.monotonic() for q in self._queues.values() if q.shown]
             self._wake.clear()
             with contextlib.suppress(asyncio.TimeoutError):
