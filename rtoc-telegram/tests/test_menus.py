@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import struct
+from pathlib import Path
 
 from conftest import ADA, BOB, Rig, wait_until
 from rtoc_telegram.clients import CLIENTS_FILE
@@ -77,9 +79,14 @@ def test_a_plot_arrives_as_a_png_of_the_chosen_signals(rig: Rig) -> None:
 
     now = time.time()
     x = now - 3000 + np.arange(3000.0)
-    rig.logger.stream_many(x, np.sin(x / 100), "Temp", "Greenhouse", unit="°C")
-    rig.logger.stream_many(x, np.cos(x / 100) * 50, "Humidity", "Greenhouse", unit="%")
-    rig.logger.event("window opened", device="Greenhouse", time=now - 1000)
+    rng = np.random.default_rng(7)
+    temp = 22 + 3 * np.sin(x / 400) + rng.normal(0, 0.1, len(x))
+    temp[2000:] -= np.linspace(0, 4, 1000)  # the window opens
+    humidity = 60 + 10 * np.cos(x / 500) + rng.normal(0, 0.5, len(x))
+    rig.logger.stream_many(x, temp, "Temp", "Greenhouse", unit="°C")
+    rig.logger.stream_many(x, humidity, "Humidity", "Greenhouse", unit="%")
+    rig.logger.event("window opened", device="Greenhouse", time=x[2000])
+    rig.logger.event("too humid", device="Greenhouse", priority=1, time=x[700])
     rig.menu(ADA)
     rig.press(ADA, "Signals")
     rig.press(ADA, "Greenhouse.Temp")
@@ -90,6 +97,8 @@ def test_a_plot_arrives_as_a_png_of_the_chosen_signals(rig: Rig) -> None:
     photo = rig.api.wait_for_message(ADA, lambda m: m.method == "sendPhoto", after=after)
     assert png_size(photo.file) == (1000, 600)
     assert "Greenhouse.Temp" in photo.text and "Greenhouse.Humidity" in photo.text
+    if os.environ.get("RTOC_WRITE_DOCS"):  # the README's picture: RTOC_WRITE_DOCS=1 pytest ...
+        (Path(__file__).parents[1] / "docs" / "plot.png").write_bytes(photo.file)
 
 
 def test_a_write_user_starts_a_device_sets_a_parameter_and_calls_a_function(make_rig) -> None:

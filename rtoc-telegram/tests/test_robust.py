@@ -54,3 +54,10 @@ def test_a_corrupt_clients_file_is_refused_and_left_as_it_is(make_rig, tmp_path)
     assert "telegram_clients.json: not a valid Telegram clients file" in error.text
     assert "unknown role 'root'" in error.text
     assert json.loads((tmp_path / CLIENTS_FILE).read_text()) == {"101": {"permission": "root"}}
+
+
+def test_a_base_url_that_is_no_web_address_is_an_error_event(make_rig) -> None:
+    rig = make_rig(base_url="ftp://127.0.0.1/bot")
+    assert rig.frontend.bot is None
+    [error] = rig.events("telegram.base_url must be an http(s) address")
+    assert error.priority == Priority.ERROR

@@ -71,6 +71,8 @@ TITLES = {
     "clients": "Clients",
     "perm": "Changing permissions",
 }
+#: Button references a session keeps; older buttons answer "out of date".
+MAX_REFS = 1000
 #: Signals listed at once (Telegram shows up to 100 buttons).
 PAGE = 40
 #: Plot periods offered, seconds (0: everything stored).
@@ -105,6 +107,8 @@ class Session:
     def ref(self, value: Any) -> str:
         key = format(next(self._counter), "x")
         self.refs[key] = value
+        while len(self.refs) > MAX_REFS:  # the oldest buttons go out of date first
+            del self.refs[next(iter(self.refs))]
         return key
 
 

@@ -64,7 +64,7 @@ def render(
         ax.legend(loc="upper left", fontsize="small")
     if events:
         page = view.event_page(EventQuery(start=start, end=end, limit=MAX_EVENTS))
-        colours = ("tab:blue", "tab:orange", "tab:red")
+        colours = ("tab:gray", "tab:orange", "tab:red")  # info, warning, error
         for event in page.events:
             when = _times(np.array([event.time]))[0]
             for ax in axes:
@@ -77,6 +77,7 @@ def render(
                 fontsize="x-small",
                 va="top",
                 ha="right",
+                bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.8, "lw": 0},
             )
     axes[-1].set_xlim(_times(np.array([start, end])))
     axes[-1].set_xlabel("time (UTC)")
