@@ -190,8 +190,8 @@ class Bot:
 
     def _report(self, text: str, priority: Priority) -> None:
         try:
-            self.view.event(text, device="telegram", priority=priority)  # type: ignore[attr-defined]
-        except Exception:  # a read-only source has no events to add
+            self.view.event(text, device="telegram", priority=priority)
+        except Exception:  # a read-only or unreachable source: the log must do
             log.log(priority.log_level, "%s", text)
 
     # -- sending -------------------------------------------------------------------

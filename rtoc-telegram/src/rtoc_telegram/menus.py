@@ -534,9 +534,7 @@ class Menus:
         await self._say(update, f"Event sent: {text}", self._back())
 
     def _event(self, text: str, priority: Priority, client: Client) -> None:
-        if self.view.control_unavailable:
-            raise ControlUnavailable(self.view.control_unavailable)
-        self.view.event(text, device="telegram", signal=client.name, priority=priority)  # type: ignore[attr-defined]
+        self.view.event(text, device="telegram", signal=client.name, priority=priority)
 
     # -- admin -----------------------------------------------------------------
 
