@@ -134,6 +134,9 @@ def test_send_event_and_text_in_the_wrong_place(rig: Rig) -> None:
     rig.menu(ADA)
     assert "Use the menu" in rig.menu(ADA, "__import__('os').system('echo hi')").text
     assert "too long" in rig.menu(ADA, "x" * 5000).text
+    assert "Main menu" in rig.menu(ADA, "/nosuchcommand").text
+    for forged in ("::::", "dev:" + "9" * 60, "", "menu:extra:parts"):
+        assert "out of date" in rig.press_data(ADA, forged).text
     rig.press(ADA, "Send event")
     rig.menu(ADA, "door opened")
     after = len(rig.api.sent)

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from telegram.error import Forbidden, NetworkError, TelegramError
+from telegram.error import Forbidden
 
 from rtoc.events import Event, Priority
 
@@ -105,7 +105,7 @@ class Notifier:
             await self.send(chat, queue.text())
         except Forbidden:  # the user blocked the bot: drop, as Telegram would
             log.info("chat %s blocked the bot; its notifications are dropped", chat)
-        except (NetworkError, TelegramError) as error:
+        except Exception as error:  # unreachable, or anything else: never lose the events
             # keep everything, older first, and try again later
             for event in fresh.shown:
                 queue.add(event)
