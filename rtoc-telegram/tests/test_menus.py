@@ -122,7 +122,9 @@ def test_a_write_user_starts_a_device_sets_a_parameter_and_calls_a_function(make
     rig.press(BOB, "Devices")
     rig.press(BOB, "Pump")
     assert "send litres" in rig.press(BOB, "⚡ flush").text
+    assert "expected a number, got 'lots'" in rig.menu(BOB, "lots").text
     assert "send times" in rig.menu(BOB, "1.5").text
+    assert "expected a whole number, got '2.5'" in rig.menu(BOB, "2.5").text
     assert "flushed 3.0 l" in rig.menu(BOB, "2").text
     rig.press(BOB, "Menu")
     rig.press(BOB, "Devices")
@@ -158,3 +160,28 @@ def test_admin_switches_a_global_event(rig: Rig) -> None:
     rig.press(ADA, "event hot")
     after = {r.name: r.active for r in rig.logger.automation_state().rules}["hot"]
     assert after is not before
+
+
+def test_parameters_and_functions_as_shortcuts_on_the_main_menu(rig: Rig) -> None:
+    rig.menu(ADA)
+    rig.press(ADA, "Devices")
+    rig.press(ADA, "Pump")
+    rig.press(ADA, "speed")
+    menu = rig.press(ADA, "Add as shortcut")
+    assert "Pump.speed is on your main menu now" in menu.text
+    assert labels(menu)[0] == "⭐ Pump.speed"
+    rig.press(ADA, "Devices")
+    rig.press(ADA, "Pump")
+    rig.press(ADA, "⚡ flush")
+    menu = rig.press(ADA, "Add as shortcut")
+    assert labels(menu)[:2] == ["⭐ Pump.speed", "⭐ Pump.flush()"]
+    stored = json.loads((rig.home / CLIENTS_FILE).read_text())
+    assert stored["101"]["shortcuts"] == [["Pump.speed"], ["Pump.flush"]]
+
+    assert "send litres" in rig.press(ADA, "⭐ Pump.flush()").text
+    rig.menu(ADA, "2")
+    assert "flushed 2.0 l" in rig.menu(ADA, "1").text
+    rig.menu(ADA)
+    assert "Send the new value" in rig.press(ADA, "⭐ Pump.speed").text
+    assert "Pump.speed is no longer on your main menu" in rig.press(ADA, "Remove shortcut").text
+    assert labels(rig.menu(ADA))[0] == "⭐ Pump.flush()"

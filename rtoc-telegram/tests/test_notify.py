@@ -46,7 +46,6 @@ def test_a_flood_of_events_is_coalesced_and_nothing_is_lost(rig: Rig) -> None:
     sent = notices(rig, ADA)
     # one message per 0.3 s (the rig's notify_interval) at most, whatever the machine's speed
     assert 1 <= len(sent) <= 2 + took / 0.3
-    assert len(sent) <= 10
     assert _counted(rig, start) == 1000
     assert any("more events (highest: 🟠 WARNING)" in m.text for m in sent)
 

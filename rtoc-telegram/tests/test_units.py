@@ -77,8 +77,14 @@ def test_values_from_chat_text_are_parsed_never_evaluated() -> None:
 
 
 def test_arguments_asked_for_are_those_without_defaults() -> None:
-    assert argument_names("(litres: float, times: int = 1) -> str") == ["litres"]
-    assert argument_names("(self, a, /, b, *args, c=1, **kw)") == ["a", "b"]
+    assert argument_names("(litres: float, times: int = 1) -> str") == [("litres", 0.0)]
+    assert argument_names("(on: bool, name: str, n: int, x: list)") == [
+        ("on", False),
+        ("name", ""),
+        ("n", 0),
+        ("x", None),
+    ]
+    assert argument_names("(self, a, /, b, *args, c=1, **kw)") == [("a", None), ("b", None)]
     assert argument_names("not a signature") == []
 
 

@@ -55,6 +55,7 @@ ROUTES: dict[str, Role] = {
     "par": Role.WRITE,
     "fn": Role.WRITE,
     "event": Role.WRITE,
+    "short": Role.WRITE,
     "prio": Role.WRITE,
     "auto": Role.ADMIN,
     "rule": Role.ADMIN,
@@ -86,7 +87,8 @@ class Prompt:
 
     kind: str  # "param", "args", "event"
     target: tuple[str, ...] = ()
-    asked: list[str] = field(default_factory=list)
+    #: The arguments to ask for: (name, an example value of its type or None).
+    asked: list[tuple[str, Any]] = field(default_factory=list)
     answers: list[Any] = field(default_factory=list)
 
 
@@ -245,12 +247,34 @@ class Menus:
             ("⚙️ Automation", "auto", Role.ADMIN),
             ("🔧 Settings", "settings", Role.READ),
         ]
-        rows = [
+        rows = []
+        if client.may(Role.WRITE):
+            for kind, route in (("p", "par"), ("f", "fn")):
+                for device, name in shortcuts(client, kind):
+                    label = f"⭐ {device}.{name}" + ("()" if kind == "f" else "")
+                    key = session.ref((device, name) if kind == "p" else (device, name, None))
+                    rows.append([InlineKeyboardButton(label[:60], callback_data=f"{route}:{key}")])
+        rows += [
             [InlineKeyboardButton(label, callback_data=route)]
             for label, route, role in entries
             if client.may(role)
         ]
         return InlineKeyboardMarkup(rows)
+
+    def _shortcut_keyboard(
+        self, client: Client, session: Session, kind: str, device: str, name: str
+    ) -> InlineKeyboardMarkup:
+        """« Menu, and a button that puts this parameter or function on the main menu
+        (or takes it off)."""
+        there = (device, name) in shortcuts(client, kind)
+        label = "✖ Remove shortcut" if there else "⭐ Add as shortcut"
+        key = session.ref((kind, device, name))
+        return InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(label, callback_data=f"short:{key}")],
+                [InlineKeyboardButton("« Menu", callback_data="menu")],
+            ]
+        )
 
     async def _main(self, update: Update, client: Client, session: Session, intro: str) -> None:
         text = f"{intro}Main menu ({client.role}):"
@@ -512,14 +536,35 @@ class Menus:
         device, name = session.refs[ref]
         current = await self.run(self.view.get_parameter, device, name)
         session.prompt = Prompt("param", (device, name))
-        await self._say(
-            update, f"{device}.{name} is {current!r}. Send the new value.", self._back()
-        )
+        keyboard = self._shortcut_keyboard(client, session, "p", device, name)
+        await self._say(update, f"{device}.{name} is {current!r}. Send the new value.", keyboard)
 
     async def _route_fn(self, update: Update, client: Client, session: Session, ref: str) -> None:
         device, name, signature = session.refs[ref]
+        if signature is None:  # a shortcut: look the function up now
+            described = await self._device(device)
+            found = [f for f in described.functions if f.name == name]
+            if not found:
+                raise LookupError(f"{device} has no function {name!r} any more")
+            signature = found[0].signature
         prompt = Prompt("args", (device, name), asked=argument_names(signature))
         await self._next_argument(update, client, session, prompt)
+
+    async def _route_short(
+        self, update: Update, client: Client, session: Session, ref: str
+    ) -> None:
+        kind, device, name = session.refs[ref]
+        lists = [list(shortcuts(client, "p")), list(shortcuts(client, "f"))]
+        chosen = lists[0 if kind == "p" else 1]
+        if (device, name) in chosen:
+            chosen.remove((device, name))
+            text = f"{device}.{name} is no longer on your main menu."
+        else:
+            chosen.append((device, name))
+            text = f"{device}.{name} is on your main menu now."
+        stored = [[f"{d}.{n}" for d, n in items] for items in lists]
+        client = await self.run(self.clients.change, client.id, shortcuts=stored)
+        await self._main(update, client, session, text + "\n")
 
     async def _route_event(self, update: Update, client: Client, session: Session, _: str) -> None:
         session.prompt = Prompt("event")
@@ -587,7 +632,8 @@ class Menus:
                 session.prompt = None
                 await self._say(update, f"{device}.{name} = {value!r}", self._back())
             elif prompt.kind == "args":
-                prompt.answers.append(parse_value(text))
+                like = prompt.asked[len(prompt.answers)][1]
+                prompt.answers.append(parse_value(text, like))
                 await self._next_argument(update, client, session, prompt)
             else:
                 session.prompt = None
@@ -608,8 +654,9 @@ class Menus:
         device, name = prompt.target
         if len(prompt.answers) < len(prompt.asked):
             session.prompt = prompt
-            wanted = prompt.asked[len(prompt.answers)]
-            await self._say(update, f"{device}.{name}: send {wanted}.", self._back())
+            wanted = prompt.asked[len(prompt.answers)][0]
+            keyboard = self._shortcut_keyboard(client, session, "f", device, name)
+            await self._say(update, f"{device}.{name}: send {wanted}.", keyboard)
             return
         session.prompt = None
         try:
@@ -618,7 +665,22 @@ class Menus:
             )
         except asyncio.TimeoutError:
             result = "still running after 60 s"
-        await self._say(update, f"{device}.{name} → {result!r}"[:MAX_MESSAGE], self._back())
+        keyboard = self._shortcut_keyboard(client, session, "f", device, name)
+        await self._say(update, f"{device}.{name} → {result!r}"[:MAX_MESSAGE], keyboard)
+
+
+def shortcuts(client: Client, kind: str) -> list[tuple[str, str]]:
+    """The client's shortcuts to parameters (``kind`` "p") or functions ("f") as
+    (device, name); RTOC's ``shortcuts`` field: ``[["Device.param"], ["Device.function"]]``.
+    Entries of another form (an RTOC 2.x file's) are ignored."""
+    lists = client.shortcuts if isinstance(client.shortcuts, list) else []
+    items = lists[0 if kind == "p" else 1] if len(lists) == 2 else []
+    found = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, str) and "." in item.strip("."):
+            device, _, name = item.rpartition(".")
+            found.append((device, name))
+    return found
 
 
 def split(text: str, size: int = MAX_MESSAGE) -> list[str]:

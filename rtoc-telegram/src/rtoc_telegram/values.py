@@ -45,9 +45,14 @@ def parse_value(text: str, like: Any = None) -> Any:
         return text
 
 
-def argument_names(signature: str) -> list[str]:
-    """The parameters to ask for, one by one, of a function's ``(a, b=1)`` signature:
-    those without a default, then none of the ``*args``/``**kwargs``."""
+#: An example value of each annotation the arguments are parsed by; others are JSON or text.
+_EXAMPLES: dict[str, Any] = {"bool": False, "int": 0, "float": 0.0, "str": ""}
+
+
+def argument_names(signature: str) -> list[tuple[str, Any]]:
+    """The parameters to ask for, one by one, of a function's ``(a: float, b=1)`` signature:
+    those without a default (no ``*args``/``**kwargs``), each with an example value of its
+    annotated type for :func:`parse_value` (None: not annotated as bool, int, float or str)."""
     import ast
 
     try:
@@ -57,4 +62,8 @@ def argument_names(signature: str) -> list[str]:
     arguments = tree.body[0].args  # type: ignore[attr-defined]
     positional = [*arguments.posonlyargs, *arguments.args]
     required = positional[: len(positional) - len(arguments.defaults)]
-    return [arg.arg for arg in required if arg.arg != "self"]
+    return [
+        (arg.arg, _EXAMPLES.get(ast.unparse(arg.annotation)) if arg.annotation else None)
+        for arg in required
+        if arg.arg != "self"
+    ]
