@@ -61,3 +61,24 @@ def test_a_base_url_that_is_no_web_address_is_an_error_event(make_rig) -> None:
     assert rig.frontend.bot is None
     [error] = rig.events("telegram.base_url must be an http(s) address")
     assert error.priority == Priority.ERROR
+
+
+def test_telegram_unreachable_at_start_then_reached(make_rig) -> None:
+    from rtoc_telegram.testing import BotApiStub
+
+    waiting = BotApiStub()
+    waiting.start()
+    port = waiting.port
+    waiting.stop()  # nothing listens on the port the bot is given
+    rig = make_rig(token=waiting.token, base_url=waiting.base_url)
+    wait_until(lambda: rig.events("Telegram is unreachable"))
+    rig.logger.event("due while away", device="Greenhouse", priority=2)
+    api = BotApiStub(port=port).start()
+    try:
+        api.wait_for_call("getMe", timeout=20)
+        wait_until(lambda: rig.events("Telegram is reachable again"))
+        api.send_text(ADA, "/start")
+        assert "admin" in api.wait_for_message(ADA, lambda m: bool(m.buttons)).text
+    finally:
+        api.stop()
+    assert len(rig.events("Telegram is unreachable")) == 1

@@ -97,3 +97,14 @@ def test_long_answers_are_split_between_lines() -> None:
     assert "\n".join(chunks).splitlines() == lines
     assert split("x" * 5000, 4096) == ["x" * 4096, "x" * 904]
     assert split("") == ["…"]
+
+
+@pytest.mark.filterwarnings("ignore:Deprecated since version v22.2")  # RetryAfter's own message
+def test_flood_control_waits_as_long_as_telegram_says(monkeypatch) -> None:
+    from telegram.error import RetryAfter
+
+    from rtoc_telegram.notify import _seconds
+
+    assert _seconds(RetryAfter(7)) == 7.0
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+    assert _seconds(RetryAfter(7)) == 7.0

@@ -14,11 +14,12 @@ import asyncio
 import contextlib
 import logging
 import time
+import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from telegram.error import Forbidden
+from telegram.error import Forbidden, RetryAfter
 
 from rtoc.events import Event, Priority
 
@@ -111,6 +112,17 @@ class Notifier:
                 queue.add(event)
             queue.more += fresh.more
             queue.retry = min(MAX_RETRY, queue.retry * 1.5)
+            if isinstance(error, RetryAfter):  # Telegram's flood control says how long
+                queue.retry = max(FIRST_RETRY, _seconds(error))
             queue.next_at = time.monotonic() + queue.retry
             self._queues[chat] = queue
             log.debug("notification to %s not sent (%s); retry in %.1f s", chat, error, queue.retry)
+
+
+def _seconds(error: RetryAfter) -> float:
+    """``retry_after`` in seconds: an int in python-telegram-bot 22 (deprecated), a
+    timedelta from 23 on (or with PTB_TIMEDELTA set)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        after = error.retry_after
+    return after.total_seconds() if hasattr(after, "total_seconds") else float(after)
