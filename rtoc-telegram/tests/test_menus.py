@@ -7,7 +7,8 @@ import os
 import struct
 from pathlib import Path
 
-from conftest import ADA, BOB, Rig, wait_until
+from telegram_rig import ADA, BOB, Rig, wait_until
+
 from rtoc_telegram.clients import CLIENTS_FILE
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from conftest import ADA, BOB, CY, Rig, wait_until
+from telegram_rig import ADA, BOB, CY, Rig, wait_until
+
 from rtoc.compat.loggerplugin import LoggerPlugin
 
 

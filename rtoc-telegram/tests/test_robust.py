@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from conftest import ADA, Rig, wait_until
+from telegram_rig import ADA, Rig, wait_until
+
 from rtoc.events import Priority
 from rtoc_telegram.clients import CLIENTS_FILE
 

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from telegram_rig import ADA
 
-from conftest import ADA
 from rtoc_telegram.testing import BotApiStub
 
 pytestmark = pytest.mark.timeout(60)
