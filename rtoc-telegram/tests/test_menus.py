@@ -23,7 +23,7 @@ def test_first_user_is_admin_later_ones_blocked_until_the_admin_says_so(rig: Rig
         "📈 Latest values",
         "📊 Signals",
         "🔌 Devices",
-        "✉️ Send event",
+        "✉️ Send event / value",
         "⚙️ Automation",
         "🔧 Settings",
     ]
@@ -52,6 +52,7 @@ def test_first_user_is_admin_later_ones_blocked_until_the_admin_says_so(rig: Rig
     forged = rig.press_data(BOB, "devices")
     assert "Devices needs the write permission; you have read" in forged.text
     assert "🔌 Devices" not in labels(forged)
+    assert "Send value needs the write permission" in rig.press_data(BOB, "value").text
     assert "Clients needs the admin permission" in rig.press_data(BOB, "clients").text
     assert "needs the admin permission" in rig.press_data(BOB, "perm:0").text
     assert "out of date" in rig.press_data(BOB, "sig:zzz").text
@@ -141,6 +142,7 @@ def test_send_event_and_text_in_the_wrong_place(rig: Rig) -> None:
     for forged in ("::::", "dev:" + "9" * 60, "", "menu:extra:parts"):
         assert "out of date" in rig.press_data(ADA, forged).text
     rig.press(ADA, "Send event")
+    rig.press(ADA, "Event")
     rig.menu(ADA, "door opened")
     after = len(rig.api.sent)
     rig.api.press_button(ADA, "warning")
@@ -186,3 +188,14 @@ def test_parameters_and_functions_as_shortcuts_on_the_main_menu(rig: Rig) -> Non
     assert "Send the new value" in rig.press(ADA, "⭐ Pump.speed").text
     assert "Pump.speed is no longer on your main menu" in rig.press(ADA, "Remove shortcut").text
     assert labels(rig.menu(ADA))[0] == "⭐ Pump.flush()"
+
+
+def test_a_measured_value_sent_from_the_chat(rig: Rig) -> None:
+    rig.menu(ADA)
+    rig.press(ADA, "Send event")
+    assert "Garden.Rain 3.5 mm" in rig.press(ADA, "Measured value").text
+    assert "expected a number, got 'lots'" in rig.menu(ADA, "Garden.Rain lots").text
+    assert "Device.Signal" in rig.menu(ADA, "Rain 3").text
+    assert "Lab.1.Rain = 3.5 mm" in rig.menu(ADA, "Lab.1.Rain 3,5 mm").text
+    reading = rig.logger.latest()[("Lab.1", "Rain")]
+    assert (reading.y, reading.unit) == (3.5, "mm")

@@ -108,3 +108,14 @@ def test_flood_control_waits_as_long_as_telegram_says(monkeypatch) -> None:
     assert _seconds(RetryAfter(7)) == 7.0
     monkeypatch.setenv("PTB_TIMEDELTA", "1")
     assert _seconds(RetryAfter(7)) == 7.0
+
+
+def test_measured_values_name_their_signal() -> None:
+    from rtoc_telegram.values import parse_measurement
+
+    assert parse_measurement("Garden.Rain 3.5 mm") == ("Garden", "Rain", 3.5, "mm")
+    assert parse_measurement("Lab.1.T -2 °C ") == ("Lab.1", "T", -2.0, "°C")
+    assert parse_measurement("Tank.Level 80 l of water")[3] == "l of water"
+    for bad in ("Garden.Rain", "Rain 3", ".Rain 3", "Garden. 3", "Garden.Rain nan"):
+        with pytest.raises(ValueError):
+            parse_measurement(bad)

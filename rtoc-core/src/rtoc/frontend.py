@@ -198,6 +198,13 @@ class LoggerView(Protocol):
 
     def call(self, device: str, function: str, *args: Any, **kwargs: Any) -> Any: ...
 
+    def stream(
+        self, y: float, sname: str, dname: str, unit: str | None = None, x: float | None = None
+    ) -> None:
+        """Append one sample (``x`` defaults to now), as a device would: a value a user
+        measured by hand; ValueError when ``y`` or ``x`` is not a number."""
+        ...
+
     def event(
         self,
         text: str,

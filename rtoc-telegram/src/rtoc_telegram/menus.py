@@ -29,7 +29,7 @@ from rtoc.frontend import ControlUnavailable, LoggerView
 from rtoc.users import Role, UserError
 from rtoc_telegram.clients import Client, ClientStore
 from rtoc_telegram.plot import render
-from rtoc_telegram.values import argument_names, parse_value
+from rtoc_telegram.values import argument_names, parse_measurement, parse_value
 
 #: The longest message Telegram takes; longer answers are split.
 MAX_MESSAGE = 4096
@@ -54,7 +54,9 @@ ROUTES: dict[str, Role] = {
     "dstop": Role.WRITE,
     "par": Role.WRITE,
     "fn": Role.WRITE,
+    "send": Role.WRITE,
     "event": Role.WRITE,
+    "value": Role.WRITE,
     "short": Role.WRITE,
     "prio": Role.WRITE,
     "auto": Role.ADMIN,
@@ -67,7 +69,9 @@ ROUTES: dict[str, Role] = {
 _LITERAL_REFS = frozenset({"per", "lvl", "prio"})
 TITLES = {
     "devices": "Devices",
+    "send": "Send event / value",
     "event": "Send event",
+    "value": "Send value",
     "auto": "Automation",
     "clients": "Clients",
     "perm": "Changing permissions",
@@ -243,7 +247,7 @@ class Menus:
             ("📈 Latest values", "latest", Role.READ),
             ("📊 Signals", "signals", Role.READ),
             ("🔌 Devices", "devices", Role.WRITE),
-            ("✉️ Send event", "event", Role.WRITE),
+            ("✉️ Send event / value", "send", Role.WRITE),
             ("⚙️ Automation", "auto", Role.ADMIN),
             ("🔧 Settings", "settings", Role.READ),
         ]
@@ -566,6 +570,27 @@ class Menus:
         client = await self.run(self.clients.change, client.id, shortcuts=stored)
         await self._main(update, client, session, text + "\n")
 
+    async def _route_send(self, update: Update, client: Client, session: Session, _: str) -> None:
+        rows = [
+            [
+                InlineKeyboardButton("📣 Event", callback_data="event"),
+                InlineKeyboardButton("📏 Measured value", callback_data="value"),
+            ],
+            [InlineKeyboardButton("« Menu", callback_data="menu")],
+        ]
+        await self._say(
+            update, "Send an event, or a value you measured?", InlineKeyboardMarkup(rows)
+        )
+
+    async def _route_value(self, update: Update, client: Client, session: Session, _: str) -> None:
+        session.prompt = Prompt("value")
+        await self._say(
+            update,
+            "Send the signal, the value and, for a new signal, its unit, e.g. "
+            '"Garden.Rain 3.5 mm".',
+            self._back(),
+        )
+
     async def _route_event(self, update: Update, client: Client, session: Session, _: str) -> None:
         session.prompt = Prompt("event")
         await self._say(update, "Send the event's text.", self._back())
@@ -635,6 +660,13 @@ class Menus:
                 like = prompt.asked[len(prompt.answers)][1]
                 prompt.answers.append(parse_value(text, like))
                 await self._next_argument(update, client, session, prompt)
+            elif prompt.kind == "value":
+                device, name, value, unit = parse_measurement(text)
+                await self.run(self.view.stream, value, name, device, unit or None)
+                session.prompt = None
+                await self._say(
+                    update, f"{device}.{name} = {value:g} {unit}".rstrip(), self._back()
+                )
             else:
                 session.prompt = None
                 session.refs["event_text"] = text.strip()[:500]

@@ -45,6 +45,21 @@ def parse_value(text: str, like: Any = None) -> Any:
         return text
 
 
+def parse_measurement(text: str) -> tuple[str, str, float, str]:
+    """``"Device.Signal 3.5 unit"`` as (device, signal, value, unit); the device is everything
+    before the last dot (device names may have dots), the unit is optional."""
+    parts = text.split()
+    if len(parts) < 2:
+        raise ValueError('expected "Device.Signal value [unit]", e.g. "Garden.Rain 3.5 mm"')
+    device, _, name = parts[0].rpartition(".")
+    if not device or not name:
+        raise ValueError(f'name the signal as Device.Signal, not "{parts[0]}"')
+    value = parse_value(parts[1], 0.0)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"a measured value is a finite number, not {parts[1]}")
+    return device, name, value, " ".join(parts[2:])
+
+
 #: An example value of each annotation the arguments are parsed by; others are JSON or text.
 _EXAMPLES: dict[str, Any] = {"bool": False, "int": 0, "float": 0.0, "str": ""}
 

@@ -133,6 +133,11 @@ class StorageView:
     def call(self, device: str, function: str, *args: Any, **kwargs: Any) -> Any:
         self._refuse()
 
+    def stream(
+        self, y: float, sname: str, dname: str, unit: str | None = None, x: float | None = None
+    ) -> None:
+        self._refuse()
+
     def event(
         self,
         text: str,
