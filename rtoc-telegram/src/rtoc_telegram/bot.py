@@ -50,6 +50,7 @@ class Bot:
     ) -> None:
         self.view = view
         self.section = section
+        self.home = home
         self.clients = ClientStore(home, section.default_permission, section.default_eventlevel)
         self.poll_timeout = poll_timeout
         self.notify_interval = notify_interval
@@ -122,7 +123,7 @@ class Bot:
             .get_updates_request(polling)
             .build()
         )
-        menus = Menus(self.view, self.clients, self.section.onlyAdmin, self._blocking)
+        menus = Menus(self.view, self.clients, self.section.onlyAdmin, self._blocking, self.home)
         application.add_handler(CallbackQueryHandler(menus.on_press))
         application.add_error_handler(self._failed)
         application.add_handler(

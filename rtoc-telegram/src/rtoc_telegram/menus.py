@@ -17,16 +17,19 @@ import itertools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+from rtoc.automation.watchdog import Watchdog
 from rtoc.device import DeviceError
 from rtoc.events import Priority
 from rtoc.frontend import ControlUnavailable, LoggerView
 from rtoc.users import Role, UserError
+from rtoc_telegram.actions import ActionError, admin_only, load_actions, run_action
 from rtoc_telegram.clients import Client, ClientStore
 from rtoc_telegram.plot import render
 from rtoc_telegram.values import argument_names, parse_measurement, parse_value
@@ -38,6 +41,7 @@ MAX_INPUT = 2000
 
 ROUTES: dict[str, Role] = {
     "menu": Role.READ,
+    "act": Role.READ,
     "latest": Role.READ,
     "signals": Role.READ,
     "sig": Role.READ,
@@ -122,13 +126,21 @@ class Menus:
     """Handlers for python-telegram-bot; everything the logger does goes through ``view``."""
 
     def __init__(
-        self, view: LoggerView, clients: ClientStore, only_admin: bool, run: Callable[..., Any]
+        self,
+        view: LoggerView,
+        clients: ClientStore,
+        only_admin: bool,
+        run: Callable[..., Any],
+        home: Path,
     ) -> None:
         self.view = view
         self.clients = clients
         self.only_admin = only_admin
         #: Runs a blocking call off the event loop: ``await run(fn, *args)``.
         self.run = run
+        #: Where telegramActions.json is (read again for every main menu, so edits count).
+        self.home = home
+        self.watchdog = Watchdog()
         self.sessions: dict[int, Session] = {}
 
     # -- entry points ------------------------------------------------------------
@@ -194,7 +206,7 @@ class Menus:
             await handler(update, client, session, ref)
         except ControlUnavailable as error:
             await self._say(update, f"Not possible here: {error}", self._back())
-        except (DeviceError, ValueError, LookupError, UserError) as error:
+        except (DeviceError, ValueError, LookupError, UserError, ActionError) as error:
             await self._say(update, f"⚠️ {error}", self._back())
 
     # -- who may ---------------------------------------------------------------
@@ -282,7 +294,52 @@ class Menus:
 
     async def _main(self, update: Update, client: Client, session: Session, intro: str) -> None:
         text = f"{intro}Main menu ({client.role}):"
-        await self._say(update, text, self._main_keyboard(client, session))
+        keyboard = self._main_keyboard(client, session)
+        try:
+            actions = load_actions(self.home)
+        except ActionError as error:
+            actions = {}
+            if client.may(Role.ADMIN):
+                text += f"\n⚠️ {error}"
+        rows = [
+            [
+                InlineKeyboardButton(
+                    f"▶ {name.lstrip('_')}"[:60], callback_data=f"act:{session.ref(name)}"
+                )
+            ]
+            for name in actions
+            if client.may(Role.ADMIN) or not admin_only(name)
+        ]
+        await self._say(update, text, InlineKeyboardMarkup(rows + list(keyboard.inline_keyboard)))
+
+    async def _route_act(self, update: Update, client: Client, session: Session, ref: str) -> None:
+        name = session.refs[ref]
+        if admin_only(name) and not client.may(Role.ADMIN):
+            raise LookupError(f"{name} is for admins")
+        source = load_actions(self.home).get(name)
+        if source is None:
+            raise LookupError(f"telegramActions.json has no {name!r} any more")
+        try:
+            answer = await self.run(run_action, name, source, self.view, self.watchdog)
+        except ActionError as error:
+            await self._say(update, f"⚠️ {error}", self._back())
+            return
+        chat = update.effective_chat
+        assert chat is not None
+        if answer.kind == "text":
+            await self._say(update, answer.content, self._back())
+            return
+        path = Path(answer.content).expanduser()
+        try:
+            data = await self.run(path.read_bytes)
+        except OSError as error:
+            await self._say(update, f"⚠️ {name}: {error}", self._back())
+            return
+        upload = InputFile(data, filename=path.name)
+        if answer.kind == "picture":
+            await chat.send_photo(upload, caption=name.lstrip("_"))
+        else:
+            await chat.send_document(upload, caption=name.lstrip("_"))
 
     # -- read ----------------------------------------------------------------------
 
