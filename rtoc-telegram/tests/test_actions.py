@@ -30,6 +30,7 @@ def actions_rig(make_rig, tmp_path, monkeypatch) -> Rig:
         "Printer": "print('hello', 42)",
         "Odd": "return 42",
         "Broken": "return (",
+        "Slow": "import time\ntime.sleep(0.9)\nreturn 'text', 'slept'",
     }
     (tmp_path / ACTIONS_FILE).write_text(json.dumps(actions))
     return make_rig(default_permission="read")
@@ -39,7 +40,7 @@ def test_actions_answer_with_text_pictures_and_their_errors(actions_rig: Rig) ->
     rig = actions_rig
     rig.logger.stream(1.0, "T", "Lab")
     menu = rig.menu(ADA)
-    assert labels(menu)[:8] == [
+    assert labels(menu)[:9] == [
         "▶ Count",
         "▶ Secret",
         "▶ Boom",
@@ -48,6 +49,7 @@ def test_actions_answer_with_text_pictures_and_their_errors(actions_rig: Rig) ->
         "▶ Printer",
         "▶ Odd",
         "▶ Broken",
+        "▶ Slow",
     ]
     assert "1 signals" in rig.press(ADA, "▶ Count").text
     rig.menu(ADA)
@@ -74,6 +76,19 @@ def test_actions_answer_with_text_pictures_and_their_errors(actions_rig: Rig) ->
 
     menu = rig.menu(BOB)
     assert "▶ Secret" not in labels(menu) and "▶ Count" in labels(menu)
+
+
+def test_one_users_slow_action_does_not_keep_others_waiting(actions_rig: Rig) -> None:
+    rig = actions_rig
+    rig.menu(ADA)
+    rig.menu(BOB)
+    after = len(rig.api.sent)
+    rig.api.press_button(ADA, "▶ Slow")
+    time.sleep(0.1)
+    rig.api.send_text(BOB, "/menu")
+    rig.api.wait_for_message(BOB, lambda m: "Main menu" in m.text, after=after)
+    assert not any("slept" in m.text for m in rig.api.sent[after:])  # Bob was answered first
+    rig.api.wait_for_message(ADA, lambda m: m.text == "slept", after=after)
 
 
 def test_an_actions_file_that_is_not_json_is_shown_to_admins(actions_rig: Rig) -> None:

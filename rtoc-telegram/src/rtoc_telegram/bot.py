@@ -121,14 +121,16 @@ class Bot:
             .base_url(self.section.base_url)
             .request(request)
             .get_updates_request(polling)
+            # one user's plot or slow device call must not keep the others waiting
+            .concurrent_updates(8)
             .build()
         )
         menus = Menus(self.view, self.clients, self.section.onlyAdmin, self._blocking, self.home)
         application.add_handler(CallbackQueryHandler(menus.on_press))
-        application.add_error_handler(self._failed)
         application.add_handler(
             MessageHandler(filters.ALL & ~filters.UpdateType.EDITED, menus.on_text)
         )
+        application.add_error_handler(self._failed)
         self.notifier = Notifier(self._send_text, self._event_recipients, self.notify_interval)
         if not await self._connect(application):
             return
