@@ -87,6 +87,7 @@ SEED_KEYS = {
         "inlineMenu": False,
         "onlyAdmin": False,
         "base_url": "https://api.telegram.org/bot",
+        "editAutomation": False,
     },
     "tcp": {
         "active": False,

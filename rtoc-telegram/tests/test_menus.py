@@ -154,15 +154,42 @@ def test_send_event_and_text_in_the_wrong_place(rig: Rig) -> None:
     assert event.priority == 1 and event.signal == "Ada Lovelace"
 
 
-def test_admin_switches_a_global_event(rig: Rig) -> None:
+def test_admin_switches_a_global_event_but_edits_none_by_default(rig: Rig) -> None:
     rig.logger.set_rule("event", "hot", {"cond": "Pump.Flow.latest > 5", "text": "hot"})
     rig.menu(ADA)
     listing = rig.press(ADA, "Automation")
     assert any("event hot" in label for label in labels(listing))
+    assert not any("Event" in label and "🆕" in label for label in labels(listing))
+    screen = rig.press(ADA, "event hot")
+    assert '"cond": "Pump.Flow.latest > 5"' in screen.text
+    assert "✏️ Edit" not in labels(screen)
     before = {r.name: r.active for r in rig.logger.automation_state().rules}["hot"]
-    rig.press(ADA, "event hot")
+    rig.press(ADA, "Switch")
     after = {r.name: r.active for r in rig.logger.automation_state().rules}["hot"]
     assert after is not before
+
+
+def test_admin_adds_edits_and_deletes_rules_when_the_config_allows(make_rig) -> None:
+    rig = make_rig(editAutomation=True)
+    rig.menu(ADA)
+    rig.press(ADA, "Automation")
+    rig.press(ADA, "🆕 Event")
+    assert "Send the fields of event cold as JSON" in rig.menu(ADA, "cold").text
+    assert "not JSON" in rig.menu(ADA, "{cond: 1").text
+    refused = rig.menu(ADA, '{"cond": "Pump.Flow.latest <", "text": "cold"}')
+    assert "line 1: SyntaxError" in refused.text and "cold" not in {
+        r.name for r in rig.logger.automation_state().rules
+    }
+    screen = rig.menu(ADA, '{"cond": "Pump.Flow.latest < 1", "text": "cold", "priority": 2}')
+    assert "Global event cold" in screen.text
+    [rule] = rig.logger.automation_state().rules
+    assert rule.fields["cond"] == "Pump.Flow.latest < 1" and rule.fields["priority"] == 2
+    assert "Send the new fields" in rig.press(ADA, "Edit").text
+    rig.menu(ADA, '{"cond": "Pump.Flow.latest < 2", "text": "colder"}')
+    [rule] = rig.logger.automation_state().rules
+    assert rule.fields["text"] == "colder"
+    rig.press(ADA, "Delete")
+    assert rig.logger.automation_state().rules == ()
 
 
 def test_parameters_and_functions_as_shortcuts_on_the_main_menu(rig: Rig) -> None:

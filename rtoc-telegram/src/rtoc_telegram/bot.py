@@ -125,7 +125,14 @@ class Bot:
             .concurrent_updates(8)
             .build()
         )
-        menus = Menus(self.view, self.clients, self.section.onlyAdmin, self._blocking, self.home)
+        menus = Menus(
+            self.view,
+            self.clients,
+            self.section.onlyAdmin,
+            self._blocking,
+            self.home,
+            edit_automation=self.section.editAutomation,
+        )
         application.add_handler(CallbackQueryHandler(menus.on_press))
         application.add_handler(
             MessageHandler(filters.ALL & ~filters.UpdateType.EDITED, menus.on_text)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from telegram.ext import ContextTypes
 from rtoc.automation.watchdog import Watchdog
 from rtoc.device import DeviceError
 from rtoc.events import Priority
-from rtoc.frontend import ControlUnavailable, LoggerView
+from rtoc.frontend import ControlUnavailable, LoggerView, RuleState
 from rtoc.users import Role, UserError
 from rtoc_telegram.actions import ActionError, admin_only, load_actions, run_action
 from rtoc_telegram.clients import Client, ClientStore
@@ -65,6 +66,10 @@ ROUTES: dict[str, Role] = {
     "prio": Role.WRITE,
     "auto": Role.ADMIN,
     "rule": Role.ADMIN,
+    "rtog": Role.ADMIN,
+    "redit": Role.ADMIN,
+    "rdel": Role.ADMIN,
+    "radd": Role.ADMIN,
     "clients": Role.ADMIN,
     "cl": Role.ADMIN,
     "perm": Role.ADMIN,
@@ -86,6 +91,10 @@ MAX_REFS = 1000
 PAGE = 40
 #: Plot periods offered, seconds (0: everything stored).
 PERIODS = {"10 min": 600, "1 h": 3600, "1 day": 86400, "7 days": 7 * 86400, "all": 0}
+RULE_EXAMPLES = {
+    "event": '{"cond": "Pump.Flow.latest > 5", "text": "much flow", "priority": 1, "id": "flow"}',
+    "action": '{"listenID": ["flow"], "script": "Pump.speed = 1"}',
+}
 LEVELS = {0: "all (info and up)", 1: "warnings and errors", 2: "errors only"}
 
 
@@ -132,6 +141,7 @@ class Menus:
         only_admin: bool,
         run: Callable[..., Any],
         home: Path,
+        edit_automation: bool = False,
     ) -> None:
         self.view = view
         self.clients = clients
@@ -141,6 +151,8 @@ class Menus:
         #: Where telegramActions.json is (read again for every main menu, so edits count).
         self.home = home
         self.watchdog = Watchdog()
+        #: telegram.editAutomation: admins may add, edit and delete rules (code) here.
+        self.edit_automation = edit_automation
         self.sessions: dict[int, Session] = {}
 
     # -- entry points ------------------------------------------------------------
@@ -671,27 +683,89 @@ class Menus:
         for rule in state.rules:
             mark = "🟢" if rule.active else "⚪️"
             label = f"{mark} {rule.kind} {rule.name}" + (" ⚠️" if rule.error else "")
+            key = session.ref((rule.kind, rule.name))
+            rows.append([InlineKeyboardButton(label[:60], callback_data=f"rule:{key}")])
+        if self.edit_automation:
             rows.append(
                 [
+                    InlineKeyboardButton("🆕 Event", callback_data=f"radd:{session.ref('event')}"),
                     InlineKeyboardButton(
-                        label[:60],
-                        callback_data=f"rule:{session.ref((rule.kind, rule.name, rule.active))}",
-                    )
+                        "🆕 Action", callback_data=f"radd:{session.ref('action')}"
+                    ),
                 ]
             )
         rows.append([InlineKeyboardButton("« Menu", callback_data="menu")])
         text = (
             f"Global events {'on' if state.events_active else 'off'}, "
-            f"actions {'on' if state.actions_active else 'off'}. Press a rule to switch it."
+            f"actions {'on' if state.actions_active else 'off'}."
         )
         if not state.rules:
-            text = "No global events or actions."
+            text += " No global events or actions yet."
         await self._say(update, text, InlineKeyboardMarkup(rows))
 
+    async def _rule(self, kind: str, name: str) -> RuleState:
+        state = await self.run(self.view.automation_state)
+        for rule in state.rules:
+            if (rule.kind, rule.name) == (kind, name):
+                return rule
+        raise LookupError(f"no global {kind} {name!r} any more")
+
     async def _route_rule(self, update: Update, client: Client, session: Session, ref: str) -> None:
-        kind, name, active = session.refs[ref]
-        await self.run(self.view.set_rule_active, kind, name, not active)
+        kind, name = session.refs[ref]
+        rule = await self._rule(kind, name)
+        key = session.ref((kind, name))
+        switch = "Switch off" if rule.active else "Switch on"
+        rows = [[InlineKeyboardButton(switch, callback_data=f"rtog:{key}")]]
+        if self.edit_automation:
+            rows.append(
+                [
+                    InlineKeyboardButton("✏️ Edit", callback_data=f"redit:{key}"),
+                    InlineKeyboardButton("🗑 Delete", callback_data=f"rdel:{key}"),
+                ]
+            )
+        rows.append([InlineKeyboardButton("« Automation", callback_data="auto")])
+        text = f"Global {kind} {name} ({'on' if rule.active else 'off'}):\n"
+        text += json.dumps(rule.fields, indent=1, ensure_ascii=False)
+        if rule.error:
+            text += f"\n⚠️ {rule.error}"
+        await self._say(update, text, InlineKeyboardMarkup(rows))
+
+    async def _route_rtog(self, update: Update, client: Client, session: Session, ref: str) -> None:
+        kind, name = session.refs[ref]
+        rule = await self._rule(kind, name)
+        await self.run(self.view.set_rule_active, kind, name, not rule.active)
+        await self._route_rule(update, client, session, session.ref((kind, name)))
+
+    def _require_editing(self) -> None:
+        if not self.edit_automation:
+            raise LookupError(
+                "editing global events and actions in the chat is switched off "
+                "(telegram.editAutomation)"
+            )
+
+    async def _route_redit(
+        self, update: Update, client: Client, session: Session, ref: str
+    ) -> None:
+        self._require_editing()
+        kind, name = session.refs[ref]
+        rule = await self._rule(kind, name)
+        session.prompt = Prompt("rule", (kind, name))
+        fields = json.dumps(rule.fields, ensure_ascii=False)
+        await self._say(
+            update, f"Send the new fields of {kind} {name} as JSON:\n{fields}", self._back()
+        )
+
+    async def _route_rdel(self, update: Update, client: Client, session: Session, ref: str) -> None:
+        self._require_editing()
+        kind, name = session.refs[ref]
+        await self.run(self.view.remove_rule, kind, name)
         await self._route_auto(update, client, session, "")
+
+    async def _route_radd(self, update: Update, client: Client, session: Session, ref: str) -> None:
+        self._require_editing()
+        kind = session.refs[ref]
+        session.prompt = Prompt("rulename", (kind,))
+        await self._say(update, f"Send the new global {kind}'s name.", self._back())
 
     # -- text answers ----------------------------------------------------------
 
@@ -700,7 +774,7 @@ class Menus:
     ) -> None:
         prompt = session.prompt
         assert prompt is not None
-        needed = Role.WRITE
+        needed = Role.ADMIN if prompt.kind in ("rule", "rulename") else Role.WRITE
         if not client.may(needed):  # demoted meanwhile
             session.prompt = None
             await self._main(update, client, session, "")
@@ -717,6 +791,31 @@ class Menus:
                 like = prompt.asked[len(prompt.answers)][1]
                 prompt.answers.append(parse_value(text, like))
                 await self._next_argument(update, client, session, prompt)
+            elif prompt.kind == "rulename":
+                self._require_editing()
+                (kind,) = prompt.target
+                name = text.strip()
+                if not name or len(name) > 64 or any(c.isspace() for c in name):
+                    raise ValueError("a name has 1 to 64 characters and no spaces")
+                session.prompt = Prompt("rule", (kind, name))
+                example = RULE_EXAMPLES[kind]
+                await self._say(
+                    update,
+                    f"Send the fields of {kind} {name} as JSON, e.g.\n{example}",
+                    self._back(),
+                )
+            elif prompt.kind == "rule":
+                self._require_editing()
+                kind, name = prompt.target
+                try:
+                    fields = json.loads(text)
+                except ValueError as error:
+                    raise ValueError(f"not JSON: {error}") from None
+                if not isinstance(fields, dict):
+                    raise ValueError('expected a JSON object: {"field": value, ...}')
+                await self.run(self.view.set_rule, kind, name, fields)
+                session.prompt = None
+                await self._route_rule(update, client, session, session.ref((kind, name)))
             elif prompt.kind == "value":
                 device, name, value, unit = parse_measurement(text)
                 await self.run(self.view.stream, value, name, device, unit or None)
@@ -734,7 +833,7 @@ class Menus:
                     ]
                 ]
                 await self._say(update, "Which priority?", InlineKeyboardMarkup(rows))
-        except (DeviceError, ValueError, ControlUnavailable) as error:
+        except (DeviceError, ValueError, LookupError, ControlUnavailable) as error:
             await self._say(update, f"⚠️ {error}\nSend another value, or go back.", self._back())
 
     async def _next_argument(
