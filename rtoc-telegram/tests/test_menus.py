@@ -167,6 +167,11 @@ def test_admin_switches_a_global_event_but_edits_none_by_default(rig: Rig) -> No
     rig.press(ADA, "Switch")
     after = {r.name: r.active for r in rig.logger.automation_state().rules}["hot"]
     assert after is not before
+    rig.press(ADA, "« Automation")
+    events_were = rig.logger.automation_state().events_active
+    listing = rig.press(ADA, "All events")
+    assert rig.logger.automation_state().events_active is not events_were
+    assert f"Global events {'off' if events_were else 'on'}" in listing.text
 
 
 def test_admin_adds_edits_and_deletes_rules_when_the_config_allows(make_rig) -> None:

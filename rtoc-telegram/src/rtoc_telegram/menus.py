@@ -67,6 +67,7 @@ ROUTES: dict[str, Role] = {
     "auto": Role.ADMIN,
     "rule": Role.ADMIN,
     "rtog": Role.ADMIN,
+    "rall": Role.ADMIN,
     "redit": Role.ADMIN,
     "rdel": Role.ADMIN,
     "radd": Role.ADMIN,
@@ -694,6 +695,18 @@ class Menus:
                     ),
                 ]
             )
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    f"All events: {'switch off' if state.events_active else 'switch on'}",
+                    callback_data=f"rall:{session.ref(('events', not state.events_active))}",
+                ),
+                InlineKeyboardButton(
+                    f"All actions: {'switch off' if state.actions_active else 'switch on'}",
+                    callback_data=f"rall:{session.ref(('actions', not state.actions_active))}",
+                ),
+            ]
+        )
         rows.append([InlineKeyboardButton("« Menu", callback_data="menu")])
         text = (
             f"Global events {'on' if state.events_active else 'off'}, "
@@ -702,6 +715,11 @@ class Menus:
         if not state.rules:
             text += " No global events or actions yet."
         await self._say(update, text, InlineKeyboardMarkup(rows))
+
+    async def _route_rall(self, update: Update, client: Client, session: Session, ref: str) -> None:
+        which, active = session.refs[ref]
+        await self.run(self.view.set_automation_active, **{which: active})
+        await self._route_auto(update, client, session, "")
 
     async def _rule(self, kind: str, name: str) -> RuleState:
         state = await self.run(self.view.automation_state)
