@@ -7,7 +7,9 @@ user. ``ref`` is a short key into the user's :class:`Session`, filled when
 the menu was drawn, so device and signal names of any length fit Telegram's
 64 bytes; a button from an older menu (a ref no longer known) is answered as
 out of date. Chat text is only ever a value (parsed, never evaluated), an
-event text, or a reason to show the menu.
+event text, or a reason to show the menu, except for the fields of a global
+event or action, which admins may send when ``telegram.editAutomation`` allows
+it: the core checks their condition or script before it saves them.
 """
 
 from __future__ import annotations
@@ -103,7 +105,7 @@ LEVELS = {0: "all (info and up)", 1: "warnings and errors", 2: "errors only"}
 class Prompt:
     """What the next text of a user answers."""
 
-    kind: str  # "param", "args", "event"
+    kind: str  # "param", "args", "event", "value", "rulename", "rule"
     target: tuple[str, ...] = ()
     #: The arguments to ask for: (name, an example value of its type or None).
     asked: list[tuple[str, Any]] = field(default_factory=list)
@@ -119,6 +121,8 @@ class Session:
     selected: list[tuple[str, str]] = field(default_factory=list)
     period: int = 3600
     events: bool = True
+    #: The text of the event being sent, until its priority is pressed.
+    event_text: str | None = None
     #: The device whose signals are listed when there are too many for one list, and the page.
     folder: str | None = None
     offset: int = 0
@@ -666,11 +670,11 @@ class Menus:
         await self._say(update, "Send the event's text.", self._back())
 
     async def _route_prio(self, update: Update, client: Client, session: Session, ref: str) -> None:
-        text = session.refs.get("event_text")
+        text = session.event_text
         if text is None or ref not in ("0", "1", "2"):
             raise LookupError("no event text to send; start again from the menu")
         await self.run(self._event, text, Priority(int(ref)), client)
-        session.refs.pop("event_text", None)
+        session.event_text = None
         await self._say(update, f"Event sent: {text}", self._back())
 
     def _event(self, text: str, priority: Priority, client: Client) -> None:
@@ -843,7 +847,7 @@ class Menus:
                 )
             else:
                 session.prompt = None
-                session.refs["event_text"] = text.strip()[:500]
+                session.event_text = text.strip()[:500]
                 rows = [
                     [
                         InlineKeyboardButton(label, callback_data=f"prio:{level}")
