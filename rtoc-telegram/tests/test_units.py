@@ -89,7 +89,7 @@ def test_arguments_asked_for_are_those_without_defaults() -> None:
 
 
 def test_long_answers_are_split_between_lines() -> None:
-    from rtoc_telegram.menus import split
+    from rtoc_telegram.menu_base import split
 
     lines = [f"Many.S{i:04d}: {i} V (1 s ago)" for i in range(1000)]
     chunks = split("\n".join(lines), 4096)

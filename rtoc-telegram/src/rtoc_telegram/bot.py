@@ -27,7 +27,8 @@ from rtoc.frontend import LoggerView
 from rtoc.users import Role
 from rtoc_telegram.clients import ClientStore
 from rtoc_telegram.link import Link, WatchedRequest
-from rtoc_telegram.menus import MAX_MESSAGE, Menus
+from rtoc_telegram.menu_base import MAX_MESSAGE
+from rtoc_telegram.menus import Menus
 from rtoc_telegram.notify import Notifier
 
 log = logging.getLogger("rtoc_telegram")
