@@ -42,6 +42,7 @@ DISTRIBUTIONS = [
     "./rtoc-postgres[test]",
     "./rtoc-web[test]",
     "./rtoc-gui[test]",
+    "./rtoc-telegram[test]",
     *(f"./{device}[test]" for device in DEVICES),
 ]
 TEST_FOLDERS = [
@@ -49,6 +50,7 @@ TEST_FOLDERS = [
     "rtoc-postgres/tests",
     "rtoc-web/tests",
     "rtoc-gui/tests",
+    "rtoc-telegram/tests",
     *(f"{device}/tests" for device in DEVICES),
     "tests",
 ]

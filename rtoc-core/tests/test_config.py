@@ -86,6 +86,8 @@ SEED_KEYS = {
         "default_permission": "blocked",
         "inlineMenu": False,
         "onlyAdmin": False,
+        "base_url": "https://api.telegram.org/bot",
+        "editAutomation": False,
     },
     "tcp": {
         "active": False,

@@ -146,3 +146,36 @@ def test_plugin_commands_appear_in_rtoc(tmp_path):
         cli.commands.pop("hello", None)
     assert result.exit_code == 0, result.output
     assert result.output == "hello from a plugin\n"
+
+
+def test_rtoc_plugins_telegram_send_reaches_the_hook_and_warns_only_when_unhandled(
+    registry, caplog
+):
+    from rtoc.compat.loggerplugin import LoggerPlugin
+
+    class Greenhouse(LoggerPlugin):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.setDeviceName("Greenhouse")
+
+    sent = []
+    logger = Logger(plugins=registry)
+    plugin = Greenhouse(logger)
+    with caplog.at_level("WARNING", logger="rtoc.compat.loggerplugin"):
+        plugin.telegram_send_document("/tmp/nobody-takes-this.csv")
+    assert "no Telegram frontend handles telegram_send_document" in caplog.text
+
+    def take(logger, device, kind, content, only_admin):
+        sent.append((device, kind, content, only_admin))
+        return True
+
+    registry.register(make_plugin(rtoc_telegram_send=take), PluginInfo("bot", "rtoc-bot 1"))
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="rtoc.compat.loggerplugin"):
+        plugin.telegram_send_message("window open", onlyAdmin=True)
+        plugin.telegram_send_photo("/tmp/plot.png")
+    assert sent == [
+        ("Greenhouse", "message", "window open", True),
+        ("Greenhouse", "photo", "/tmp/plot.png", False),
+    ]
+    assert caplog.text == ""

@@ -204,6 +204,12 @@ class TelegramConfig:
     default_permission: Literal["blocked", "read", "write", "admin"] = "blocked"
     inlineMenu: bool = False
     onlyAdmin: bool = False
+    # rtoc only: the Bot API address the token is appended to; a self-hosted
+    # Bot API server (or a test's stub) instead of Telegram's own.
+    base_url: str = "https://api.telegram.org/bot"
+    # rtoc only: admins may add, edit and delete global events and actions in the
+    # chat. Off by default: their conditions and scripts are code the logger runs.
+    editAutomation: bool = False
 
 
 @attrs.frozen

@@ -198,6 +198,27 @@ class LoggerView(Protocol):
 
     def call(self, device: str, function: str, *args: Any, **kwargs: Any) -> Any: ...
 
+    def stream(
+        self, y: float, sname: str, dname: str, unit: str | None = None, x: float | None = None
+    ) -> None:
+        """Append one sample (``x`` defaults to now), as a device would: a value a user
+        measured by hand; ValueError when ``y`` or ``x`` is not a number."""
+        ...
+
+    def event(
+        self,
+        text: str,
+        device: str = "",
+        signal: str = "",
+        priority: int | Priority = Priority.INFO,
+        id: str = "",
+        value: float | None = None,
+        time: float | None = None,
+    ) -> Any:
+        """Record an event as a device would (a user's manual event, a frontend's own news);
+        it is notified and stored like every other."""
+        ...
+
     def automation_state(self) -> AutomationState: ...
 
     def set_rule_active(self, kind: RuleKind, name: str, active: bool) -> None: ...

@@ -188,3 +188,24 @@ def rtoc_event(logger: Logger, event: Event) -> None:
             if event.priority >= 2:
                 send_mail(f"{event.device}: {event.text}")
     """
+
+
+@hookspec
+def rtoc_telegram_send(
+    logger: Logger, device: str, kind: str, content: str, only_admin: bool
+) -> bool:
+    """A device asks to send ``content`` to the Telegram bot's users; return True when sent
+    (or queued) on its way, False or None when this plugin does not handle it.
+
+    ``kind`` is ``"message"`` (``content`` is the text), ``"photo"`` or
+    ``"document"`` (``content`` is a file path); ``only_admin`` restricts it
+    to admins. RTOC plugins call it as ``self.telegram_send_message(text)``.
+    Example::
+
+        @hookimpl
+        def rtoc_telegram_send(logger, device, kind, content, only_admin):
+            if kind == "message":
+                bot.queue(f"{device}: {content}", admins_only=only_admin)
+                return True
+            return False
+    """

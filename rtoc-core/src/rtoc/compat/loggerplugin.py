@@ -12,8 +12,8 @@ threads (``while self.run:``) end when rtoc stops them.
 :class:`rtoc.Device`'s), including ``dname`` to file data under another device.
 ``createTCPClient``/``sendTCP`` talk to an rtoc (or RTOC) TCP server.
 RTOC's GUI attributes (``smallGUI``, ``widget``, ``loadGUI``) exist but nothing
-uses them; the ``telegram_send_*`` methods log that no Telegram frontend
-handles them yet.
+uses them; the ``telegram_send_*`` methods go to the hook
+``rtoc_telegram_send`` (rtoc-telegram's bot), and log once when nothing takes them.
 """
 
 from __future__ import annotations
@@ -360,17 +360,39 @@ class LoggerPlugin(Device):
         """RTOC's desktop GUI asked plugins for a QWidget here; rtoc does not (yet)."""
         return self.widget
 
-    def telegram_send_message(self, text: str, *args: Any, **kwargs: Any) -> None:
-        self._no_telegram("telegram_send_message")
+    def telegram_send_message(self, text: str, onlyAdmin: bool = False) -> None:
+        """Send ``text`` to the Telegram bot's users (only its admins with ``onlyAdmin``)."""
+        self._telegram_send("message", text, onlyAdmin)
 
-    def telegram_send_photo(self, path: str, *args: Any, **kwargs: Any) -> None:
-        self._no_telegram("telegram_send_photo")
+    def telegram_send_photo(self, path: str, onlyAdmin: bool = False) -> None:
+        """Send the picture file at ``path`` to the Telegram bot's users."""
+        self._telegram_send("photo", path, onlyAdmin)
 
-    def telegram_send_document(self, path: str, *args: Any, **kwargs: Any) -> None:
-        self._no_telegram("telegram_send_document")
+    def telegram_send_document(self, path: str, onlyAdmin: bool = False) -> None:
+        """Send the file at ``path`` to the Telegram bot's users."""
+        self._telegram_send("document", path, onlyAdmin)
 
-    def _no_telegram(self, method: str) -> None:
-        _warn_once(f"{self.name}: no Telegram frontend handles {method} yet; nothing was sent")
+    def _telegram_send(self, kind: str, content: str, only_admin: bool) -> None:
+        logger = self.rtoc_logger
+        plugins = getattr(logger, "plugins", None)
+        handled = plugins is not None and any(
+            [
+                bool(taken)
+                for _, taken in plugins.call_each(
+                    "rtoc_telegram_send",
+                    logger=logger,
+                    device=self.name,
+                    kind=kind,
+                    content=str(content),
+                    only_admin=bool(only_admin),
+                )
+            ]
+        )
+        if not handled:
+            _warn_once(
+                f"{self.name}: no Telegram frontend handles telegram_send_{kind} yet; "
+                "nothing was sent"
+            )
 
 
 #: Names of the compat API: not parameters or functions of a plugin.

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
+from rtoc.events import Priority
 from rtoc.frontend import (
     AutomationState,
     ControlUnavailable,
@@ -130,6 +131,23 @@ class StorageView:
         self._refuse()
 
     def call(self, device: str, function: str, *args: Any, **kwargs: Any) -> Any:
+        self._refuse()
+
+    def stream(
+        self, y: float, sname: str, dname: str, unit: str | None = None, x: float | None = None
+    ) -> None:
+        self._refuse()
+
+    def event(
+        self,
+        text: str,
+        device: str = "",
+        signal: str = "",
+        priority: int | Priority = Priority.INFO,
+        id: str = "",
+        value: float | None = None,
+        time: float | None = None,
+    ) -> Any:
         self._refuse()
 
     def automation_state(self) -> AutomationState:

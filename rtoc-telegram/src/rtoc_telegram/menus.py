@@ -1,0 +1,299 @@
+"""The bot's conversation: the main menu and its submenus, each entry for its roles.
+
+Every button's ``callback_data`` is ``route`` or ``route:ref``. The route
+names the action, and :data:`ROUTES` the role it needs, checked on every
+press: a forged button gets no further than the menu would have let its
+user. ``ref`` is a short key into the user's :class:`Session`, filled when
+the menu was drawn, so device and signal names of any length fit Telegram's
+64 bytes; a button from an older menu (a ref no longer known) is answered as
+out of date. Chat text is only ever a value (parsed, never evaluated), an
+event text, or a reason to show the menu, except for the fields of a global
+event or action, which admins may send when ``telegram.editAutomation`` allows
+it: the core checks their condition or script before it saves them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.ext import ContextTypes
+
+from rtoc.automation.watchdog import Watchdog
+from rtoc.device import DeviceError
+from rtoc.frontend import ControlUnavailable, LoggerView
+from rtoc.users import Role, UserError
+from rtoc_telegram.actions import ActionError, admin_only, load_actions, run_action
+from rtoc_telegram.clients import Client, ClientStore
+from rtoc_telegram.menu_admin import AdminMenus
+from rtoc_telegram.menu_base import Session
+from rtoc_telegram.menu_devices import DeviceMenus, shortcuts
+from rtoc_telegram.menu_signals import SignalMenus
+
+#: Longest chat text the bot reads; more is answered, not processed.
+MAX_INPUT = 2000
+
+ROUTES: dict[str, Role] = {
+    "menu": Role.READ,
+    "act": Role.READ,
+    "latest": Role.READ,
+    "signals": Role.READ,
+    "sig": Role.READ,
+    "per": Role.READ,
+    "evs": Role.READ,
+    "plot": Role.READ,
+    "sdev": Role.READ,
+    "more": Role.READ,
+    "settings": Role.READ,
+    "lvl": Role.READ,
+    "devices": Role.WRITE,
+    "dev": Role.WRITE,
+    "dstart": Role.WRITE,
+    "dstop": Role.WRITE,
+    "par": Role.WRITE,
+    "fn": Role.WRITE,
+    "send": Role.WRITE,
+    "event": Role.WRITE,
+    "value": Role.WRITE,
+    "short": Role.WRITE,
+    "prio": Role.WRITE,
+    "auto": Role.ADMIN,
+    "rule": Role.ADMIN,
+    "rtog": Role.ADMIN,
+    "rall": Role.ADMIN,
+    "redit": Role.ADMIN,
+    "rdel": Role.ADMIN,
+    "radd": Role.ADMIN,
+    "clients": Role.ADMIN,
+    "cl": Role.ADMIN,
+    "perm": Role.ADMIN,
+}
+#: Routes whose ref is the value itself (a period, a level, a priority), not a session ref.
+_LITERAL_REFS = frozenset({"per", "lvl", "prio"})
+TITLES = {
+    "devices": "Devices",
+    "send": "Send event / value",
+    "event": "Send event",
+    "value": "Send value",
+    "auto": "Automation",
+    "clients": "Clients",
+    "perm": "Changing permissions",
+}
+
+
+class Menus(SignalMenus, DeviceMenus, AdminMenus):
+    """Handlers for python-telegram-bot; everything the logger does goes through ``view``."""
+
+    def __init__(
+        self,
+        view: LoggerView,
+        clients: ClientStore,
+        only_admin: bool,
+        run: Callable[..., Any],
+        home: Path,
+        edit_automation: bool = False,
+    ) -> None:
+        self.view = view
+        self.clients = clients
+        self.only_admin = only_admin
+        #: Runs a blocking call off the event loop: ``await run(fn, *args)``.
+        self.run = run
+        #: Where telegramActions.json is (read again for every main menu, so edits count).
+        self.home = home
+        self.watchdog = Watchdog()
+        #: telegram.editAutomation: admins may add, edit and delete rules (code) here.
+        self.edit_automation = edit_automation
+        self.sessions: dict[int, Session] = {}
+
+    # -- entry points ------------------------------------------------------------
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        client = self._client(update)
+        if client is None or message is None:
+            return
+        if not self._allowed(client):
+            await self._refuse(update, client)
+            return
+        text = message.text or ""
+        session = self.sessions.setdefault(client.id, Session())
+        if len(text) > MAX_INPUT:
+            session.prompt = None
+            await self._say(
+                update,
+                f"That message is too long ({len(text)} characters); use the menu.",
+                self._main_keyboard(client, session),
+            )
+            return
+        if session.prompt is not None and not text.startswith("/"):
+            await self._answer_prompt(update, client, session, text)
+            return
+        session.prompt = None
+        greeting = "" if text.strip() in ("/start", "/menu") else "Use the menu:\n"
+        await self._main(update, client, session, greeting)
+
+    async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        client = self._client(update)
+        if query is None or client is None:
+            return
+        data = query.data or ""
+        route, _, ref = data.partition(":")
+        if not self._allowed(client):
+            await query.answer("No access")
+            await self._refuse(update, client)
+            return
+        session = self.sessions.setdefault(client.id, Session())
+        needed = ROUTES.get(route)
+        if needed is not None and not client.may(needed):
+            title = TITLES.get(route, route)
+            await query.answer("Not allowed")
+            await self._main(
+                update,
+                client,
+                session,
+                f"{title} needs the {needed} permission; you have {client.role}. ",
+            )
+            return
+        if needed is None or (ref and route not in _LITERAL_REFS and ref not in session.refs):
+            await query.answer("This button is out of date")
+            await self._main(update, client, session, "That button is out of date. ")
+            return
+        await query.answer()
+        session.prompt = None
+        handler: Callable[[Update, Client, Session, str], Awaitable[None]] = getattr(
+            self, f"_route_{route}"
+        )
+        try:
+            await handler(update, client, session, ref)
+        except ControlUnavailable as error:
+            await self._say(update, f"Not possible here: {error}", self._back())
+        except (DeviceError, ValueError, LookupError, UserError, ActionError) as error:
+            await self._say(update, f"⚠️ {error}", self._back())
+
+    # -- who may ---------------------------------------------------------------
+
+    def _client(self, update: Update) -> Client | None:
+        user = update.effective_user
+        if user is None or update.effective_chat is None or update.effective_chat.type != "private":
+            return None
+        client, _ = self.clients.meet(user.id, user.first_name, user.last_name or "")
+        return client
+
+    def _allowed(self, client: Client) -> bool:
+        if self.only_admin:
+            return client.role is Role.ADMIN
+        return client.may(Role.READ)
+
+    async def _refuse(self, update: Update, client: Client) -> None:
+        await self._say(
+            update,
+            f"Hello {client.first_name or client.id}: this bot is not open to you. "
+            "An admin of the logger may give you access.",
+            None,
+        )
+
+    # -- drawing -----------------------------------------------------------------
+
+    def _main_keyboard(self, client: Client, session: Session) -> InlineKeyboardMarkup:
+        session.refs.clear()
+        entries = [
+            ("📈 Latest values", "latest", Role.READ),
+            ("📊 Signals", "signals", Role.READ),
+            ("🔌 Devices", "devices", Role.WRITE),
+            ("✉️ Send event / value", "send", Role.WRITE),
+            ("⚙️ Automation", "auto", Role.ADMIN),
+            ("🔧 Settings", "settings", Role.READ),
+        ]
+        rows = []
+        if client.may(Role.WRITE):
+            for kind, route in (("p", "par"), ("f", "fn")):
+                for device, name in shortcuts(client, kind):
+                    label = f"⭐ {device}.{name}" + ("()" if kind == "f" else "")
+                    key = session.ref((device, name) if kind == "p" else (device, name, None))
+                    rows.append([InlineKeyboardButton(label[:60], callback_data=f"{route}:{key}")])
+        rows += [
+            [InlineKeyboardButton(label, callback_data=route)]
+            for label, route, role in entries
+            if client.may(role)
+        ]
+        return InlineKeyboardMarkup(rows)
+
+    async def _main(self, update: Update, client: Client, session: Session, intro: str) -> None:
+        text = f"{intro}Main menu ({client.role}):"
+        keyboard = self._main_keyboard(client, session)
+        try:
+            actions = load_actions(self.home)
+        except ActionError as error:
+            actions = {}
+            if client.may(Role.ADMIN):
+                text += f"\n⚠️ {error}"
+        rows = [
+            [
+                InlineKeyboardButton(
+                    f"▶ {name.lstrip('_')}"[:60], callback_data=f"act:{session.ref(name)}"
+                )
+            ]
+            for name in actions
+            if client.may(Role.ADMIN) or not admin_only(name)
+        ]
+        await self._say(update, text, InlineKeyboardMarkup(rows + list(keyboard.inline_keyboard)))
+
+    async def _route_act(self, update: Update, client: Client, session: Session, ref: str) -> None:
+        name = session.refs[ref]
+        if admin_only(name) and not client.may(Role.ADMIN):
+            raise LookupError(f"{name} is for admins")
+        source = load_actions(self.home).get(name)
+        if source is None:
+            raise LookupError(f"telegramActions.json has no {name!r} any more")
+        try:
+            answer = await self.run(run_action, name, source, self.view, self.watchdog)
+        except ActionError as error:
+            await self._say(update, f"⚠️ {error}", self._back())
+            return
+        chat = update.effective_chat
+        assert chat is not None
+        if answer.kind == "text":
+            await self._say(update, answer.content, self._back())
+            return
+        path = Path(answer.content).expanduser()
+        try:
+            data = await self.run(path.read_bytes)
+        except OSError as error:
+            await self._say(update, f"⚠️ {name}: {error}", self._back())
+            return
+        upload = InputFile(data, filename=path.name)
+        if answer.kind == "picture":
+            await chat.send_photo(upload, caption=name.lstrip("_"))
+        else:
+            await chat.send_document(upload, caption=name.lstrip("_"))
+
+    # -- read ----------------------------------------------------------------------
+
+    async def _route_menu(self, update: Update, client: Client, session: Session, _: str) -> None:
+        await self._main(update, client, session, "")
+
+    # -- settings ------------------------------------------------------------------
+
+    # -- write -------------------------------------------------------------------------
+
+    # -- admin -----------------------------------------------------------------
+
+    # -- text answers ----------------------------------------------------------
+
+    async def _answer_prompt(
+        self, update: Update, client: Client, session: Session, text: str
+    ) -> None:
+        prompt = session.prompt
+        assert prompt is not None
+        needed = Role.ADMIN if prompt.kind in ("rule", "rulename") else Role.WRITE
+        if not client.may(needed):  # demoted meanwhile
+            session.prompt = None
+            await self._main(update, client, session, "")
+            return
+        try:
+            await getattr(self, f"_answer_{prompt.kind}")(update, client, session, prompt, text)
+        except (DeviceError, ValueError, LookupError, ControlUnavailable) as error:
+            await self._say(update, f"⚠️ {error}\nSend another value, or go back.", self._back())
