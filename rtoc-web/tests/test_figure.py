@@ -39,7 +39,7 @@ def test_one_panel_per_unit_in_the_order_chosen(logger: Logger) -> None:
     assert "yaxis3" not in layout
     names = [trace["name"] for trace in found["data"]]
     assert names[0] == "DPS.I" and names[2] == "Other.U2"
-    assert names[1].startswith("DPS.U (min/max of 1,000 buckets")
+    assert names[1].startswith("DPS.U (min/max of 910 buckets")  # 1000 px less the margins
     assert [trace["yaxis"] for trace in found["data"][:3]] == ["y", "y2", "y2"]
     assert names[3] == "Events" and found["data"][3]["hovertext"] == ["error: DPS.U: overvoltage"]
     assert link.startswith("download?signal=")

@@ -41,6 +41,15 @@ def _axis(index: int, suffix: str) -> str:
     return suffix if index == 0 else f"{suffix}{index + 1}"
 
 
+#: The figure's margins in pixels: the traces are drawn in what is left of the width.
+MARGIN = {"l": 70, "r": 20, "t": 30, "b": 50}
+
+
+def plot_area_width(graph_width: int) -> int:
+    """The width of the plot area, in which the traces are drawn, in a graph this wide."""
+    return graph_width - MARGIN["l"] - MARGIN["r"]
+
+
 def build_figure(
     traces: Sequence[Trace],
     events: Sequence[Event],
@@ -57,7 +66,7 @@ def build_figure(
     height = (1.0 - gap * (panels - 1)) / panels
     layout: dict = {
         "height": 120 + PANEL_HEIGHT * panels,
-        "margin": {"l": 70, "r": 20, "t": 30, "b": 50},
+        "margin": MARGIN,
         "showlegend": True,
         "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
         "hovermode": "closest",

@@ -20,7 +20,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 from rtoc.frontend import EventQuery, LoggerView
 from rtoc_web.aggregate import TraceData, clamp_width, read_last, read_trace, trace_label
 from rtoc_web.config import WebConfig
-from rtoc_web.figure import Trace, build_figure
+from rtoc_web.figure import Trace, build_figure, plot_area_width
 from rtoc_web.localtime import zone
 from rtoc_web.plotrange import (
     SPANS,
@@ -280,8 +280,12 @@ def plot_figure(
     tz: ZoneInfo,
     width: int,
 ) -> tuple[dict, list[str], str]:
-    """The figure, the problems to show and the download link."""
-    width = clamp_width(width)
+    """The figure, the problems to show and the download link.
+
+    ``width`` is the graph element's; a trace gets at most two points per pixel
+    of the plot area inside its margins.
+    """
+    width = clamp_width(plot_area_width(clamp_width(width)))
     problems: list[str] = []
     infos = {info.key: info for info in view.signal_infos()}
     window: tuple[float, float] | None = None
