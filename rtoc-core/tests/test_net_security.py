@@ -194,6 +194,13 @@ def test_login_guard_slows_one_address_down_and_not_the_others():
     assert guard.wait("10.0.0.1") == 0
 
 
+def test_login_guard_names_its_door_in_the_log(caplog):
+    guard = LoginGuard(free=0, door="web", clock=Clock())
+    with caplog.at_level("WARNING", logger="rtoc.net"):
+        guard.failed("10.0.0.1")
+    assert caplog.messages == ["web: 1 wrong passwords from 10.0.0.1; refused for 1 s"]
+
+
 def test_login_guard_counts_ipv6_per_64_and_forgets_the_quietest_beyond_its_size():
     assert source("2001:db8::1") == source("2001:db8::ffff:1") == "2001:db8::/64"
     assert source("2001:db8:0:1::1") != source("2001:db8::1")

@@ -205,6 +205,19 @@ def test_password_and_role_changes(store: UserStore) -> None:
         store.remove("bob")
 
 
+def test_the_stamp_changes_with_the_password_only(store: UserStore) -> None:
+    store.add("bob", PASSWORD, "read")
+    user, stamp = store.get_with_stamp("BOB")
+    assert user == store.get("bob")
+    assert len(stamp) == 32 and stamp not in store.path.read_text(encoding="utf-8")
+    store.set_role("bob", "write")
+    assert store.get_with_stamp("bob")[1] == stamp  # a role change is no new password
+    store.set_password("bob", "another password")
+    assert store.get_with_stamp("bob")[1] != stamp
+    store.remove("bob")
+    assert store.get_with_stamp("bob") is None
+
+
 def test_the_last_admin_stays_while_other_users_remain(store: UserStore) -> None:
     store.add("alice", PASSWORD, "admin")
     store.add("bob", PASSWORD, "write")

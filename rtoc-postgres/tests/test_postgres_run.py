@@ -14,6 +14,9 @@ import numpy as np
 import psycopg2
 import pytest
 
+from rtoc.config import load_config
+from rtoc.plugins import PluginRegistry
+from rtoc.storage.view import open_view
 from rtoc.testing.installed import run_rtoc
 from rtoc.testing.waiting import wait_until
 from rtoc_postgres.plugin import SPOOL_FILE
@@ -83,18 +86,20 @@ def test_two_loggers_share_one_database_and_it_reads_with_none_running(database,
         out, err = run.communicate(timeout=60)
         assert run.returncode == 0 and "everything stored" in out, err
 
-    from rtoc_postgres.storage import PostgresStorage
-
-    reader = PostgresStorage(database)
-    try:
-        devices = {info.device for info in reader.signals()}
+    # what rtoc web standalone opens: the configured storage's reader, no logger
+    registry = PluginRegistry.load(homes[0])
+    config = load_config(homes[0], registry.config_sections())
+    with open_view(config, homes[0], registry) as view:
+        assert "stored data only" in view.control_unavailable
+        devices = {info.device for info in view.signal_infos()}
         assert {"Generator", "System"} <= devices
-        x, y = reader.read("Generator", "Sine")
+        x, y, _ = view.read("Generator", "Sine")
         assert len(x) >= 10 and np.all(np.diff(x) > 0) and np.all(np.abs(y) <= 1.0)
-        cpu = next(info for info in reader.signals() if info.device == "System")
-        assert reader.read_last("System", cpu.name, 1).x.size == 1
-    finally:
-        reader.close()
+        cpu = next(info for info in view.signal_infos() if info.device == "System")
+        assert view.read("System", cpu.name, last=1).x.size == 1
+        assert {key[0] for key in view.latest()} >= {"Generator", "System"}
+        buckets = view.read_buckets("Generator", "Sine", x[0], x[-1], 4)
+        assert int(buckets.count.sum()) == len(x)
 
 
 def _count(database: dict) -> int:

@@ -22,6 +22,13 @@ def rtoc_storage_backends():
 
 
 @hookimpl
+def rtoc_storage_readers():
+    from rtoc.storage.sqlite import read_sqlite
+
+    return {"sqlite": read_sqlite}
+
+
+@hookimpl
 def rtoc_frontends():
     from rtoc.net.server import TcpServer
 

@@ -63,6 +63,21 @@ def rtoc_storage_backends() -> dict[str, StorageFactory]:
 
 
 @hookspec
+def rtoc_storage_readers() -> dict[str, StorageFactory]:
+    """Return, by backend name, factories that open a storage for reading only.
+
+    ``rtoc web`` standalone reads what a ``rtoc run`` elsewhere writes: a
+    reader must not change the data, migrate, spool or run maintenance, and
+    must see what the writer stores while both are open. A backend without a
+    reader cannot be viewed from another process. Example::
+
+        @hookimpl
+        def rtoc_storage_readers():
+            return {"postgresql": open_postgres_reader}
+    """
+
+
+@hookspec
 def rtoc_frontends() -> list[Frontend]:
     """Return frontends that ``rtoc run`` starts beside the logger.
 

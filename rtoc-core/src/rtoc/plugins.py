@@ -209,6 +209,13 @@ class PluginRegistry:
             backends.update(provided or {})
         return backends
 
+    def storage_readers(self) -> dict[str, StorageFactory]:
+        """Read-only openers by backend name (``rtoc_storage_readers``)."""
+        readers: dict[str, StorageFactory] = {}
+        for _, provided in self.call_each("rtoc_storage_readers"):
+            readers.update(provided or {})
+        return readers
+
     def storage_backend(self, name: str) -> StorageFactory:
         """The backend ``name``; LookupError naming the installed ones when there is none."""
         backends = self.storage_backends()

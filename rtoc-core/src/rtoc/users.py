@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import enum
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -214,6 +215,19 @@ class UserStore:
         """The user called ``name`` (any case), or None."""
         record = self._load().get(_key(name))
         return record.user if record else None
+
+    def get_with_stamp(self, name: str) -> tuple[User, str] | None:
+        """The user called ``name`` and a stamp of their password, or None; one read of the file.
+
+        The stamp changes whenever the stored hash does (a new password, or
+        a rehash with new parameters) and tells nothing about the password
+        (the hash's salt is needed to test a guess). A session keeps it and
+        ends when it no longer matches, so a new password ends old sessions.
+        """
+        record = self._load().get(_key(name))
+        if record is None:
+            return None
+        return record.user, hashlib.sha256(record.hash.encode()).hexdigest()[:32]
 
     def authenticate(self, name: str, password: str) -> User | None:
         """The user when ``password`` is theirs and they are not blocked, else None.

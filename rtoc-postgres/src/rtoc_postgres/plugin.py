@@ -57,9 +57,23 @@ def retention_policy(config: Config) -> Policy:
     return Policy(section.keepDays, section.resampleAfterDays, section.resampleRate)
 
 
+def open_postgres_reader(config: Config, home: Path) -> PostgresStorage:
+    """What ``rtoc web`` standalone reads: the database directly, no spool, no maintenance.
+
+    It connects like the logger does (and checks the schema version), so
+    samples the loggers store show on the next read.
+    """
+    return PostgresStorage(connection_settings(config), timeout=config.postgresql.timeout)
+
+
 @rtoc.hookimpl
 def rtoc_storage_backends() -> dict[str, Any]:
     return {"postgresql": open_postgres}
+
+
+@rtoc.hookimpl
+def rtoc_storage_readers() -> dict[str, Any]:
+    return {"postgresql": open_postgres_reader}
 
 
 @rtoc.hookimpl

@@ -171,7 +171,35 @@ def _switch(which: str) -> Callable[[Automation, Any], bool]:
 
 
 #: Commands that need only the automation; ``addJob`` also needs signal names resolved.
+def automation_state(automation: Automation, value: Any) -> dict[str, Any]:
+    """Every global event and action with its state and error (what frontends list)."""
+    state = automation.state()
+    return {
+        "eventsActive": state.events_active,
+        "actionsActive": state.actions_active,
+        "rules": [attrs.asdict(rule) for rule in state.rules],
+    }
+
+
+def set_rule_active(automation: Automation, value: Any) -> bool:
+    """``{"kind": "event"|"action", "name": "n", "active": true}``: switch one rule."""
+    if (
+        not isinstance(value, dict)
+        or set(value) != {"kind", "name", "active"}
+        or value["kind"] not in ("event", "action")
+        or not isinstance(value["name"], str)
+        or not isinstance(value["active"], bool)
+    ):
+        raise CommandError(
+            'setRuleActive takes {"kind": "event" or "action", "name": "...", "active": true|false}'
+        )
+    automation.set_rule_active(value["kind"], value["name"], value["active"])
+    return True
+
+
 COMMANDS: dict[str, Callable[[Automation, Any], Any]] = {
+    "automationState": automation_state,
+    "setRuleActive": set_rule_active,
     "jobs": jobs,
     "startJob": start_job,
     "stopJob": stop_job,

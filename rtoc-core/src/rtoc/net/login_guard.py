@@ -62,6 +62,7 @@ class LoginGuard:
         forget_after: float = FORGET_AFTER,
         max_addresses: int = MAX_ADDRESSES,
         clock: Callable[[], float] = time.monotonic,
+        door: str = "TCP",
     ) -> None:
         self.free = free
         self.first_delay = first_delay
@@ -69,6 +70,7 @@ class LoginGuard:
         self.forget_after = forget_after
         self.max_addresses = max_addresses
         self.clock = clock
+        self.door = door  # names the door in the log: "TCP", "web"
         self._records: OrderedDict[str, _Record] = OrderedDict()
 
     def wait(self, host: str) -> float:
@@ -91,7 +93,11 @@ class LoginGuard:
             delay = min(self.max_delay, self.first_delay * 2 ** min(beyond - 1, 32))
             record.until = now + delay
             log.warning(
-                "TCP: %d wrong passwords from %s; refused for %g s", record.failures, key, delay
+                "%s: %d wrong passwords from %s; refused for %g s",
+                self.door,
+                record.failures,
+                key,
+                delay,
             )
         self._records[key] = record  # most recent last
         if len(self._records) > self.max_addresses:

@@ -3,7 +3,8 @@
 The GUI's remote mode, ``rtoc remote`` and user scripts use it exactly like a
 :class:`rtoc.logger.Logger`: ``stream``, ``plot``, ``event``, ``latest``,
 ``read``, ``describe_devices``, ``set_parameter``, ``call`` and the rest all
-become TCP requests. A failure the server reports raises
+become TCP requests. It is a :class:`rtoc.frontend.LoggerView`, so every
+frontend works on a remote logger as on a local one. A failure the server reports raises
 :class:`~rtoc.net.client.RemoteError` with the server's message.
 """
 
@@ -15,11 +16,15 @@ from typing import Any
 
 import numpy as np
 
-from rtoc.device import DeviceDescription, Function, Parameter
+from rtoc.device import DeviceDescription
 from rtoc.events import Event, Priority
+from rtoc.frontend import AutomationState, EventPage, EventQuery, RuleKind, RuleState
 from rtoc.logger import Reading, SignalData
+from rtoc.net import view_requests
 from rtoc.net.client import Client, RemoteError
 from rtoc.signals import SignalKey
+from rtoc.storage.base import SignalInfo
+from rtoc.storage.buckets import Buckets
 
 
 def _name(key: SignalKey) -> str:
@@ -38,6 +43,8 @@ class RemoteLogger:
     ) -> None:
         self.client = Client(host, port, password, timeout=timeout)
         self._lock = threading.Lock()
+        #: Control requests go through; the server refuses them unless it trusts this client.
+        self.control_unavailable = ""
 
     def request(self, **keys: Any) -> dict[str, Any]:
         with self._lock:
@@ -173,35 +180,34 @@ class RemoteLogger:
             if not names:
                 return []
             found = self.request(getEvent=names)["events"]
-        return [
-            Event(
-                text=text,
-                device=device,
-                signal=signal,
-                time=x,
-                priority=priority,
-                id=event_id,
-                value=value,
-                uid=uid,
-            )
-            for device, signal, uid, text, x, value, priority, event_id in found.values()
-        ]
+        return [view_requests.event_from_wire(row) for row in found.values()]
 
     def describe_devices(self) -> list[DeviceDescription]:
-        found = self.request(getPluginList=True)["pluginList"]
-        return [
-            DeviceDescription(
-                name=name,
-                doc="",
-                running=bool(entry.get("status")),
-                parameters=tuple(
-                    Parameter(key, value, type(value).__name__)
-                    for key, value in entry.get("parameters", [])
-                ),
-                functions=tuple(Function(fn, "", "") for fn in entry.get("functions", [])),
-            )
-            for name, entry in sorted(found.items())
-        ]
+        return view_requests.devices_of(self.request(getDevices=True)["devices"])
+
+    def signal_infos(self) -> list[SignalInfo]:
+        return view_requests.signal_info_rows(self.request(getSignalInfo=True)["signalInfo"])
+
+    def read_buckets(
+        self, device: str, name: str, start: float, end: float, buckets: int
+    ) -> Buckets:
+        query = {"dname": device, "sname": name, "xmin": start, "xmax": end, "n": buckets}
+        return view_requests.buckets_of(self.request(getBuckets=query)["buckets"])
+
+    def event_page(self, query: EventQuery) -> EventPage:
+        spec = view_requests.event_query_spec(query)
+        return view_requests.event_page_of(self.request(getEventPage=spec)["eventPage"])
+
+    def automation_state(self) -> AutomationState:
+        found = self.request(logger={"automationState": True})["logger"]["automationState"]
+        return AutomationState(
+            events_active=found["eventsActive"],
+            actions_active=found["actionsActive"],
+            rules=tuple(RuleState(**rule) for rule in found["rules"]),
+        )
+
+    def set_rule_active(self, kind: RuleKind, name: str, active: bool) -> None:
+        self.request(logger={"setRuleActive": {"kind": kind, "name": name, "active": active}})
 
     def info(self) -> dict[str, Any]:
         return self.request(logger={"info": True})["logger"]["info"]

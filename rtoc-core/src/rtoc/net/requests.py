@@ -29,7 +29,7 @@ import numpy as np
 
 from rtoc.device import DeviceError
 from rtoc.events import Event, Priority
-from rtoc.net import automation_commands
+from rtoc.net import automation_commands, view_requests
 from rtoc.signals import SignalKey
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ class RequestError(Exception):
 
 
 #: Failures that are the request's fault or the data's, reported without a traceback.
-EXPECTED_ERRORS = (RequestError, DeviceError, ValueError, KeyError, TypeError)
+EXPECTED_ERRORS = (RequestError, DeviceError, ValueError, LookupError, TypeError)
 
 
 #: Keys that only make sense together with ``y``.
@@ -53,15 +53,19 @@ SAMPLE_KEYS = frozenset({"x", "y", "sname", "dname", "unit", "plot"})
 READ_KEYS = frozenset(
     {"getSignalList", "getLatest", "getSignal", "getEventList", "getEvent", "getPluginList"}
 )
+#: rtoc's own read keys for remote frontends (see :mod:`rtoc.net.view_requests`).
+VIEW_KEYS = frozenset({"getSignalInfo", "getBuckets", "getEventPage", "getDevices"})
 CONTROL_KEYS = frozenset({"plugin", "logger", "remove"})
 #: RTOC keys rtoc knows but cannot answer yet: refused with the reason.
 UNSUPPORTED_KEYS = {
     "getSession": "getSession is not supported yet: rtoc cannot export a session until "
     "session import/export lands; read signals with getSignal and events with getEventList",
 }
-KNOWN_KEYS = SAMPLE_KEYS | READ_KEYS | CONTROL_KEYS | {"event"} | UNSUPPORTED_KEYS.keys()
+KNOWN_KEYS = (
+    SAMPLE_KEYS | READ_KEYS | VIEW_KEYS | CONTROL_KEYS | {"event"} | UNSUPPORTED_KEYS.keys()
+)
 #: Keys whose answer may take long (device calls, big copies): served off the event loop.
-SLOW_KEYS = CONTROL_KEYS | {"getSignal", "getEventList", "getEvent", "getPluginList"}
+SLOW_KEYS = CONTROL_KEYS | VIEW_KEYS | {"getSignal", "getEventList", "getEvent", "getPluginList"}
 #: Device name RTOC gives samples sent without ``dname``.
 DEFAULT_DEVICE = "noDevice"
 
@@ -131,6 +135,10 @@ class RequestHandler:
             actions.append(self._events(self._names("getEvent", message["getEvent"])))
         if message.get("getPluginList"):
             actions.append(self._plugin_list)
+        try:
+            actions += self._view_reads(message)
+        except view_requests.ViewRequestError as error:
+            raise RequestError(str(error)) from None
         if "plugin" in message:
             actions.append(self._plugin(message["plugin"]))
         if "remove" in message:
@@ -260,6 +268,37 @@ class RequestHandler:
                 ]
 
         return events
+
+    def _view_reads(self, message: dict[str, Any]) -> list[Action]:
+        """rtoc's keys for remote frontends, each checked before anything runs."""
+        view = self.logger
+        actions: list[Action] = []
+        if message.get("getSignalInfo"):
+            actions.append(
+                lambda reply, _: reply.update(signalInfo=view_requests.signal_infos(view))
+            )
+        if "getBuckets" in message:
+            device, name, start, end, count = view_requests.bucket_query(message["getBuckets"])
+
+            def buckets(reply: dict, failures: list[str]) -> None:
+                found = view.read_buckets(device, name, start, end, count)
+                reply["buckets"] = view_requests.buckets_answer(found)
+
+            actions.append(buckets)
+        if "getEventPage" in message:
+            query = view_requests.event_query(message["getEventPage"])
+            actions.append(
+                lambda reply, _: reply.update(
+                    eventPage=view_requests.event_page_answer(view.event_page(query))
+                )
+            )
+        if message.get("getDevices"):
+            actions.append(
+                lambda reply, _: reply.update(
+                    devices=view_requests.devices_answer(view.describe_devices())
+                )
+            )
+        return actions
 
     def _plugin_list(self, reply: dict, failures: list[str]) -> None:
         reply["pluginList"] = {

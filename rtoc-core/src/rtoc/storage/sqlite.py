@@ -152,13 +152,20 @@ class SQLiteStorage:
     """
 
     def __init__(
-        self, path: Path | str, *, timeout: float = 5.0, max_pages: int | None = None
+        self,
+        path: Path | str,
+        *,
+        timeout: float = 5.0,
+        max_pages: int | None = None,
+        read_only: bool = False,
     ) -> None:
         self.path = Path(path)
         self.location = str(self.path)
         self._lock = threading.Lock()
         #: (device, name) -> id in the signals table
         self._ids: dict[SignalKey, int] = {}
+        if read_only and not self.path.is_file():
+            raise StorageError(f"cannot read {self.location}: no such file (nothing stored yet?)")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -167,12 +174,19 @@ class SQLiteStorage:
             ) from error
         try:
             self._db = sqlite3.connect(
-                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+                f"{self.path.resolve().as_uri()}?mode=ro" if read_only else self.path,
+                timeout=timeout,
+                isolation_level=None,
+                check_same_thread=False,
+                uri=read_only,
             )
         except sqlite3.Error as error:
             raise StorageError(f"cannot open {self.location}: {error}") from error
         try:
-            self._prepare(max_pages)
+            if read_only:
+                self._check_version()
+            else:
+                self._prepare(max_pages)
         except sqlite3.Error as error:
             self._db.close()
             raise StorageError(f"cannot open {self.location}: {error}") from error
@@ -213,6 +227,19 @@ class SQLiteStorage:
         except BaseException:
             self._rollback()
             raise
+
+    def _check_version(self) -> None:
+        """A read-only connection changes nothing: the file must be of this schema already."""
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.Error as error:
+            raise StorageError(f"cannot read {self.location}: {error}") from error
+        if row is None or row[0] != str(SCHEMA_VERSION):
+            found = "no schema version" if row is None else f"schema version {row[0]}"
+            raise StorageError(
+                f"cannot read {self.location}: it has {found}, this rtoc reads version "
+                f"{SCHEMA_VERSION} (run rtoc once on it to upgrade)"
+            )
 
     # -- transactions ----------------------------------------------------------
 
@@ -562,3 +589,10 @@ def open_sqlite(config: Config, home: Path) -> SQLiteStorage:
     from rtoc.config import backup_directory
 
     return SQLiteStorage(backup_directory(config, home) / FILE_NAME)
+
+
+def read_sqlite(config: Config, home: Path) -> SQLiteStorage:
+    """The ``sqlite`` reader: the same file, opened read-only (see :mod:`rtoc.storage.view`)."""
+    from rtoc.config import backup_directory
+
+    return SQLiteStorage(backup_directory(config, home) / FILE_NAME, read_only=True)
