@@ -18,7 +18,9 @@ class OpenAuth:
 
     def install(self, server: flask.Flask) -> None:
         server.secret_key = "test"
-        server.add_url_rule("/logout", "logout", lambda: flask.redirect("/"))
+        server.add_url_rule(
+            "/logout", "logout", lambda: flask.redirect("/"), methods=["GET", "POST"]
+        )
 
     def current_user(self) -> User | None:
         return self.user

@@ -7,6 +7,7 @@ changes something (:mod:`rtoc_web.guard`).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import flask
@@ -24,6 +25,8 @@ PAGES = (
     ("devices", "Devices", Role.WRITE),
     ("automation", "Automation", Role.ADMIN),
 )
+
+TAB_STYLE = {"padding": "8px 18px", "width": "auto"}
 
 
 def create_app(
@@ -46,6 +49,7 @@ def create_app(
     app = Dash(
         "rtoc_web",
         server=server,
+        assets_folder=str(Path(__file__).with_name("assets")),
         title="rtoc",
         update_title=None,
         suppress_callback_exceptions=True,  # pages a role does not see are not in its layout
@@ -71,7 +75,8 @@ def create_app(
                             id="tabs",
                             value="plots",
                             children=[
-                                dcc.Tab(label=label, value=value) for value, label, _ in allowed
+                                dcc.Tab(label=label, value=value, style=TAB_STYLE)
+                                for value, label, _ in allowed
                             ],
                         ),
                         html.Span(
@@ -79,7 +84,12 @@ def create_app(
                             id="user",
                             className="user",
                         ),
-                        html.A("Log out", href="/logout", className="logout"),
+                        html.Form(
+                            html.Button("Log out", type="submit"),
+                            action="/logout",
+                            method="POST",
+                            className="logout",
+                        ),
                     ],
                 ),
                 *(

@@ -6,12 +6,16 @@ Only the page shown is ever read (``LoggerView.event_page``), so a log of
 
 from __future__ import annotations
 
-from dash import Dash, Input, Output, dash_table, dcc, html
+import logging
+
+from dash import Dash, Input, Output, dash_table, dcc, html, no_update
 
 from rtoc.events import Priority
 from rtoc.frontend import EventQuery, LoggerView
 from rtoc_web.config import WebConfig
 from rtoc_web.localtime import format_local, zone
+
+log = logging.getLogger("rtoc_web")
 
 #: What the priority column shows, by priority.
 PRIORITY_TEXT = {
@@ -128,7 +132,11 @@ def register(app: Dash, view: LoggerView, config: WebConfig) -> None:
             )
         except (ValueError, TypeError) as error:
             return [], 1, "", [], str(error)
-        found = view.event_page(query)
+        try:
+            found = view.event_page(query)
+        except Exception as error:  # the source failed (storage gone): say so, try next tick
+            log.exception("reading events failed")
+            return no_update, no_update, no_update, no_update, f"Cannot read events: {error}"
         tz = zone(tz_name)
         rows = [
             {

@@ -7,12 +7,15 @@ between requests, so two users zooming see only their own view.
 
 from __future__ import annotations
 
+import logging
 import math
+import threading
 import time
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import numpy as np
-from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from rtoc.frontend import EventQuery, LoggerView
 from rtoc_web.aggregate import TraceData, clamp_width, read_last, read_trace, trace_label
@@ -28,6 +31,8 @@ from rtoc_web.plotrange import (
     signal_value,
     zoom_from_relayout,
 )
+
+log = logging.getLogger("rtoc_web")
 
 #: Most event marks one figure shows (the newest in its range).
 MAX_EVENT_MARKS = 200
@@ -82,8 +87,18 @@ def layout(config: WebConfig) -> html.Div:
                             " values",
                         ]
                     ),
-                    dcc.Input(id="plot-from", placeholder="from 2026-12-06 08:00", debounce=True),
-                    dcc.Input(id="plot-to", placeholder="to 2026-12-06 20:00", debounce=True),
+                    dcc.Input(
+                        id="plot-from",
+                        placeholder="from 2026-12-06 08:00",
+                        debounce=True,
+                        style={"width": "13em"},
+                    ),
+                    dcc.Input(
+                        id="plot-to",
+                        placeholder="to 2026-12-06 20:00",
+                        debounce=True,
+                        style={"width": "13em"},
+                    ),
                 ],
             ),
             html.Div(id="plot-message", role="alert", className="message"),
@@ -92,7 +107,10 @@ def layout(config: WebConfig) -> html.Div:
                 figure={"data": [], "layout": {"height": 300}},
                 config={"displaylogo": False, "doubleClick": "autosize"},
             ),
-            dcc.Store(id="plot-state", data={}),
+            dcc.Store(id="plot-shown", data={}),
+            dcc.Store(id="plot-zoom", data=None),
+            dcc.Store(id="plot-tick", data=None),
+            dcc.Store(id="plot-ack", data=None),
             dcc.Store(id="plot-width", data=None),
             dcc.Interval(id="plot-interval", interval=int(1000 / config.plotRate)),
         ],
@@ -100,8 +118,17 @@ def layout(config: WebConfig) -> html.Div:
 
 
 def register(app: Dash, view: LoggerView, config: WebConfig) -> None:
-    """The plot page's callbacks on ``app``, reading ``view``."""
+    """The plot page's callbacks on ``app``, reading ``view``.
 
+    Dash drops the answer of a callback that is triggered again before it
+    returned, so nothing here relies on one answer arriving: the page keeps
+    what it wants (``plot-zoom``, the controls) apart from what it shows
+    (``plot-shown``), and each tick of ``plot-interval`` renders again while
+    they differ. A tick is held back while the previous one is unanswered
+    (``plot-ack``), so a slow read never piles up requests.
+    """
+
+    marks = EventMarks(view)
     app.clientside_callback(
         """function(n, current) {
             const graph = document.getElementById('plot-graph');
@@ -111,6 +138,41 @@ def register(app: Dash, view: LoggerView, config: WebConfig) -> None:
         Output("plot-width", "data"),
         Input("clock", "n_intervals"),
         State("plot-width", "data"),
+    )
+    app.clientside_callback(
+        """function(relayout, signals, mode, last, start, end) {
+            const trigger = window.dash_clientside.callback_context.triggered_id;
+            if (trigger !== 'plot-graph') { return null; }
+            const keep = {};
+            for (const [key, value] of Object.entries(relayout || {})) {
+                if (/^xaxis[0-9]*[.](range|autorange)/.test(key)) { keep[key] = value; }
+            }
+            return Object.keys(keep).length ? keep : window.dash_clientside.no_update;
+        }""",
+        Output("plot-zoom", "data"),
+        Input("plot-graph", "relayoutData"),
+        Input("plot-signals", "value"),
+        Input("plot-mode", "value"),
+        Input("plot-last", "value"),
+        Input("plot-from", "value"),
+        Input("plot-to", "value"),
+    )
+    app.clientside_callback(
+        """function(n, ack) {
+            const trigger = window.dash_clientside.callback_context.triggered_id;
+            if (trigger === 'plot-ack') {
+                window.rtocPlotBusy = 0;
+                return window.dash_clientside.no_update;
+            }
+            if (window.rtocPlotBusy && Date.now() - window.rtocPlotBusy < 10000) {
+                return window.dash_clientside.no_update;
+            }
+            window.rtocPlotBusy = Date.now();
+            return n;
+        }""",
+        Output("plot-tick", "data"),
+        Input("plot-interval", "n_intervals"),
+        Input("plot-ack", "data"),
     )
 
     @app.callback(
@@ -129,28 +191,22 @@ def register(app: Dash, view: LoggerView, config: WebConfig) -> None:
         return no_update if options == current else options
 
     @app.callback(
-        Output("plot-interval", "disabled"),
-        Input("plot-live", "value"),
-        Input("plot-mode", "value"),
-    )
-    def follow(live: list | None, mode: str) -> bool:
-        return not live or mode == "between"
-
-    @app.callback(
         Output("plot-graph", "figure"),
         Output("plot-message", "children"),
-        Output("plot-state", "data"),
+        Output("plot-shown", "data"),
         Output("plot-download", "href"),
+        Output("plot-ack", "data"),
         Input("plot-signals", "value"),
         Input("plot-mode", "value"),
         Input("plot-last", "value"),
         Input("plot-from", "value"),
         Input("plot-to", "value"),
-        Input("plot-interval", "n_intervals"),
-        Input("plot-graph", "relayoutData"),
+        Input("plot-live", "value"),
+        Input("plot-tick", "data"),
+        Input("plot-zoom", "data"),
         Input("tz", "data"),
         Input("plot-width", "data"),
-        State("plot-state", "data"),
+        State("plot-shown", "data"),
     )
     def update(
         values: list | None,
@@ -158,40 +214,52 @@ def register(app: Dash, view: LoggerView, config: WebConfig) -> None:
         last: object,
         start_text: str | None,
         end_text: str | None,
-        _tick: int | None,
-        relayout: dict | None,
+        live: list | None,
+        tick: int | None,
+        zoom_event: dict | None,
         tz_name: str | None,
         width: int | None,
-        state: dict | None,
+        shown: dict | None,
     ) -> tuple:
+        ack = time.monotonic()
         if not tz_name or not width:  # the browser has not told its zone and width yet
-            return no_update, no_update, no_update, no_update
-        state = dict(state or {})
+            return no_update, no_update, no_update, no_update, ack
+        wanted = {
+            "signals": values or [],
+            "mode": mode,
+            "last": last,
+            "from": start_text,
+            "to": end_text,
+            "live": bool(live),
+            "zoom": zoom_event,
+            "tz": tz_name,
+            "width": width,
+        }
+        shown = shown or {}
         tz = zone(tz_name)
-        trigger = ctx.triggered_id
         try:
             keys = parse_signals(values)
+            zoom = zoom_from_relayout(zoom_event, tz)
         except BadInput as error:
-            return no_update, str(error), state, ""
-        if trigger == "plot-interval":
+            return no_update, str(error), {"wanted": wanted}, no_update, ack
+        try:
             newest = _newest(view, keys)
-            if state.get("zoom") or newest is None or newest == state.get("newest"):
-                return no_update, no_update, no_update, no_update
-        elif trigger == "plot-graph":
-            try:
-                zoom = zoom_from_relayout(relayout, tz)
-            except BadInput as error:
-                return no_update, str(error), state, no_update
-            if zoom is None:
-                return no_update, no_update, no_update, no_update
-            state["zoom"] = None if zoom == "reset" else list(zoom)
-        elif trigger != "plot-width":
-            state["zoom"] = None  # new signals or range: start from the chosen range
-        state["newest"] = _newest(view, keys)
-        figure, problems, link = _figure(
-            view, config, keys, mode, last, start_text, end_text, state.get("zoom"), tz, width
-        )
-        return figure, " ".join(problems), state, link
+        except Exception as error:
+            log.exception("reading the newest samples failed")
+            return no_update, f"Cannot read the data: {error}", {"wanted": None}, no_update, ack
+        if shown.get("wanted") == wanted:
+            static = zoom not in (None, "reset") or mode == "between" or not live
+            if static or newest == shown.get("newest"):
+                return no_update, no_update, no_update, no_update, ack
+        window = zoom if isinstance(zoom, tuple) else None
+        try:
+            figure, problems, link = plot_figure(
+                view, marks, config, keys, mode, last, start_text, end_text, window, tz, width
+            )
+        except Exception as error:  # the source failed (storage gone): say so, try next tick
+            log.exception("plot update failed")
+            return no_update, f"Cannot read the data: {error}", {"wanted": None}, no_update, ack
+        return figure, " ".join(problems), {"wanted": wanted, "newest": newest}, link, ack
 
 
 def _newest(view: LoggerView, keys: list) -> float | None:
@@ -199,16 +267,17 @@ def _newest(view: LoggerView, keys: list) -> float | None:
     return max((reading.x for reading in readings.values()), default=None)
 
 
-def _figure(
+def plot_figure(
     view: LoggerView,
+    marks: EventMarks,
     config: WebConfig,
     keys: list,
     mode: str,
     last: object,
     start_text: str | None,
     end_text: str | None,
-    zoom: list | None,
-    tz,
+    zoom: tuple[float, float] | None,
+    tz: ZoneInfo,
     width: int,
 ) -> tuple[dict, list[str], str]:
     """The figure, the problems to show and the download link."""
@@ -219,7 +288,7 @@ def _figure(
     count = 0
     try:
         if zoom:
-            window = (float(zoom[0]), float(zoom[1]))
+            window = zoom
         elif mode == "last":
             count = parse_last(last, config.maxLatest)
         elif mode in SPANS:
@@ -251,7 +320,7 @@ def _figure(
             continue
         traces.append(Trace(trace_label(device, name, data), info.unit, data))
     shown = window if window is not None else _span(traces)
-    events = _events(view, shown) if shown else []
+    events = marks(shown) if shown else []
     figure = build_figure(traces, events, tz, window if zoom else None)
     return figure, problems, _download_link(keys, window, count)
 
@@ -264,11 +333,34 @@ def _span(traces: list[Trace]) -> tuple[float, float] | None:
     return float(min(x.min() for x in xs)), float(max(x.max() for x in xs))
 
 
-def _events(view: LoggerView, window: tuple[float, float]) -> list:
-    if not all(math.isfinite(v) for v in window):
-        return []
-    page = view.event_page(EventQuery(start=window[0], end=window[1], limit=MAX_EVENT_MARKS))
-    return list(page.events)
+class EventMarks:
+    """The newest events of a time range, read at most once a second per range.
+
+    Live plots ask several times a second, and a source may page its events
+    by sorting them all; the range is widened to whole seconds so that the
+    ticks of one second share one read.
+    """
+
+    def __init__(self, view: LoggerView, ttl: float = 1.0) -> None:
+        self.view, self.ttl = view, ttl
+        self._cache: dict[tuple[float, float], tuple[float, list]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, window: tuple[float, float]) -> list:
+        if not all(math.isfinite(v) for v in window):
+            return []
+        key = (float(math.floor(window[0])), float(math.ceil(window[1])))
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(key)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        query = EventQuery(start=key[0], end=key[1], limit=MAX_EVENT_MARKS)
+        events = list(self.view.event_page(query).events)
+        with self._lock:
+            self._cache = {k: v for k, v in self._cache.items() if now - v[0] < self.ttl}
+            self._cache[key] = (now, events)
+        return events
 
 
 def _download_link(keys: list, window: tuple[float, float] | None, count: int) -> str:
