@@ -9,7 +9,8 @@ clock (``performance.now()`` at the pointer going down); it stops when the
 graph holds the signal's trace and one more animation frame has passed. Then
 ``Plotly.relayout`` zooms to ``--zooms`` different 1 % windows, each timed to
 the new trace drawn. The points each trace got are reported beside the plot's
-width in pixels.
+width in pixels: the graph element's and Plotly's plot area inside its margins.
+The SQLite file was just written, so the first paint reads it from the page cache.
 
 CPU figure: ``rtoc run`` with the Generator and the dashboard (``web.active``,
 ``web.plotRate`` 1 Hz) in one process; its CPU seconds (psutil) over
@@ -17,7 +18,7 @@ CPU figure: ``rtoc run`` with the Generator and the dashboard (``web.active``,
 contexts following a Generator signal live; the difference is reported as %
 of one core.
 
-    python bench/bench_web.py                     # 10 M and 100 M (~3 min), CPU
+    python bench/bench_web.py                     # ~5 min: 10 M, 100 M (1.7 GB), CPU
     python bench/bench_web.py --skip-100m
     python bench/bench_web.py --samples 1000000 --skip-cpu
     python bench/bench_web.py --skip-plots --sessions 5
@@ -290,7 +291,7 @@ def cpu_seconds(process: psutil.Process, window: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, action="append", help="default: 10 M and 100 M")
-    parser.add_argument("--skip-100m", action="store_true", help="not the 100 M run (~2 min)")
+    parser.add_argument("--skip-100m", action="store_true", help="not the 100 M run (~1.5 min)")
     parser.add_argument("--zooms", type=int, default=9, help="zoom round trips to time")
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--window", type=float, default=20.0, help="seconds of CPU measured")
