@@ -87,8 +87,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Speed and memory figures, one JSON line each."""
-    session.install(*DISTRIBUTIONS)
+    """Speed and memory figures, one JSON line each (bench_web.py drives Debian's Chromium)."""
+    session.install(*DISTRIBUTIONS, "./rtoc-web[test]")
     for script in sorted(os.listdir("bench")):
         if script.startswith("bench_") and script.endswith(".py"):
             session.run("python", f"bench/{script}")
