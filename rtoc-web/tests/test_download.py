@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from auth_stub import OpenAuth
+from web_data import config
 
-from conftest import config
 from rtoc.logger import Logger
 from rtoc.storage.sqlite import SQLiteStorage
 from rtoc.users import Role

@@ -15,8 +15,8 @@ from browser import (
     traces,
     wait_for_traces,
 )
+from web_data import BIG_X, BIG_Y, SPIKE_HIGH, SPIKE_LOW, TZ, ZONE
 
-from conftest import BIG_X, BIG_Y, SPIKE_HIGH, SPIKE_LOW, TZ, ZONE
 from rtoc_web.localtime import format_local, from_plot
 
 pytestmark = pytest.mark.timeout(90)
@@ -96,7 +96,7 @@ def test_the_plot_follows_new_samples(page, url, logger) -> None:
 
 
 def test_two_browsers_zoom_independently(browser, url) -> None:
-    from conftest import ZONE as zone
+    from web_data import ZONE as zone
 
     pages = []
     for _ in range(2):

@@ -2,8 +2,7 @@
 
 Every open page asks about twice a second (plot tick, signal list), so a line
 per request is ~40 lines a second for 20 browsers in a Raspberry Pi's journal.
-Marked xfail until werkzeug's access log is quiet below ``-v``; the strict
-xfail then tells to unmark it.
+They go to the debug log instead (``rtoc_web.serve.QuietRequestHandler``).
 """
 
 from __future__ import annotations
@@ -19,9 +18,6 @@ from test_standalone import running
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="werkzeug logs every request at INFO (bug report in feat/webbench's report)"
-)
 def test_requests_are_not_logged_one_line_each(tmp_path: Path) -> None:
     stored_home(tmp_path)
     port = free_port()

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from auth_stub import OpenAuth
 from browser import select_signal, wait_for_traces
+from web_data import ZONE
 
-from conftest import ZONE
 from rtoc.config import load_config
 from rtoc.devices.generator import Generator
 from rtoc.devices.system import System

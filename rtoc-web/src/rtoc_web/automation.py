@@ -98,59 +98,49 @@ def parse_fields(text: str) -> dict[str, Any]:
 
 
 def rule_list(control: LoggerView) -> list:
+    if control.control_unavailable:  # a view on storage: no rules to read at all
+        return [
+            html.P(
+                f"Global events and actions are not shown here: {control.control_unavailable}",
+                id="automation-no-control",
+            )
+        ]
     try:
         state = control.automation_state()
     except Exception as error:
         return [html.P(f"Cannot read the automation: {error}", className="message")]
-    controls = not control.control_unavailable
-    blocks: list = []
-    if not controls:
-        blocks.append(
-            html.P(
-                f"Rules cannot be switched here: {control.control_unavailable}",
-                id="automation-no-control",
-            )
+    switched_on = [
+        kind
+        for kind, on in (("events", state.events_active), ("actions", state.actions_active))
+        if on
+    ]
+    blocks: list = [
+        html.Div(
+            className="controls",
+            children=[
+                dcc.Checklist(
+                    id="automation-switches",
+                    options=[
+                        {"label": "global events on", "value": "events"},
+                        {"label": "global actions on", "value": "actions"},
+                    ],
+                    value=switched_on,
+                    inline=True,
+                ),
+                html.Span(
+                    "(until the logger restarts: global.globalEventsActivated and "
+                    "global.globalActionsActivated in config.json decide at start)",
+                    className="total",
+                ),
+                html.Span(id="automation-switch-msg", role="alert"),
+            ],
         )
-        blocks.append(
-            html.P(
-                f"Global events are {'on' if state.events_active else 'off'} "
-                f"(global.globalEventsActivated), global actions are "
-                f"{'on' if state.actions_active else 'off'} (global.globalActionsActivated)."
-            )
-        )
-    else:
-        switched_on = [
-            kind
-            for kind, on in (("events", state.events_active), ("actions", state.actions_active))
-            if on
-        ]
-        blocks.append(
-            html.Div(
-                className="controls",
-                children=[
-                    dcc.Checklist(
-                        id="automation-switches",
-                        options=[
-                            {"label": "global events on", "value": "events"},
-                            {"label": "global actions on", "value": "actions"},
-                        ],
-                        value=switched_on,
-                        inline=True,
-                    ),
-                    html.Span(
-                        "(until the logger restarts: global.globalEventsActivated and "
-                        "global.globalActionsActivated in config.json decide at start)",
-                        className="total",
-                    ),
-                    html.Span(id="automation-switch-msg", role="alert"),
-                ],
-            )
-        )
+    ]
     if not state.rules:
         blocks.append(html.P("No global events or actions."))
         return blocks
     header = html.Tr([html.Th(t) for t in ("Kind", "Name", "Active", "Fields", "Error", "", "")])
-    rows = [_row(rule, controls) for rule in state.rules]
+    rows = [_row(rule) for rule in state.rules]
     blocks.append(html.Table([html.Thead(header), html.Tbody(rows)], className="rules"))
     return blocks
 
@@ -159,14 +149,12 @@ def _id(kind: str, rule: str, name: str) -> dict:
     return {"type": kind, "kind": rule, "name": name}
 
 
-def _row(rule: RuleState, controls: bool) -> html.Tr:
-    switch: Any = "on" if rule.active else "off"
-    if controls:
-        switch = dcc.Checklist(
-            id=_id("rule-active", rule.kind, rule.name),
-            options=[{"label": "active", "value": "on"}],
-            value=["on"] if rule.active else [],
-        )
+def _row(rule: RuleState) -> html.Tr:
+    switch = dcc.Checklist(
+        id=_id("rule-active", rule.kind, rule.name),
+        options=[{"label": "active", "value": "on"}],
+        value=["on"] if rule.active else [],
+    )
     return html.Tr(
         [
             html.Td(rule.kind),
@@ -175,9 +163,7 @@ def _row(rule: RuleState, controls: bool) -> html.Tr:
             html.Td(html.Code(json.dumps(rule.fields, default=str))),
             html.Td(rule.error, className="message"),
             html.Td(html.Span(id=_id("rule-msg", rule.kind, rule.name), role="alert")),
-            html.Td(
-                html.Button("Edit", id=_id("rule-edit", rule.kind, rule.name)) if controls else ""
-            ),
+            html.Td(html.Button("Edit", id=_id("rule-edit", rule.kind, rule.name))),
         ]
     )
 

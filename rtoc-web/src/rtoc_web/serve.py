@@ -6,16 +6,26 @@ import logging
 import threading
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 log = logging.getLogger("rtoc_web")
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """Requests go to the debug log: every open page asks about twice a second, so
+    werkzeug's line per request at INFO would flood a Raspberry Pi's journal."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        log.debug('"%s" %s %s', self.requestline, code, size)
 
 
 class Server:
     """``app`` served on ``host:port`` (port 0: a free one) from a daemon thread."""
 
     def __init__(self, app: Any, host: str, port: int) -> None:
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        self._server: BaseWSGIServer = make_server(
+            host, port, app, threaded=True, request_handler=QuietRequestHandler
+        )
         self.host = host
         self.port = self._server.server_port
         self._thread = threading.Thread(
