@@ -417,6 +417,7 @@ def test_loaded_plain_device_and_sibling_import_work(devices, logger):
 
 def test_template_plugin_streams_raises_its_event_and_stops_with_cancel(devices, logger, caplog):
     write(devices / "Template" / "Template.py", TEMPLATE)
+    write(devices / "Template" / "Template" / "template.ui", TEMPLATE_UI)
     [result] = load_user_devices(devices)
 
     plugin = logger.add_device(result.cls)  # constructed as cls(logger); AUTORUN starts it
@@ -441,8 +442,7 @@ def test_template_plugin_streams_raises_its_event_and_stops_with_cancel(devices,
     assert description.functions == ()  # loadGUI is RTOC plumbing, the rest is private
     assert description.doc.startswith("This template shows, how to implement plugins in RTOC")
     assert plugin.getDir(result.source + "/Template.py") == result.source
-    widget = plugin.loadGUI()  # never called by rtoc; harmless when it is
-    assert not widget and "not installed" in type(widget).__module__
+    assert_gui_loads(plugin)
 
     caplog.clear()
     with caplog.at_level("WARNING", logger="rtoc.compat.loggerplugin"):
@@ -655,3 +655,42 @@ def test_aliases_never_shadow_an_installed_rtoc(no_aliases, tmp_path, monkeypatc
 
     assert real is not LoggerPlugin
     assert sys.modules["RTOC"].REAL
+
+
+def assert_gui_loads(plugin) -> None:
+    """``loadGUI`` is never called by the logger, only by a GUI. Without PyQt5 it gives
+    the inert stand-in; with the real one (rtoc-gui installed) a widget, which Qt
+    can only make once a QApplication exists, as in the GUI."""
+    if qt_standin.installed():
+        widget = plugin.loadGUI()
+        assert not widget and "not installed" in type(widget).__module__
+        return
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PyQt5 import QtWidgets
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    widget = plugin.loadGUI()
+    assert isinstance(widget, QtWidgets.QWidget)
+    assert widget.teleMessageButton.text() == "Send message"  # from the .ui file
+    widget.deleteLater()
+    app.processEvents()
+
+
+#: The widget RTOC's Template loads with ``uic.loadUi`` (its three Telegram buttons).
+TEMPLATE_UI = """<?xml version="1.0" encoding="UTF-8"?>
+<ui version="4.0">
+ <class>Form</class>
+ <widget class="QWidget" name="Form">
+  <layout class="QVBoxLayout" name="layout">
+   <item><widget class="QPushButton" name="teleMessageButton">
+    <property name="text"><string>Send message</string></property></widget></item>
+   <item><widget class="QPushButton" name="telePhotoButton">
+    <property name="text"><string>Send photo</string></property></widget></item>
+   <item><widget class="QPushButton" name="teleFileButton">
+    <property name="text"><string>Send file</string></property></widget></item>
+  </layout>
+ </widget>
+</ui>
+"""
