@@ -80,3 +80,37 @@ def test_import_into_a_running_logger_over_tcp(running):
     x, y, unit = reply["signals"]["Lab.Temperature"]
     assert x == [1709294400.0, 1709294460.0, 1709294520.0] and unit == "°C"
     assert y[:2] == [21.5, 21.75]
+
+
+def test_a_second_remote_import_of_the_file_is_refused_unless_forced(running):
+    home, port = running
+    registry = PluginRegistry.load(entry_points=False)
+    path = str(DATA / "excel-bom.csv")
+    remote = ("--remote", "127.0.0.1", "-p", str(port))
+
+    def rtoc(*args: str):
+        return CliRunner().invoke(cli, ["--home", str(home), *args], obj={"registry": registry})
+
+    def temperatures() -> int:
+        with Client("127.0.0.1", port) as client:
+            reply = client.request(getSignal=["Lab.Temperature"])
+        return len(reply["signals"]["Lab.Temperature"][0])
+
+    first = rtoc("import", path, "--device", "Lab", *remote)
+    assert first.exit_code == 0, first.output
+    again = rtoc("import", path, "--device", "Lab", *remote)
+    assert again.exit_code == 1
+    assert f"Error: {path} was imported into these signals before (imported excel-bom.csv" in (
+        again.output
+    )
+    assert "nothing was written" in again.output
+    assert temperatures() == 3
+    other = rtoc("import", path, "--device", "Other", *remote)  # other signals: a new import
+    assert other.exit_code == 0, other.output
+    forced = rtoc("import", path, "--device", "Lab", "--force", *remote)
+    assert forced.exit_code == 0, forced.output
+    assert temperatures() == 6  # what the refusal prevented
+    with Client("127.0.0.1", port) as client:
+        events = client.request(getEventList=True)["events"]
+    records = [row for row in events.values() if "imported excel-bom.csv" in str(row)]
+    assert len(records) == 3

@@ -12,7 +12,7 @@ of the export. From a storage (:func:`export_stored`), with no logger running.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -66,10 +66,12 @@ def export_stored(
     signals: Iterable[str] | None = None,
     start: float | None = None,
     end: float | None = None,
+    advance: Callable[[int], None] | None = None,
 ) -> int:
     """Write stored signals (all, or ``signals`` as ``Device.Signal``) in ``start..end``.
 
     Returns the number of samples written; ExportError for an unknown signal.
+    ``advance`` is told the samples of each signal once the writer is done with it.
     """
     infos = {info.key: info for info in storage.signals()}
     keys = list(infos) if signals is None else [_key(infos, s) for s in signals]
@@ -81,6 +83,8 @@ def export_stored(
             x, y = storage.read(device, name, start, end)
             counted += len(x)
             yield ExportSignal(device, name, infos[(device, name)].unit, x, y)
+            if advance is not None:
+                advance(len(x))
 
     events = [] if signals is not None else storage.events(start, end)
     writer.write(target, read(), events)

@@ -297,33 +297,41 @@ def store(parsed: Parsed, storage: Storage, *, force: bool = False) -> int:
     ``force``). A storage failure halfway raises: what was written stays.
     """
     if not force:
-        when = _marker(parsed).time
+        when = marker(parsed).time
         for event in storage.events(when, when):
             if event.uid == parsed.uid:
-                raise AlreadyImported(
-                    f"{parsed.path} was imported into these signals before ({event.text}); "
-                    "nothing was written"
-                )
+                raise already_imported(parsed, event)
     written = 0
     for key, summary in parsed.signals.items():
         for x, y in parsed.batches(key, WRITE_BATCH):
             storage.append_samples([SampleBatch(*key, x, y, summary.unit)])
             written += len(x)
-    storage.append_events([*parsed.events, _marker(parsed)])
+    storage.append_events([*parsed.events, marker(parsed)])
     return written
 
 
-def _marker(parsed: Parsed) -> Event:
-    """The event that records this import, dated at the file's first timestamp."""
+def marker(parsed: Parsed) -> Event:
+    """The event that records this import, dated at the file's first timestamp.
+
+    Its text ends with the import's ``uid`` too: a logger reached over TCP
+    keeps the text of an event it is sent, not the uid, and is searched by it.
+    """
     rows = sum(s.count for s in parsed.signals.values())
     return Event(
         text=f"imported {parsed.path.name}: {len(parsed.signals)} signals, "
-        f"{rows} samples (sha256 {parsed.digest[:12]})",
+        f"{rows} samples (sha256 {parsed.digest[:12]}, {parsed.uid})",
         device=IMPORT_DEVICE,
         id=IMPORT_EVENT_ID,
         time=parsed.first if parsed.first is not None else 0.0,
         value=float(rows),
         uid=parsed.uid,
+    )
+
+
+def already_imported(parsed: Parsed, record: Event) -> AlreadyImported:
+    """The refusal of a second import, naming the event that records the first."""
+    return AlreadyImported(
+        f"{parsed.path} was imported into these signals before ({record.text}); nothing was written"
     )
 
 
@@ -408,7 +416,7 @@ def _import_atomically(
 
     def finish() -> tuple[Sequence[Event], str | None]:
         parsed.digest = digest.result()
-        return [*parsed.events, _marker(parsed)], None if force else parsed.uid
+        return [*parsed.events, marker(parsed)], None if force else parsed.uid
 
     with ThreadPoolExecutor(2) as pool:
         digest = pool.submit(file_digest, path)
