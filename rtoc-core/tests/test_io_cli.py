@@ -168,3 +168,41 @@ def test_a_bad_row_after_blocks_already_written_rolls_the_whole_import_back(tmp_
     storage = stored(home)
     assert [info.count for info in storage.signals()] == [3 * BLOCK_ROWS]
     storage.close()
+
+
+def wal_bytes(db: Path) -> int:
+    wal = Path(f"{db}-wal")
+    return wal.stat().st_size if wal.exists() else 0
+
+
+@pytest.mark.parametrize("reader_open", [False, True])
+def test_a_big_import_skips_the_wal_unless_another_connection_has_the_file(tmp_path, reader_open):
+    """The samples go through a rollback journal, written once, and WAL mode comes back;
+    with a reader on the file SQLite keeps WAL mode and the import goes through the WAL."""
+    from rtoc.io.csv_import import CsvImporter
+    from rtoc.io.ingest import import_file
+
+    path = tmp_path / "big.csv"
+    count = 500_000
+    values = np.column_stack([np.arange(count), np.arange(count) / 7])
+    np.savetxt(path, values, "%.17g", ",", header="t,U", comments="")
+    db = tmp_path / "rtoc.sqlite"
+    storage = SQLiteStorage(db)
+    reader = SQLiteStorage(db, read_only=True) if reader_open else None
+    if reader is not None:
+        assert reader.signals() == []
+    parsed = import_file(storage, path, CsvImporter(), device="D")
+    samples = 16 * count
+    assert parsed.signals[("D", "U")].count == count
+    if reader_open:
+        assert wal_bytes(db) > samples
+    else:
+        assert wal_bytes(db) < samples / 10
+        assert db.stat().st_size > samples
+    assert storage._db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert storage._db.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL again
+    x, y = storage.read("D", "U")
+    assert x.tolist() == list(range(count)) and y[-1] == (count - 1) / 7
+    storage.close()
+    if reader is not None:
+        reader.close()
