@@ -206,3 +206,46 @@ def test_a_big_import_skips_the_wal_unless_another_connection_has_the_file(tmp_p
     storage.close()
     if reader is not None:
         reader.close()
+
+
+IMPORTER = """
+import sys
+from pathlib import Path
+from rtoc.io.csv_import import CsvImporter
+from rtoc.io.ingest import import_file
+from rtoc.storage.sqlite import SQLiteStorage
+import_file(SQLiteStorage(Path(sys.argv[1])), Path(sys.argv[2]), CsvImporter(), device="D")
+"""
+
+
+def test_an_import_killed_halfway_leaves_nothing_and_the_file_in_wal_mode(tmp_path):
+    """A hard stop while the rollback journal is in use: the next open rolls the samples back."""
+    import subprocess
+    import sys
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from rtoc.testing.waiting import wait_until
+
+    path = tmp_path / "big.csv"
+    count = 8_000_000  # 128 MB of samples, 120 MB of CSV: removed at the end
+    with pacsv.CSVWriter(path, pa.schema([("t", pa.float64()), ("U", pa.float64())])) as out:
+        for start in range(0, count, 1_000_000):
+            index = np.arange(start, start + 1_000_000, dtype=np.float64)
+            out.write_table(pa.table({"t": index, "U": -index}))
+    db = tmp_path / "rtoc.sqlite"
+    journal = Path(f"{db}-journal")
+    process = subprocess.Popen([sys.executable, "-c", IMPORTER, str(db), str(path)])
+    try:  # killed once samples reached the file itself, not only the cache
+        wait_until(lambda: journal.exists() and db.stat().st_size > 30e6, timeout=60)
+    finally:
+        process.kill()
+        process.wait(10)
+    assert journal.exists()  # hot: the transaction did not end
+    storage = SQLiteStorage(db)
+    assert storage.signals() == [] and storage.events() == []
+    assert storage._db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    storage.close()
+    path.unlink()
+    db.unlink()
