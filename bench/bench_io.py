@@ -14,11 +14,14 @@ after the libraries are imported:
 
 ``--compare-wal`` adds, alternated with each import, the same import with
 SQLite kept in WAL mode (as before the rollback journal of
-``SQLiteStorage._written_once``), and prints its median too.
+``SQLiteStorage._written_once``), and prints its median too. ``--big-rows N``
+adds the import of a CSV of N rows made the same way (70 M rows: 2.1 GB),
+for its peak memory: the file is streamed, never read whole.
 
     python bench/bench_io.py                 # 10 M rows: ~600 MB of CSV, ~1 GB of disk in all
     python bench/bench_io.py --rows 1000000
     python bench/bench_io.py --compare-wal
+    python bench/bench_io.py --rows 1000000 --repeat 1 --big-rows 70000000  # ~5 GB of disk
 """
 
 from __future__ import annotations
@@ -52,8 +55,9 @@ elif job.startswith("import-"):
     if job.endswith("-wal"):  # the import as it was before the rollback journal
         import contextlib
         SQLiteStorage._written_once = lambda self: contextlib.nullcontext()
-    csv = job.startswith("import-csv")
-    name, db = ("data.csv", "csv.sqlite") if csv else ("out.parquet", "pq.sqlite")
+    files = {"csv": ("data.csv", "csv.sqlite"), "parquet": ("out.parquet", "pq.sqlite"),
+             "big": ("big.csv", "big.sqlite")}
+    name, db = files[job.split("-")[1]]
     for stale in (db, db + "-wal", db + "-shm", db + "-journal"):
         (work / stale).unlink(missing_ok=True)
     began = time.perf_counter()
@@ -128,6 +132,7 @@ def main() -> None:
     parser.add_argument(
         "--compare-wal", action="store_true", help="also import with SQLite in WAL mode"
     )
+    parser.add_argument("--big-rows", type=int, default=0, help="also import a CSV this long")
     args = parser.parse_args()
     rows = args.rows
     with tempfile.TemporaryDirectory() as folder:
@@ -178,6 +183,14 @@ def main() -> None:
             wal = _median(runs["import-parquet-wal"])
             emit("import Parquet into SQLite in WAL mode (before)", wal["seconds"], "s",
                  "comparison", samples=wal["samples"], runs=args.repeat)  # fmt: skip
+        if args.big_rows:
+            (work / "data.csv").unlink()  # room for the big one
+            make_csv(work / "big.csv", args.big_rows)
+            size = (work / "big.csv").stat().st_size
+            done = child(work, "import-big")
+            emit(f"peak memory importing a CSV of {size / 1e9:.1f} GB into SQLite",
+                 done["peak"] / 2**20, "MiB", "< 1024 MiB", 0, rows=args.big_rows, bytes=size,
+                 seconds=round(done["seconds"], 1), samples=done["samples"])  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -64,15 +64,18 @@ class SignalSummary:
     previous: float = attrs.field(default=math.nan, repr=False)
 
     def add(self, x: np.ndarray) -> None:
+        """Count a block of timestamps in, without copying it."""
         if not len(x):
             return
-        finite = x[np.isfinite(x)]
-        if len(finite):
-            self.first = min(self.first, float(finite.min()))
-            self.last = max(self.last, float(finite.max()))
-        steps = np.diff(np.concatenate(([self.previous], x)))
-        self.backwards += int(np.count_nonzero(steps < 0))
-        self.repeated += int(np.count_nonzero(steps == 0))
+        low, high = x.min(), x.max()
+        if not (math.isfinite(low) and math.isfinite(high)):  # NaN or inf: look closer
+            finite = x[np.isfinite(x)]
+            low, high = (finite.min(), finite.max()) if len(finite) else (math.inf, -math.inf)
+        self.first = min(self.first, float(low))
+        self.last = max(self.last, float(high))
+        start = float(x[0])
+        self.backwards += (start < self.previous) + int(np.count_nonzero(x[1:] < x[:-1]))
+        self.repeated += (start == self.previous) + int(np.count_nonzero(x[1:] == x[:-1]))
         self.previous = float(x[-1])
         self.count += len(x)
 
