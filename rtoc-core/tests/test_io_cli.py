@@ -249,3 +249,26 @@ def test_an_import_killed_halfway_leaves_nothing_and_the_file_in_wal_mode(tmp_pa
     storage.close()
     path.unlink()
     db.unlink()
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_a_stored_record_naming_the_import_in_its_text_refuses_it(tmp_path, backend):
+    """As a logger stores the record of a file sent to it over TCP: with its own uid."""
+    from rtoc.events import Event
+    from rtoc.io.csv_import import CsvImporter
+    from rtoc.io.ingest import AlreadyImported, import_file, marker, read_file
+    from rtoc.storage.memory import MemoryStorage
+
+    path = DATA / "german-semicolon.csv"
+    with read_file(path, CsvImporter(), device="Lab") as parsed:
+        record = marker(parsed)
+    storage = MemoryStorage() if backend == "memory" else SQLiteStorage(tmp_path / "r.sqlite")
+    sent = Event(text=record.text, device=record.device, id=record.id, time=record.time)
+    assert sent.uid != record.uid
+    storage.append_events([sent])
+    with pytest.raises(AlreadyImported, match="was imported into these signals before"):
+        import_file(storage, path, CsvImporter(), device="Lab")
+    assert storage.signals() == []
+    import_file(storage, path, CsvImporter(), device="Lab", force=True)
+    assert sorted(info.count for info in storage.signals()) == [3, 3]
+    storage.close()

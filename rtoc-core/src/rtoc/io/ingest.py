@@ -302,7 +302,7 @@ def store(parsed: Parsed, storage: Storage, *, force: bool = False) -> int:
     if not force:
         when = marker(parsed).time
         for event in storage.events(when, when):
-            if event.uid == parsed.uid:
+            if event.uid == parsed.uid or parsed.uid in event.text:  # text: sent over TCP
                 raise already_imported(parsed, event)
     written = 0
     for key, summary in parsed.signals.items():

@@ -86,6 +86,10 @@ FILE_NAME = "rtoc.sqlite"
 
 _BLOB = np.dtype("<f8")
 
+#: An event with this uid, or one whose text names it (an import's record that
+#: reached a logger over TCP, which keeps the text but gives the event its own uid).
+_NAMED = "SELECT 1 FROM events WHERE uid = ? OR instr(text, ?) > 0 LIMIT 1"
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
@@ -342,7 +346,8 @@ class SQLiteStorage:
     ) -> None:
         """Store every batch ``batches`` yields, then the events ``finish()`` returns, in one
         transaction: if iterating raises, or ``finish`` names a uid (its second value) of
-        an event stored already (:class:`AlreadyStored`), nothing is stored.
+        an event stored already, or named in a stored event's text
+        (:class:`AlreadyStored`), nothing is stored.
 
         For an import of a large file (:mod:`rtoc.io.ingest`): the batches
         are written as they are read, through a rollback journal when nobody
@@ -354,7 +359,7 @@ class SQLiteStorage:
                 if len(x):
                     self._append(db, batch, x, y)
             events, once = finish()
-            if once and db.execute("SELECT 1 FROM events WHERE uid = ?", (once,)).fetchone():
+            if once and db.execute(_NAMED, (once, once)).fetchone():
                 raise AlreadyStored(f"an event {once} is stored already")
             db.executemany(
                 f"INSERT OR IGNORE INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
