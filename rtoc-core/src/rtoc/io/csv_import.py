@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import attrs
@@ -203,7 +203,7 @@ def _bad(line: int, dialect: Dialect, index: int, reason: str) -> BadRow:
 def _runs(
     codes: np.ndarray,
     names: list[str],
-    units: np.ndarray,
+    units: Sequence[str] | np.ndarray,
     x: np.ndarray,
     y: np.ndarray,
     skipped: list[BadRow] | tuple[BadRow, ...] = (),
