@@ -10,10 +10,18 @@ after the libraries are imported:
   ``--repeat`` times; the median of each counts;
 - export of one signal of ``--rows`` samples from SQLite to CSV and to
   Parquet, Parquet written and read by the format alone (no storage), and
-  the Parquet file imported into a fresh SQLite.
+  the Parquet file imported into a fresh SQLite (``--repeat`` times, median).
+
+``--compare-wal`` adds, alternated with each import, the same import with
+SQLite kept in WAL mode (as before the rollback journal of
+``SQLiteStorage._written_once``), and prints its median too. ``--big-rows N``
+adds the import of a CSV of N rows made the same way (70 M rows: 2.1 GB),
+for its peak memory: the file is streamed, never read whole.
 
     python bench/bench_io.py                 # 10 M rows: ~600 MB of CSV, ~1 GB of disk in all
     python bench/bench_io.py --rows 1000000
+    python bench/bench_io.py --compare-wal
+    python bench/bench_io.py --rows 1000000 --repeat 1 --big-rows 70000000  # ~5 GB of disk
 """
 
 from __future__ import annotations
@@ -43,8 +51,16 @@ began = time.perf_counter()
 extra = {}
 if job == "pyarrow":
     extra["rows"] = pyarrow.csv.read_csv(work / "data.csv").num_rows
-elif job in ("import-csv", "import-parquet"):
-    name, db = ("data.csv", "csv.sqlite") if job == "import-csv" else ("out.parquet", "pq.sqlite")
+elif job.startswith("import-"):
+    if job.endswith("-wal"):  # the import as it was before the rollback journal
+        import contextlib
+        SQLiteStorage._written_once = lambda self: contextlib.nullcontext()
+    files = {"csv": ("data.csv", "csv.sqlite"), "parquet": ("out.parquet", "pq.sqlite"),
+             "big": ("big.csv", "big.sqlite")}
+    name, db = files[job.split("-")[1]]
+    for stale in (db, db + "-wal", db + "-shm", db + "-journal"):
+        (work / stale).unlink(missing_ok=True)
+    began = time.perf_counter()
     storage = SQLiteStorage(work / db)
     path = work / name
     parsed = import_file(storage, path, importers()[path.suffix[1:]], device="Bench")
@@ -112,20 +128,24 @@ def make_csv(path: Path, rows: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--repeat", type=int, default=3, help="runs of the CSV import pair")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each import")
+    parser.add_argument(
+        "--compare-wal", action="store_true", help="also import with SQLite in WAL mode"
+    )
+    parser.add_argument("--big-rows", type=int, default=0, help="also import a CSV this long")
     args = parser.parse_args()
     rows = args.rows
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         make_csv(work / "data.csv", rows)
         size = (work / "data.csv").stat().st_size
-        bases, imports = [], []
-        for _ in range(args.repeat):  # alternated, so that both see the same machine load
-            bases.append(child(work, "pyarrow"))
-            (work / "csv.sqlite").unlink(missing_ok=True)
-            imports.append(child(work, "import-csv"))
-        base = _median(bases)
-        imported = _median(imports)
+        variants = ("import-csv", "import-csv-wal") if args.compare_wal else ("import-csv",)
+        runs: dict[str, list[dict]] = {job: [] for job in ("pyarrow", *variants)}
+        for _ in range(args.repeat):  # alternated, so that all see the same machine load
+            for job in runs:
+                runs[job].append(child(work, job))
+        base = _median(runs["pyarrow"])
+        imported = _median(runs["import-csv"])
         emit("pyarrow.csv.read_csv alone", base["seconds"], "s", "yardstick", rows=rows,
              bytes=size, peak_bytes=base["peak"], runs=args.repeat)  # fmt: skip
         extra = {"samples": imported["samples"]}
@@ -135,6 +155,10 @@ def main() -> None:
              "<= 2", rows=rows)  # fmt: skip
         emit("peak memory importing the CSV", imported["peak"] / 2**20, "MiB", "< 1024 MiB",
              0, rows=rows)  # fmt: skip
+        if args.compare_wal:
+            wal = _median(runs["import-csv-wal"])
+            emit("import CSV into SQLite in WAL mode (before)", wal["seconds"], "s",
+                 "comparison", rows=rows, runs=args.repeat)  # fmt: skip
         for job, target in (("export-csv", "<= 3 s"), ("export-parquet", "<= 1 s")):
             done = child(work, job)
             figure = f"{job.replace('-', ' to ')} from SQLite, one signal"
@@ -145,9 +169,28 @@ def main() -> None:
             figure = f"{job.replace('-', ' ')} alone (no storage), one signal"
             emit(figure, done["seconds"], "s", "<= 1 s (10 M samples)",
                  samples=done["samples"], peak_bytes=done["peak"])  # fmt: skip
-        done = child(work, "import-parquet")
+        variants = (
+            ("import-parquet", "import-parquet-wal") if args.compare_wal else ("import-parquet",)
+        )
+        runs = {job: [] for job in variants}
+        for _ in range(args.repeat):
+            for job in runs:
+                runs[job].append(child(work, job))
+        done = _median(runs["import-parquet"])
         emit("import Parquet into SQLite", done["seconds"], "s", "<= 1 s (10 M samples)",
-             samples=done["samples"], peak_bytes=done["peak"])  # fmt: skip
+             samples=done["samples"], peak_bytes=done["peak"], runs=args.repeat)  # fmt: skip
+        if args.compare_wal:
+            wal = _median(runs["import-parquet-wal"])
+            emit("import Parquet into SQLite in WAL mode (before)", wal["seconds"], "s",
+                 "comparison", samples=wal["samples"], runs=args.repeat)  # fmt: skip
+        if args.big_rows:
+            (work / "data.csv").unlink()  # room for the big one
+            make_csv(work / "big.csv", args.big_rows)
+            size = (work / "big.csv").stat().st_size
+            done = child(work, "import-big")
+            emit(f"peak memory importing a CSV of {size / 1e9:.1f} GB into SQLite",
+                 done["peak"] / 2**20, "MiB", "< 1024 MiB", 0, rows=args.big_rows, bytes=size,
+                 seconds=round(done["seconds"], 1), samples=done["samples"])  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ import pytest
 
 from rtoc.io.export import ExportError, export_data
 from rtoc.logger import Logger
+from rtoc.net.requests import RequestHandler
+from rtoc.testing.waiting import wait_until
 
 
 @pytest.fixture
@@ -35,7 +37,8 @@ def test_json_session_has_every_signal_and_event(logger, tmp_path):
 
 
 def test_csv_has_one_row_per_sample_for_chosen_signals(logger, tmp_path):
-    path = export_data(logger, tmp_path / "out.csv", "csv", ["D.S"])
+    path = export_data(logger, "day1/out.csv", "csv", ["D.S"])
+    assert path == tmp_path / "export" / "day1" / "out.csv"
     rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines()))
     assert rows == [
         ["device", "signal", "unit", "x", "y"],
@@ -73,3 +76,53 @@ def test_scripts_load_a_file_into_memory_with_import_data(logger, tmp_path):
     assert printed == ["['Bench.U']"]
     x, y, unit = logger.read("Bench", "U")
     assert x.tolist() == [1.0, 2.0] and y.tolist() == [0.5, 1.5] and unit == "V"
+
+
+OUTSIDE = "exportData writes only into {}: {!r} leads out of it"
+
+
+@pytest.mark.parametrize("name", ["ABSOLUTE", "../escaped.csv", "day1/../../escaped.csv", "~/x"])
+def test_a_script_sent_over_tcp_cannot_export_outside_the_export_folder(logger, tmp_path, name):
+    target = tmp_path.parent / "escaped.csv"
+    name = str(target) if name == "ABSOLUTE" else name
+    handler = RequestHandler(logger)
+    reply = handler.handle({"logger": {"runScript": f"exportData({name!r}, 'csv')"}})
+    assert reply["error"] is True
+    assert OUTSIDE.format(tmp_path / "export", name) in reply["message"]
+    assert not target.exists() and not (tmp_path / "export").exists()
+
+
+def test_a_link_out_of_the_export_folder_is_refused_too(logger, tmp_path):
+    (tmp_path / "export").mkdir()
+    (tmp_path / "export" / "out").symlink_to(tmp_path.parent)
+    with pytest.raises(ExportError, match="leads out of it"):
+        export_data(logger, "out/escaped.csv", "csv")
+
+
+def test_jobs_and_global_actions_sent_over_tcp_are_held_to_the_export_folder(logger, tmp_path):
+    handler = RequestHandler(logger)
+    outside = str(tmp_path.parent / "escaped.csv")
+    script = f"exportData({outside!r}, 'csv')"
+    job = {"name": "a-job", "script": script, "once": True}
+    reply = handler.handle({"logger": {"addJob": job}})
+    assert reply["error"] is False, reply
+    action = {"listenID": ["dump"], "parameters": "", "script": script, "active": True}
+    for command in ({"setGlobalAction": {"an-action": action}}, {"globalActionsActivated": True}):
+        assert handler.handle({"logger": command})["error"] is False
+    logger.event("dump now", "D", id="dump")
+
+    def refusals() -> list[str]:
+        return [e.text for e in logger.events if "exportData writes only into" in e.text]
+
+    wait_until(lambda: len(refusals()) == 2)
+    assert sorted(text.split(",")[0] for text in refusals()) == [
+        "script a-job",
+        "script an-action",
+    ]
+    assert not (tmp_path.parent / "escaped.csv").exists()
+
+
+def test_a_name_inside_the_folder_is_kept_normalized(logger, tmp_path):
+    printed = logger.automation.run('print(exportData("day1/../day2/s", "csv"))')
+    assert printed == [str(tmp_path / "export" / "day2" / "s.csv")]
+    assert (tmp_path / "export" / "day2" / "s.csv").is_file()

@@ -168,3 +168,107 @@ def test_a_bad_row_after_blocks_already_written_rolls_the_whole_import_back(tmp_
     storage = stored(home)
     assert [info.count for info in storage.signals()] == [3 * BLOCK_ROWS]
     storage.close()
+
+
+def wal_bytes(db: Path) -> int:
+    wal = Path(f"{db}-wal")
+    return wal.stat().st_size if wal.exists() else 0
+
+
+@pytest.mark.parametrize("reader_open", [False, True])
+def test_a_big_import_skips_the_wal_unless_another_connection_has_the_file(tmp_path, reader_open):
+    """The samples go through a rollback journal, written once, and WAL mode comes back;
+    with a reader on the file SQLite keeps WAL mode and the import goes through the WAL."""
+    from rtoc.io.csv_import import CsvImporter
+    from rtoc.io.ingest import import_file
+
+    path = tmp_path / "big.csv"
+    count = 500_000
+    values = np.column_stack([np.arange(count), np.arange(count) / 7])
+    np.savetxt(path, values, "%.17g", ",", header="t,U", comments="")
+    db = tmp_path / "rtoc.sqlite"
+    storage = SQLiteStorage(db)
+    reader = SQLiteStorage(db, read_only=True) if reader_open else None
+    if reader is not None:
+        assert reader.signals() == []
+    parsed = import_file(storage, path, CsvImporter(), device="D")
+    samples = 16 * count
+    assert parsed.signals[("D", "U")].count == count
+    if reader_open:
+        assert wal_bytes(db) > samples
+    else:
+        assert wal_bytes(db) < samples / 10
+        assert db.stat().st_size > samples
+    assert storage._db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert storage._db.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL again
+    x, y = storage.read("D", "U")
+    assert x.tolist() == list(range(count)) and y[-1] == (count - 1) / 7
+    storage.close()
+    if reader is not None:
+        reader.close()
+
+
+IMPORTER = """
+import sys
+from pathlib import Path
+from rtoc.io.csv_import import CsvImporter
+from rtoc.io.ingest import import_file
+from rtoc.storage.sqlite import SQLiteStorage
+import_file(SQLiteStorage(Path(sys.argv[1])), Path(sys.argv[2]), CsvImporter(), device="D")
+"""
+
+
+def test_an_import_killed_halfway_leaves_nothing_and_the_file_in_wal_mode(tmp_path):
+    """A hard stop while the rollback journal is in use: the next open rolls the samples back."""
+    import subprocess
+    import sys
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from rtoc.testing.waiting import wait_until
+
+    path = tmp_path / "big.csv"
+    count = 8_000_000  # 128 MB of samples, 120 MB of CSV: removed at the end
+    with pacsv.CSVWriter(path, pa.schema([("t", pa.float64()), ("U", pa.float64())])) as out:
+        for start in range(0, count, 1_000_000):
+            index = np.arange(start, start + 1_000_000, dtype=np.float64)
+            out.write_table(pa.table({"t": index, "U": -index}))
+    db = tmp_path / "rtoc.sqlite"
+    journal = Path(f"{db}-journal")
+    process = subprocess.Popen([sys.executable, "-c", IMPORTER, str(db), str(path)])
+    try:  # killed once samples reached the file itself, not only the cache
+        wait_until(lambda: journal.exists() and db.stat().st_size > 30e6, timeout=60)
+    finally:
+        process.kill()
+        process.wait(10)
+    assert journal.exists()  # hot: the transaction did not end
+    storage = SQLiteStorage(db)
+    assert storage.signals() == [] and storage.events() == []
+    assert storage._db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    storage.close()
+    path.unlink()
+    db.unlink()
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_a_stored_record_naming_the_import_in_its_text_refuses_it(tmp_path, backend):
+    """As a logger stores the record of a file sent to it over TCP: with its own uid."""
+    from rtoc.events import Event
+    from rtoc.io.csv_import import CsvImporter
+    from rtoc.io.ingest import AlreadyImported, import_file, marker, read_file
+    from rtoc.storage.memory import MemoryStorage
+
+    path = DATA / "german-semicolon.csv"
+    with read_file(path, CsvImporter(), device="Lab") as parsed:
+        record = marker(parsed)
+    storage = MemoryStorage() if backend == "memory" else SQLiteStorage(tmp_path / "r.sqlite")
+    sent = Event(text=record.text, device=record.device, id=record.id, time=record.time)
+    assert sent.uid != record.uid
+    storage.append_events([sent])
+    with pytest.raises(AlreadyImported, match="was imported into these signals before"):
+        import_file(storage, path, CsvImporter(), device="Lab")
+    assert storage.signals() == []
+    import_file(storage, path, CsvImporter(), device="Lab", force=True)
+    assert sorted(info.count for info in storage.signals()) == [3, 3]
+    storage.close()

@@ -116,3 +116,17 @@ def test_summary_tells_of_time_going_back_and_repeated_timestamps(tmp_path):
     assert line.endswith("5 samples, 1970-01-01T00:00:01.000+00:00 .. "
                          "1970-01-01T00:00:03.000+00:00, time goes back 1 times, "
                          "1 repeated timestamps")  # fmt: skip
+
+
+def test_summary_counts_across_blocks_and_leaves_nan_and_inf_out_of_the_span():
+    from rtoc.io.ingest import SignalSummary
+
+    summary = SignalSummary(("D", "S"))
+    for block in ([5.0, 6.0, 6.0], [4.0, np.nan, 7.0], [7.0, np.inf], [], [-np.inf]):
+        summary.add(np.array(block))
+    assert (summary.first, summary.last, summary.count) == (4.0, 7.0, 9)
+    assert summary.backwards == 2  # 6 -> 4 across blocks, inf -> -inf
+    assert summary.repeated == 2  # 6, 6 within a block and 7, 7 across two
+    only_nan = SignalSummary(("D", "S"))
+    only_nan.add(np.array([np.nan]))
+    assert only_nan.first > only_nan.last and only_nan.count == 1  # "no timestamps"

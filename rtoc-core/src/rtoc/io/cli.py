@@ -5,7 +5,8 @@ Import writes into the storage ``rtoc run`` would open (config.json's
 a ``rtoc run`` holds the home, importing there is refused with a message
 saying so (the samples would not reach that logger's memory). ``--remote
 HOST`` sends them to a running logger over its TCP server instead, like any
-TCP client's samples (no duplicate check: the logger keeps no import record).
+TCP client's samples, and the import's record as an event, which a second
+import of the file looks for among that logger's events first.
 Export reads through the backend's reader, so it works with or without a
 logger running.
 """
@@ -13,6 +14,7 @@ logger running.
 from __future__ import annotations
 
 import sys
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,11 +25,20 @@ from rtoc.config import ConfigError, load_config
 from rtoc.homelock import HomeInUse, HomeLock
 from rtoc.io.export import ExportError, export_stored
 from rtoc.io.formats import FileFormatError, ImportOptions, MissingExtra, choose
-from rtoc.io.ingest import AlreadyImported, Parsed, import_file, read_file
+from rtoc.io.ingest import (
+    IMPORT_DEVICE,
+    AlreadyImported,
+    Parsed,
+    already_imported,
+    import_file,
+    marker,
+    read_file,
+)
+from rtoc.io.progress import Counted, progress
 from rtoc.io.times import parse_iso
 from rtoc.net.remote_cli import server_options, talking_to
 from rtoc.plugins import PluginRegistry
-from rtoc.storage.base import StorageError
+from rtoc.storage.base import Storage, StorageError
 
 __all__ = ["export_command", "import_command"]
 
@@ -115,22 +126,38 @@ def import_command(
         chosen = [(path, choose(importers, path, format_)) for path in files]
         if dry_run:
             for path, importer in chosen:
-                with read_file(path, importer, options, device, mapping, spool=False) as parsed:
+                with (
+                    progress(f"reading {path.name}") as advance,
+                    read_file(
+                        path, Counted(importer, advance), options, device, mapping, spool=False
+                    ) as parsed,
+                ):
                     for line in parsed.summary():
                         click.echo(line)
             return
         if remote is not None:
             for path, importer in chosen:
-                with read_file(path, importer, options, device, mapping) as parsed:
+                with progress(f"reading {path.name}") as advance:
+                    parsed = read_file(path, Counted(importer, advance), options, device, mapping)
+                with parsed:
                     for line in parsed.summary():
                         click.echo(line)
                     with talking_to(remote, port):
-                        sent = _send(parsed, remote, port, password, timeout)
+                        sent = _send(parsed, remote, port, password, timeout, force)
                     click.echo(f"Sent {sent} samples to {remote}:{port}.")
             return
         with _storage(home, registry) as storage:
             for path, importer in chosen:
-                parsed = import_file(storage, path, importer, options, device, mapping, force=force)
+                with progress(f"importing {path.name}") as advance:
+                    parsed = import_file(
+                        storage,
+                        path,
+                        Counted(importer, advance),
+                        options,
+                        device,
+                        mapping,
+                        force=force,
+                    )
                 for line in parsed.summary():
                     click.echo(line)
                 written = sum(summary.count for summary in parsed.signals.values())
@@ -173,9 +200,21 @@ def _storage(home: Path, registry: PluginRegistry):
 REMOTE_BATCH = 100_000
 
 
-def _send(parsed: Parsed, host: str, port: int, password: str | None, timeout: float) -> int:
-    """Stream the parsed samples to a logger's TCP server; the number sent."""
-    from rtoc.net.client import Client, RemoteError, checked
+def _send(
+    parsed: Parsed, host: str, port: int, password: str | None, timeout: float, force: bool
+) -> int:
+    """Stream the parsed samples to a logger's TCP server; the number sent.
+
+    First the logger's events are searched for the record of an earlier
+    import of this file into these signals (:func:`rtoc.io.ingest.marker`):
+    found, nothing is sent (unless ``force``). After the samples the record
+    is sent as an event.
+    """
+    from rtoc.frontend import EventQuery
+    from rtoc.net.client import RemoteError, checked
+    from rtoc.net.remote import RemoteLogger
+
+    sizes: deque[int] = deque()
 
     def messages() -> Iterator[dict]:
         for (device, name), summary in parsed.signals.items():
@@ -183,18 +222,47 @@ def _send(parsed: Parsed, host: str, port: int, password: str | None, timeout: f
                 message = {"x": x.tolist(), "y": y.tolist(), "sname": [name], "dname": device}
                 if summary.unit:
                     message["unit"] = summary.unit
+                sizes.append(len(x))
                 yield message
 
-    with Client(host, port, password, timeout=timeout) as client:
+    record = marker(parsed)
+    total = sum(summary.count for summary in parsed.signals.values())
+    with RemoteLogger(host, port, password, timeout=timeout) as remote:
+        if not force:
+            query = EventQuery(text=parsed.uid, devices=[IMPORT_DEVICE])
+            earlier = remote.event_page(query).events
+            if earlier:
+                raise already_imported(parsed, earlier[0])
         try:
-            for reply in client.pipeline(messages(), window=4):
-                checked(reply)
+            with progress(f"sending to {host}:{port}", total) as advance:
+                for reply in remote.client.pipeline(messages(), window=4):
+                    checked(reply)
+                    advance(sizes.popleft())
         except RemoteError as error:
             raise click.ClickException(
                 f"{host}:{port} answered with an error: {error}; "
                 "the samples sent before it stay there"
             ) from None
-    return sum(summary.count for summary in parsed.signals.values())
+        remote.event(
+            record.text,
+            record.device,
+            record.signal,
+            record.priority,
+            record.id,
+            record.value,
+            record.time,
+        )
+    return total
+
+
+def _total(storage: Storage, signals: list[str] | None) -> int | None:
+    """The samples an export of whole signals writes (None: a name the storage lacks)."""
+    counts = {f"{info.device}.{info.name}": info.count for info in storage.signals()}
+    if signals is None:
+        return sum(counts.values())
+    if not set(signals) <= counts.keys():
+        return None
+    return sum(counts[name] for name in signals)
 
 
 def _when(text: str | None) -> float | None:
@@ -243,8 +311,11 @@ def export_command(
         else:
             writer = choose(exporters, Path(output), format_)
         config = load_config(home, registry.config_sections())
+        first, last = _when(start), _when(end)
         with open_view(config, home, registry) as view:
             target = sys.stdout.buffer if output == "-" else Path(output)
-            count = export_stored(view.storage, target, writer, signals, _when(start), _when(end))
+            total = _total(view.storage, signals) if first is None and last is None else None
+            with progress(f"exporting to {output}", total) as advance:
+                count = export_stored(view.storage, target, writer, signals, first, last, advance)
         if output != "-":
             click.echo(f"Exported {count} samples to {output}.", err=True)

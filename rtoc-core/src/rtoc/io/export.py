@@ -4,15 +4,16 @@ Any format an exporter is registered for (:func:`rtoc.io.exporters`):
 ``json`` (a session, see :mod:`rtoc.io.session`), ``csv`` (one row per
 sample, ``device,signal,unit,x,y``), ``parquet`` and what plugins add.
 
-From a logger (:func:`export_data`), a relative file name lands in
-``$RTOC_HOME/export/``, and without a name the file is called after the time
-of the export. From a storage (:func:`export_stored`), with no logger running.
+From a logger (:func:`export_data`, scripts' ``exportData``), the file
+lands in ``$RTOC_HOME/export/`` and nowhere else (see :func:`_path`); without
+a name it is called after the time of the export. From a storage
+(:func:`export_stored`), with no logger running.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,10 +46,11 @@ def export_data(
     filetype: str = "json",
     signals: Iterable[SignalKey | str] | None = None,
 ) -> Path:
-    """Write the signals in memory (all, or ``signals``) to a file; return its path."""
+    """Write the signals in memory (all, or ``signals``) to a file in
+    ``$RTOC_HOME/export/``; return its path."""
     writer = exporter(filetype, logger.plugins)
-    keys = logger.store.keys() if signals is None else [_key(logger.store, s) for s in signals]
     path = _path(logger, filename, filetype)
+    keys = logger.store.keys() if signals is None else [_key(logger.store, s) for s in signals]
     writer.write(path, _from_logger(logger, keys), list(logger.events))
     return path
 
@@ -66,10 +68,12 @@ def export_stored(
     signals: Iterable[str] | None = None,
     start: float | None = None,
     end: float | None = None,
+    advance: Callable[[int], None] | None = None,
 ) -> int:
     """Write stored signals (all, or ``signals`` as ``Device.Signal``) in ``start..end``.
 
     Returns the number of samples written; ExportError for an unknown signal.
+    ``advance`` is told the samples of each signal once the writer is done with it.
     """
     infos = {info.key: info for info in storage.signals()}
     keys = list(infos) if signals is None else [_key(infos, s) for s in signals]
@@ -81,6 +85,8 @@ def export_stored(
             x, y = storage.read(device, name, start, end)
             counted += len(x)
             yield ExportSignal(device, name, infos[(device, name)].unit, x, y)
+            if advance is not None:
+                advance(len(x))
 
     events = [] if signals is not None else storage.events(start, end)
     writer.write(target, read(), events)
@@ -99,10 +105,23 @@ def _key(known: object, name: SignalKey | str) -> SignalKey:
 
 
 def _path(logger: Logger, filename: str | Path | None, filetype: str) -> Path:
+    """Where ``exportData`` writes: inside ``$RTOC_HOME/export/``, never elsewhere.
+
+    Scripts reach the logger over TCP (``runScript``, jobs, global actions),
+    from the web and Telegram frontends, and from files; once a job or an
+    action is saved, nobody can tell which door it came by. So every script
+    gets the same rule: an absolute name, ``~``, or ``..`` (or a link) leading
+    out of the folder is an ExportError. ``rtoc export -o`` writes anywhere.
+    """
     folder = (logger.home or Path.cwd()) / EXPORT_FOLDER
     if filename is None:
         filename = time.strftime("rtoc-%Y%m%d-%H%M%S")
-    path = Path(filename).expanduser()
-    if not path.is_absolute():
-        path = folder / path
+    name = Path(filename)
+    resolved, base = (folder / name).resolve(), folder.resolve()
+    if name.is_absolute() or str(filename).startswith("~") or not resolved.is_relative_to(base):
+        raise ExportError(
+            f"exportData writes only into {folder}: {str(filename)!r} leads out of it; "
+            "give a name inside it (day1/data.csv), or use rtoc export -o for other places"
+        )
+    path = folder / resolved.relative_to(base)
     return path if path.suffix else path.with_suffix(f".{filetype}")

@@ -64,15 +64,18 @@ class SignalSummary:
     previous: float = attrs.field(default=math.nan, repr=False)
 
     def add(self, x: np.ndarray) -> None:
+        """Count a block of timestamps in, without copying it."""
         if not len(x):
             return
-        finite = x[np.isfinite(x)]
-        if len(finite):
-            self.first = min(self.first, float(finite.min()))
-            self.last = max(self.last, float(finite.max()))
-        steps = np.diff(np.concatenate(([self.previous], x)))
-        self.backwards += int(np.count_nonzero(steps < 0))
-        self.repeated += int(np.count_nonzero(steps == 0))
+        low, high = x.min(), x.max()
+        if not (math.isfinite(low) and math.isfinite(high)):  # NaN or inf: look closer
+            finite = x[np.isfinite(x)]
+            low, high = (finite.min(), finite.max()) if len(finite) else (math.inf, -math.inf)
+        self.first = min(self.first, float(low))
+        self.last = max(self.last, float(high))
+        start = float(x[0])
+        self.backwards += (start < self.previous) + int(np.count_nonzero(x[1:] < x[:-1]))
+        self.repeated += (start == self.previous) + int(np.count_nonzero(x[1:] == x[:-1]))
         self.previous = float(x[-1])
         self.count += len(x)
 
@@ -297,33 +300,41 @@ def store(parsed: Parsed, storage: Storage, *, force: bool = False) -> int:
     ``force``). A storage failure halfway raises: what was written stays.
     """
     if not force:
-        when = _marker(parsed).time
+        when = marker(parsed).time
         for event in storage.events(when, when):
-            if event.uid == parsed.uid:
-                raise AlreadyImported(
-                    f"{parsed.path} was imported into these signals before ({event.text}); "
-                    "nothing was written"
-                )
+            if event.uid == parsed.uid or parsed.uid in event.text:  # text: sent over TCP
+                raise already_imported(parsed, event)
     written = 0
     for key, summary in parsed.signals.items():
         for x, y in parsed.batches(key, WRITE_BATCH):
             storage.append_samples([SampleBatch(*key, x, y, summary.unit)])
             written += len(x)
-    storage.append_events([*parsed.events, _marker(parsed)])
+    storage.append_events([*parsed.events, marker(parsed)])
     return written
 
 
-def _marker(parsed: Parsed) -> Event:
-    """The event that records this import, dated at the file's first timestamp."""
+def marker(parsed: Parsed) -> Event:
+    """The event that records this import, dated at the file's first timestamp.
+
+    Its text ends with the import's ``uid`` too: a logger reached over TCP
+    keeps the text of an event it is sent, not the uid, and is searched by it.
+    """
     rows = sum(s.count for s in parsed.signals.values())
     return Event(
         text=f"imported {parsed.path.name}: {len(parsed.signals)} signals, "
-        f"{rows} samples (sha256 {parsed.digest[:12]})",
+        f"{rows} samples (sha256 {parsed.digest[:12]}, {parsed.uid})",
         device=IMPORT_DEVICE,
         id=IMPORT_EVENT_ID,
         time=parsed.first if parsed.first is not None else 0.0,
         value=float(rows),
         uid=parsed.uid,
+    )
+
+
+def already_imported(parsed: Parsed, record: Event) -> AlreadyImported:
+    """The refusal of a second import, naming the event that records the first."""
+    return AlreadyImported(
+        f"{parsed.path} was imported into these signals before ({record.text}); nothing was written"
     )
 
 
@@ -408,7 +419,7 @@ def _import_atomically(
 
     def finish() -> tuple[Sequence[Event], str | None]:
         parsed.digest = digest.result()
-        return [*parsed.events, _marker(parsed)], None if force else parsed.uid
+        return [*parsed.events, marker(parsed)], None if force else parsed.uid
 
     with ThreadPoolExecutor(2) as pool:
         digest = pool.submit(file_digest, path)

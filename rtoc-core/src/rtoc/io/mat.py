@@ -7,7 +7,8 @@ and each column of a numeric matrix (``M_1``, ``M_2``...), also inside
 structs (``s_field``). A vector called time, t, x... gives the timestamps of
 the vectors as long as it (unix seconds); others count samples. Cell arrays,
 text and empty variables are not signals: they are listed as skipped.
-Version 7.3 files (HDF5) are refused with a note to save them as ``-v7``.
+Version 7.3 files (HDF5) are read the same way through h5py (the
+``rtoc-core[mat73]`` extra, :mod:`rtoc.io.mat_hdf5`); rtoc writes version 5.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from rtoc.events import Event
+from rtoc.io import mat_hdf5
 from rtoc.io.csv_sniff import TIME_NAMES
 from rtoc.io.formats import (
     BadRow,
@@ -51,16 +53,7 @@ class MatFormat:
         sio.savemat(target, {"signals": table}, do_compression=False, oned_as="column")
 
     def read(self, path: Path, options: ImportOptions) -> Iterator[Block]:
-        sio = require("scipy.io", "mat", "read .mat")
-        try:
-            data = sio.loadmat(path, simplify_cells=True)
-        except NotImplementedError:
-            raise FileFormatError(
-                path, "MATLAB v7.3 (HDF5) files are not read yet; save it with save(..., '-v7')"
-            ) from None
-        except (ValueError, OSError, TypeError) as error:
-            raise FileFormatError(path, f"not a MATLAB file rtoc can read: {error}") from None
-        variables = {k: v for k, v in data.items() if not k.startswith("__")}
+        variables = _variables(path)
         signals = variables.get("signals")
         if _is_rtoc_layout(signals):
             yield from _rtoc_blocks(path, signals)
@@ -83,6 +76,18 @@ class MatFormat:
             first = False
         if first and skipped:
             yield Block(np.empty(0), {}, skipped=skipped)
+
+
+def _variables(path: Path) -> dict[str, Any]:
+    """The file's variables, by name, as scipy's ``loadmat(simplify_cells=True)`` gives them."""
+    try:
+        if mat_hdf5.is_hdf5(path):
+            return mat_hdf5.load(path)
+        sio = require("scipy.io", "mat", "read .mat")
+        data = sio.loadmat(path, simplify_cells=True)
+    except (ValueError, OSError, TypeError, NotImplementedError) as error:
+        raise FileFormatError(path, f"not a MATLAB file rtoc can read: {error}") from None
+    return {k: v for k, v in data.items() if not k.startswith("__")}
 
 
 def _is_rtoc_layout(value: Any) -> bool:
@@ -110,6 +115,9 @@ def _collect(name: str, value: Any, vectors: dict[str, np.ndarray], skipped: lis
     if isinstance(value, dict):
         for field, inner in value.items():
             _collect(f"{name}_{field}", inner, vectors, skipped)
+        return
+    if isinstance(value, mat_hdf5.Unreadable):
+        skipped.append(BadRow(None, name, f"{value.kind}: not imported"))
         return
     if isinstance(value, (int, float, bool)) and not isinstance(value, bool):
         value = np.array([value])

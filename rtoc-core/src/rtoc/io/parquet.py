@@ -96,13 +96,26 @@ def _read_long(file) -> Iterator[Block]:
         codes = device_codes * len(signals) + signal_codes
         labels = [f"{device}.{signal}" for device in devices for signal in signals]
         if "unit" in batch.schema.names:
-            unit_names, unit_codes = _codes(batch.column("unit"))
-            units = np.array(unit_names, dtype=object)[unit_codes]
+            units = _Units(*_codes(batch.column("unit")))
         else:
-            units = np.full(len(codes), "", dtype=object)
+            units = _Units([""], np.zeros(len(codes), dtype=np.int64))
         x = batch.column("x").cast(pa.float64()).to_numpy()
         y = batch.column("y").cast(pa.float64()).to_numpy()
         yield from _runs(codes, labels, units, x, y)
+
+
+class _Units(Sequence[str]):
+    """Each row's unit, looked up when asked: not a million strings per row group."""
+
+    def __init__(self, names: list[str], codes: np.ndarray) -> None:
+        self.names = names
+        self.codes = codes
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, row):  # type: ignore[override]  # an int: what _runs asks
+        return self.names[self.codes[row]]
 
 
 def _row_groups(file) -> Iterator:
