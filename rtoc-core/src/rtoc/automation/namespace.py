@@ -1,4 +1,4 @@
-"""The names a script sees: devices and signals, the libraries, ``clock``, ``print``.
+"""The names a script sees: devices and signals, ``rtoc``, the libraries, ``clock``, ``print``.
 
 Each device name is a :class:`DeviceProxy`: ``Device.Signal`` is a
 :class:`SignalRef` (``.x``, ``.y``, ``.latest``, unpacks as ``x, y``),
@@ -120,7 +120,7 @@ def script_namespace(logger: Logger, output: Output, devices: Iterable[str] = ()
     ``device_references``), so that ``Greenhouse.Humidity`` can be named
     before any Greenhouse signal exists.
     """
-    from rtoc.automation import library
+    from rtoc.automation.toolbox import Toolbox
 
     known = device_names(logger) | set(devices)
     names: dict[str, Any] = {name: DeviceProxy(logger, name) for name in known}
@@ -129,7 +129,7 @@ def script_namespace(logger: Logger, output: Output, devices: Iterable[str] = ()
         np=np,
         numpy=np,
         sys=sys,
-        rtoc=library,
+        rtoc=Toolbox(logger),
         clock=time.time(),
         print=_printer(output),
         stream=lambda y, sname, dname="Script", unit=None, x=None: logger.stream(
@@ -142,8 +142,8 @@ def script_namespace(logger: Logger, output: Output, devices: Iterable[str] = ()
         exportData=lambda filename=None, filetype="json", signals=None: str(
             export_data(logger, filename, filetype, signals)
         ),
-        importData=lambda filename, dname=None, filetype=None: import_data(
-            logger, filename, dname, filetype
+        importData=lambda filename, dname=None, filetype=None, force=False: import_data(
+            logger, filename, dname, filetype, force=force
         ),
         logger=logger,
     )

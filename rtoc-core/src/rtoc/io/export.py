@@ -5,8 +5,8 @@ Any format an exporter is registered for (:func:`rtoc.io.exporters`):
 sample, ``device,signal,unit,x,y``), ``parquet`` and what plugins add.
 
 From a logger (:func:`export_data`, scripts' ``exportData``), the file
-lands in ``$RTOC_HOME/export/`` and nowhere else (see :func:`_path`); without
-a name it is called after the time of the export. From a storage
+lands in ``$RTOC_HOME/export/`` and nowhere else (:mod:`rtoc.io.folders`);
+without a name it is called after the time of the export. From a storage
 (:func:`export_stored`), with no logger running.
 """
 
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rtoc.io import exporters
+from rtoc.io.folders import EXPORT_FOLDER, within
 from rtoc.io.formats import Exporter, ExportSignal, Target
 from rtoc.signals import SignalKey
 
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
     from rtoc.logger import Logger
     from rtoc.plugins import PluginRegistry
     from rtoc.storage.base import Storage
-
-EXPORT_FOLDER = "export"
 
 
 class ExportError(ValueError):
@@ -45,19 +44,32 @@ def export_data(
     filename: str | Path | None = None,
     filetype: str = "json",
     signals: Iterable[SignalKey | str] | None = None,
+    start: float | None = None,
+    end: float | None = None,
+    who: str = "exportData",
 ) -> Path:
-    """Write the signals in memory (all, or ``signals``) to a file in
-    ``$RTOC_HOME/export/``; return its path."""
+    """Write the signals in memory (all, or ``signals``) with ``start <= x <= end``,
+    and the events in that span, to a file in ``$RTOC_HOME/export/``; return its path.
+
+    ``who`` names the caller in the error of a name leading out of the folder.
+    """
     writer = exporter(filetype, logger.plugins)
-    path = _path(logger, filename, filetype)
+    path = _path(logger, filename, filetype, who)
     keys = logger.store.keys() if signals is None else [_key(logger.store, s) for s in signals]
-    writer.write(path, _from_logger(logger, keys), list(logger.events))
+    events = [
+        event
+        for event in logger.events
+        if (start is None or event.time >= start) and (end is None or event.time <= end)
+    ]
+    writer.write(path, _from_logger(logger, keys, start, end), events)
     return path
 
 
-def _from_logger(logger: Logger, keys: Sequence[SignalKey]) -> Iterator[ExportSignal]:
+def _from_logger(
+    logger: Logger, keys: Sequence[SignalKey], start: float | None, end: float | None
+) -> Iterator[ExportSignal]:
     for device, name in keys:
-        x, y, unit = logger.read(device, name)
+        x, y, unit = logger.read(device, name, start, end)
         yield ExportSignal(device, name, unit, x, y)
 
 
@@ -104,24 +116,16 @@ def _key(known: object, name: SignalKey | str) -> SignalKey:
     return key
 
 
-def _path(logger: Logger, filename: str | Path | None, filetype: str) -> Path:
-    """Where ``exportData`` writes: inside ``$RTOC_HOME/export/``, never elsewhere.
-
-    Scripts reach the logger over TCP (``runScript``, jobs, global actions),
-    from the web and Telegram frontends, and from files; once a job or an
-    action is saved, nobody can tell which door it came by. So every script
-    gets the same rule: an absolute name, ``~``, or ``..`` (or a link) leading
-    out of the folder is an ExportError. ``rtoc export -o`` writes anywhere.
-    """
+def _path(logger: Logger, filename: str | Path | None, filetype: str, who: str) -> Path:
+    """Where a script's export goes: inside ``$RTOC_HOME/export/``, never elsewhere
+    (see :mod:`rtoc.io.folders` for why)."""
     folder = (logger.home or Path.cwd()) / EXPORT_FOLDER
     if filename is None:
         filename = time.strftime("rtoc-%Y%m%d-%H%M%S")
-    name = Path(filename)
-    resolved, base = (folder / name).resolve(), folder.resolve()
-    if name.is_absolute() or str(filename).startswith("~") or not resolved.is_relative_to(base):
+    path = within(folder, filename)
+    if path is None:
         raise ExportError(
-            f"exportData writes only into {folder}: {str(filename)!r} leads out of it; "
+            f"{who} writes only into {folder}: {str(filename)!r} leads out of it; "
             "give a name inside it (day1/data.csv), or use rtoc export -o for other places"
         )
-    path = folder / resolved.relative_to(base)
     return path if path.suffix else path.with_suffix(f".{filetype}")

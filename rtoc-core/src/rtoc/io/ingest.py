@@ -301,9 +301,9 @@ def store(parsed: Parsed, storage: Storage, *, force: bool = False) -> int:
     """
     if not force:
         when = marker(parsed).time
-        for event in storage.events(when, when):
-            if event.uid == parsed.uid or parsed.uid in event.text:  # text: sent over TCP
-                raise already_imported(parsed, event)
+        earlier = recorded(parsed, storage.events(when, when))
+        if earlier is not None:
+            raise already_imported(parsed, earlier)
     written = 0
     for key, summary in parsed.signals.items():
         for x, y in parsed.batches(key, WRITE_BATCH):
@@ -328,6 +328,15 @@ def marker(parsed: Parsed) -> Event:
         time=parsed.first if parsed.first is not None else 0.0,
         value=float(rows),
         uid=parsed.uid,
+    )
+
+
+def recorded(parsed: Parsed, events: Iterable[Event]) -> Event | None:
+    """The event among ``events`` that records an earlier import of this file into
+    these signals, if there is one: by its uid, or by the uid at the end of its
+    text (a logger reached over TCP gives the record a uid of its own)."""
+    return next(
+        (event for event in events if event.uid == parsed.uid or parsed.uid in event.text), None
     )
 
 
