@@ -232,7 +232,11 @@ def _runs(
 
 
 def _arrow_blocks(path: Path, dialect: Dialect, long: bool) -> Iterator[tuple[list[Block], int]]:
-    """(blocks, rows they hold) per batch; _Fallback at a cell pyarrow cannot convert."""
+    """(blocks, rows they hold) per batch; _Fallback at a cell pyarrow cannot convert.
+
+    Arrow gets a file object, not the path: a path it opens as a seekable file
+    ("lseek failed" on a pipe); a file object it streams, as fast.
+    """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -241,30 +245,31 @@ def _arrow_blocks(path: Path, dialect: Dialect, long: bool) -> Iterator[tuple[li
     if long:
         for name in names[:3]:
             types[name] = pa.string()
-    try:
-        reader = pacsv.open_csv(
-            path,
-            read_options=pacsv.ReadOptions(
-                column_names=names,
-                skip_rows=1 if dialect.header else 0,
-                block_size=ARROW_BLOCK_BYTES,
-            ),
-            parse_options=pacsv.ParseOptions(delimiter=dialect.delimiter),
-            convert_options=pacsv.ConvertOptions(
-                column_types=types,
-                decimal_point=dialect.decimal,
-                null_values=[""],
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-        first_row = 0
-        for batch in reader:
-            rows = batch.num_rows
-            yield _arrow_block(batch, dialect, long, first_row), rows
-            first_row += rows
-    except pa.ArrowInvalid as error:
-        raise _Fallback(str(error)) from error
+    with open(path, "rb", buffering=0) as file:
+        try:
+            reader = pacsv.open_csv(
+                file,
+                read_options=pacsv.ReadOptions(
+                    column_names=names,
+                    skip_rows=1 if dialect.header else 0,
+                    block_size=ARROW_BLOCK_BYTES,
+                ),
+                parse_options=pacsv.ParseOptions(delimiter=dialect.delimiter),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=types,
+                    decimal_point=dialect.decimal,
+                    null_values=[""],
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+            first_row = 0
+            for batch in reader:
+                rows = batch.num_rows
+                yield _arrow_block(batch, dialect, long, first_row), rows
+                first_row += rows
+        except pa.ArrowInvalid as error:
+            raise _Fallback(str(error)) from error
 
 
 def _arrow_block(batch, dialect: Dialect, long: bool, first_row: int) -> list[Block]:
