@@ -92,3 +92,26 @@ def test_the_error_example_is_what_rtoc_script_prints(logger, tmp_path):
         server.stop()
     assert result.exit_code == 1
     assert result.output.splitlines() == [text.replace(":5050", f":{port}") for text in expected]
+
+
+def test_the_load_and_export_example_prints_what_the_docs_show(logger, tmp_path):
+    text = DOCS.read_text("utf-8")
+    home = "/tmp/io3/home"  # the home of the run the docs show
+    rows = re.findall(r"`([^`]*)`", re.search(r"holding\s(.*?), a script", text, re.S)[1])
+    (tmp_path / "import").mkdir()
+    (tmp_path / "import" / "lab.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    script = blocks("python")[1]
+    assert "rtoc.load" in script and "rtoc.export" in script
+    printed = re.search(r"prints\n\n```\n(.*?)```", text, re.S)[1]
+    assert logger.automation.run(script) == printed.replace(home, str(tmp_path)).splitlines()
+    assert (tmp_path / "export" / "bench-u.csv").read_text("utf-8").splitlines() == [
+        "device,signal,unit,x,y",
+        "Bench,U,V,2.0,1.5",
+    ]
+    failures = re.search(r"fail:\n\n```\n(.*?)```", text, re.S)[1].replace(home, str(tmp_path))
+    got = []
+    for source in ('rtoc.load("lab.csv", "Bench")', 'importData("/etc/passwd")'):
+        with pytest.raises(Exception) as failure:
+            logger.automation.run(source)
+        got.extend(str(failure.value).splitlines())
+    assert got == failures.splitlines()
