@@ -272,3 +272,14 @@ def test_a_stored_record_naming_the_import_in_its_text_refuses_it(tmp_path, back
     import_file(storage, path, CsvImporter(), device="Lab", force=True)
     assert sorted(info.count for info in storage.signals()) == [3, 3]
     storage.close()
+
+
+def test_import_into_another_home_and_not_into_two_places(tmp_path):
+    home, other = tmp_path / "home", tmp_path / "greenhouse"
+    path = DATA / "german-semicolon.csv"
+    result = rtoc(home, "import", str(path), "--device", "Lab", "--into", str(other))
+    assert result.exit_code == 0, result.output
+    assert result.output.endswith(f"Imported 6 samples into {other / 'rtoc.sqlite'}.\n")
+    assert not (home / "rtoc.sqlite").exists()
+    both = rtoc(home, "import", str(path), "--into", str(other), "--remote", "127.0.0.1")
+    assert both.exit_code == 2 and "choose one" in both.output

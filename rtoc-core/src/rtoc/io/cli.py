@@ -95,6 +95,12 @@ def _mapping(items: tuple[str, ...]) -> dict[str, str]:
 @click.option("--dry-run", is_flag=True, help="Only print what would be imported.")
 @click.option("--force", is_flag=True, help="Import a file again that was imported before.")
 @click.option("--remote", metavar="HOST", help="Send the samples to the rtoc running on HOST.")
+@click.option(
+    "--into",
+    metavar="HOME",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Into the storage of this rtoc home (default: the home rtoc runs with, --home).",
+)
 @server_options
 def import_command(
     files: tuple[Path, ...],
@@ -108,6 +114,7 @@ def import_command(
     dry_run: bool,
     force: bool,
     remote: str | None,
+    into: Path | None,
     port: int,
     password: str | None,
     timeout: float,
@@ -119,6 +126,9 @@ def import_command(
     file imported into the same signals twice is refused (see --force).
     """
     home, registry = _context()
+    if into is not None and remote is not None:
+        raise click.UsageError("--into HOME and --remote HOST name two places: choose one")
+    home = into if into is not None else home
     mapping = _mapping(maps)
     options = ImportOptions(time_column, time_format, skip_bad, sheet)
     with _reported():
