@@ -6,12 +6,11 @@ import numpy as np
 import pytest
 
 from rtoc.logger import Logger
-from rtoc.storage.buckets import Buckets, UnknownSignal
+from rtoc.storage.buckets import Buckets, UnknownSignal, minmax_points
 from rtoc_web.aggregate import (
     TraceData,
     clamp_width,
     duration_text,
-    minmax_points,
     read_last,
     read_trace,
     trace_label,

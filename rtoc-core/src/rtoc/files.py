@@ -16,17 +16,8 @@ def write_atomically(path: Path, text: str) -> None:
     Readers see the old file or the new one, never a mix. The file is
     readable by its owner only: rtoc's files hold passwords and scripts.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with write_atomically_binary(path) as file:
+        file.write(text.encode("utf-8"))
 
 
 @contextmanager

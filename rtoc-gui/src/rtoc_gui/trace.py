@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from rtoc.storage.buckets import minmax_points
+
 if TYPE_CHECKING:
     from rtoc.frontend import LoggerView
-    from rtoc.storage.buckets import Buckets
     from rtoc_gui.overview import Overview
 
 #: A curve gets at most this many points per pixel of plot width.
@@ -26,22 +27,6 @@ POINTS_PER_PIXEL = 2
 #: sample inside it, and a small pan needs no new read to look right.
 MARGIN = 0.25
 MIN_BUCKETS, MAX_BUCKETS = 50, 8000
-
-
-def minmax_points(buckets: Buckets) -> tuple[np.ndarray, np.ndarray]:
-    """Each bucket's minimum and maximum as two points in x order (at their x,
-    or at the middle of the bucket's samples where the source does not know it)."""
-    middle = (buckets.first + buckets.last) / 2
-    x_min = np.where(np.isnan(buckets.x_of_min), middle, buckets.x_of_min)
-    x_max = np.where(np.isnan(buckets.x_of_max), middle, buckets.x_of_max)
-    min_first = x_min <= x_max
-    x = np.empty(2 * len(buckets))
-    y = np.empty(2 * len(buckets))
-    x[0::2] = np.where(min_first, x_min, x_max)
-    x[1::2] = np.where(min_first, x_max, x_min)
-    y[0::2] = np.where(min_first, buckets.minimum, buckets.maximum)
-    y[1::2] = np.where(min_first, buckets.maximum, buckets.minimum)
-    return x, y
 
 
 def read_trace(

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 import attrs
 import numpy as np
 
+from rtoc.storage.buckets import minmax_points
+
 if TYPE_CHECKING:
     from rtoc.frontend import LoggerView
-    from rtoc.storage.buckets import Buckets
 
 #: A trace gets at most this many points per pixel of plot width.
 POINTS_PER_PIXEL = 2
@@ -48,25 +49,6 @@ def clamp_width(width: object) -> int:
     except (TypeError, ValueError, OverflowError):
         return 1000
     return min(max(value, MIN_WIDTH), MAX_WIDTH)
-
-
-def minmax_points(buckets: Buckets) -> tuple[np.ndarray, np.ndarray]:
-    """Each bucket's minimum and maximum as two points in x order.
-
-    A point sits at the x where its value occurred; where the source does not
-    know that x (NaN), at the middle of the bucket's samples.
-    """
-    middle = (buckets.first + buckets.last) / 2
-    x_min = np.where(np.isnan(buckets.x_of_min), middle, buckets.x_of_min)
-    x_max = np.where(np.isnan(buckets.x_of_max), middle, buckets.x_of_max)
-    min_first = x_min <= x_max
-    x = np.empty(2 * len(buckets))
-    y = np.empty(2 * len(buckets))
-    x[0::2] = np.where(min_first, x_min, x_max)
-    x[1::2] = np.where(min_first, x_max, x_min)
-    y[0::2] = np.where(min_first, buckets.minimum, buckets.maximum)
-    y[1::2] = np.where(min_first, buckets.maximum, buckets.minimum)
-    return x, y
 
 
 def read_trace(

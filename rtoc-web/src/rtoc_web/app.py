@@ -60,7 +60,7 @@ def create_app(
         user = auth.current_user()
         allowed = [page for page in PAGES if user is not None and user.may(page[2])]
         builders = {
-            "plots": lambda: plots.layout(config),
+            "plots": lambda: plots.layout(config, view),
             "events": lambda: events.layout(config),
             "devices": lambda: devices.layout(controller),
             "automation": lambda: automation.layout(controller),

@@ -47,7 +47,25 @@ MODE_OPTIONS = [
 ]
 
 
-def layout(config: WebConfig) -> html.Div:
+def signal_options(view: LoggerView) -> list[dict]:
+    """The dropdown's choices: every signal as ``Device.Signal [unit]``, sorted by device."""
+    return [
+        {
+            "label": f"{info.device}.{info.name}" + (f" [{info.unit}]" if info.unit else ""),
+            "value": signal_value(info.key),
+        }
+        for info in view.signal_infos()
+    ]
+
+
+def layout(config: WebConfig, view: LoggerView) -> html.Div:
+    """The page, with the signals to choose from already in it: a dropdown opened before
+    the first refresh would otherwise show "no options" until it is opened again."""
+    try:
+        options = signal_options(view)
+    except Exception:  # the source failed: the refresh and the plot say why
+        log.exception("cannot list the signals")
+        options = []
     return html.Div(
         id="page-plots",
         children=[
@@ -59,7 +77,7 @@ def layout(config: WebConfig) -> html.Div:
                         multi=True,
                         searchable=True,
                         placeholder="Select signals…",
-                        options=[],
+                        options=options,
                         value=[],
                         style={"minWidth": "320px", "flex": "1"},
                     ),
@@ -180,14 +198,8 @@ def register(app: Dash, view: LoggerView, config: WebConfig) -> None:
         Input("clock", "n_intervals"),
         State("plot-signals", "options"),
     )
-    def signal_options(_n: int, current: list | None) -> list | object:
-        options = [
-            {
-                "label": f"{info.device}.{info.name}" + (f" [{info.unit}]" if info.unit else ""),
-                "value": signal_value(info.key),
-            }
-            for info in view.signal_infos()
-        ]
+    def refresh_options(_n: int, current: list | None) -> list | object:
+        options = signal_options(view)
         return no_update if options == current else options
 
     @app.callback(

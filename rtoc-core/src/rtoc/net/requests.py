@@ -264,16 +264,7 @@ class RequestHandler:
         def events(reply: dict, failures: list[str]) -> None:
             answer = reply.setdefault("events", {})
             for event in self.logger.events_of(keys):
-                answer[event.uid] = [
-                    event.device,
-                    event.signal,
-                    event.uid,
-                    event.text,
-                    event.time,
-                    event.value,
-                    int(event.priority),
-                    event.id,
-                ]
+                answer[event.uid] = view_requests.event_to_wire(event)
 
         return events
 

@@ -123,7 +123,8 @@ def event_query_spec(query: EventQuery) -> dict[str, Any]:
     }
 
 
-def _event_row(event: Event) -> list[Any]:
+def event_to_wire(event: Event) -> list[Any]:
+    """The eight fields of RTOC's ``getEventList`` rows (and ``getEventPage``'s)."""
     return [
         event.device,
         event.signal,
@@ -155,7 +156,7 @@ def event_from_wire(row: list[Any]) -> Event:
 
 def event_page_answer(page: EventPage) -> dict[str, Any]:
     return {
-        "events": [_event_row(event) for event in page.events],
+        "events": [event_to_wire(event) for event in page.events],
         "total": page.total,
         "devices": list(page.devices),
     }

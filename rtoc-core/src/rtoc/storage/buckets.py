@@ -87,6 +87,26 @@ class Buckets:
         )
 
 
+def minmax_points(buckets: Buckets) -> tuple[np.ndarray, np.ndarray]:
+    """Each bucket's minimum and maximum as two points ``(x, y)`` in x order: what a plot
+    draws so that no peak is lost at any zoom (two points per pixel column).
+
+    A point sits at the x where its value occurred; where the source does not
+    know that x (NaN), at the middle of the bucket's samples.
+    """
+    middle = (buckets.first + buckets.last) / 2
+    x_min = np.where(np.isnan(buckets.x_of_min), middle, buckets.x_of_min)
+    x_max = np.where(np.isnan(buckets.x_of_max), middle, buckets.x_of_max)
+    min_first = x_min <= x_max
+    x = np.empty(2 * len(buckets))
+    y = np.empty(2 * len(buckets))
+    x[0::2] = np.where(min_first, x_min, x_max)
+    x[1::2] = np.where(min_first, x_max, x_min)
+    y[0::2] = np.where(min_first, buckets.minimum, buckets.maximum)
+    y[1::2] = np.where(min_first, buckets.maximum, buckets.minimum)
+    return x, y
+
+
 def check_range(start: float, end: float, buckets: int) -> tuple[float, float, int]:
     """The arguments of a bucketed read as (float, float, int); ValueError naming the bad one."""
     if isinstance(buckets, bool) or not isinstance(buckets, (int, np.integer)) or buckets < 1:
