@@ -67,7 +67,7 @@ def tests(session: nox.Session) -> None:
 
 #: What ``pythons`` tests on the other Pythons: the core, the server storage, one device.
 #: (rtoc-postgres's tests, a minute of mostly waiting on the server and subprocesses,
-#: run on nox's Python only: three more runs would take CI past 15 minutes.)
+#: run on nox's Python only: three more runs would add three minutes to CI.)
 CORE_DISTRIBUTIONS = ["./rtoc-core[test]", "./rtoc-device-dps5020[test]"]
 CORE_TEST_FOLDERS = ["rtoc-core/tests", "rtoc-device-dps5020/tests"]
 
