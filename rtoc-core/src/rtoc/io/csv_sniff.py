@@ -136,9 +136,9 @@ def _name_unit(cell: str) -> tuple[str, str]:
     return cell, ""
 
 
-def _time_index(
-    path: Path, names: tuple[str, ...], first: list[str] | None, options: ImportOptions
-) -> int | None:
+def named_time_column(path: Path, names: tuple[str, ...], options: ImportOptions) -> int | None:
+    """The time column ``--time-column`` names (a name, or 1..N), else the first with a
+    time-like name; None when there is neither. FileFormatError for a name not there."""
     wanted = options.time_column
     if wanted is not None:
         if wanted in names:
@@ -151,6 +151,15 @@ def _time_index(
     for index, name in enumerate(names):
         if name.casefold() in TIME_NAMES:
             return index
+    return None
+
+
+def _time_index(
+    path: Path, names: tuple[str, ...], first: list[str] | None, options: ImportOptions
+) -> int | None:
+    index = named_time_column(path, names, options)
+    if index is not None:
+        return index
     if first is not None and first and _is_date(first[0]):
         return 0
     return 0 if len(names) > 1 else None

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from rtoc.io.csv_import import BLOCK_ROWS, LONG_LAYOUT, _runs
-from rtoc.io.csv_sniff import TIME_NAMES, _name_unit
+from rtoc.io.csv_sniff import _name_unit, named_time_column
 from rtoc.io.formats import BadRow, Block, FileFormatError, ImportOptions
 from rtoc.io.times import parse_iso
 
@@ -45,7 +45,7 @@ def table_blocks(path: Path, rows: Iterable[Row], options: ImportOptions) -> Ite
         units = ("",) * len(cells)
         data = _chain(first, rows)
     long = tuple(str(n).casefold() for n in names) == LONG_LAYOUT
-    time_index = 3 if long else _time_index(path, names, cells if not header else None, options)
+    time_index = 3 if long else _time_index(path, names, options)
     block: list[Row] = []
     counted = 0
     for row in data:
@@ -71,19 +71,10 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _time_index(
-    path: Path, names: tuple[str, ...], first: list[object] | None, options: ImportOptions
-) -> int | None:
-    wanted = options.time_column
-    if wanted is not None:
-        if wanted in names:
-            return names.index(wanted)
-        if wanted.isdigit() and 1 <= int(wanted) <= len(names):
-            return int(wanted) - 1
-        raise FileFormatError(path, f"no time column {wanted!r}; columns: {', '.join(names)}")
-    for index, name in enumerate(names):
-        if name.casefold() in TIME_NAMES:
-            return index
+def _time_index(path: Path, names: tuple[str, ...], options: ImportOptions) -> int | None:
+    index = named_time_column(path, names, options)
+    if index is not None:
+        return index
     return 0 if len(names) > 1 else None
 
 
