@@ -20,15 +20,12 @@ would open a frontend that was closed.
 from __future__ import annotations
 
 import enum
-import fcntl
 import hashlib
 import json
 import logging
-import os
 import secrets
 import unicodedata
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,7 +34,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from rtoc.files import write_atomically
+from rtoc.files import locked, write_atomically
 
 __all__ = [
     "MAX_NAME_LENGTH",
@@ -354,18 +351,8 @@ class UserStore:
         except (OSError, UserError) as error:  # the login itself is good
             log.warning("could not store a new hash for %r: %s", old.user.name, error)
 
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        self._lock_path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)  # drops the lock
-
     def _update(self, change: Callable[[dict[str, _Record]], None]) -> None:
-        with self._locked():
+        with locked(self._lock_path):
             records = self._load()
             change(records)
             write_atomically(self.path, _dump(records))

@@ -14,18 +14,15 @@ next login.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
-import os
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
-from rtoc.files import write_atomically
+from rtoc.files import locked, write_atomically
 
 __all__ = ["SESSIONS_FILE", "SessionRegistry"]
 
@@ -68,22 +65,12 @@ class SessionRegistry:
         return expires is not None and self.clock() < expires
 
     def _update(self, change: Callable[[dict[str, float]], object]) -> None:
-        with self._locked():
+        with locked(self._lock_path):
             sessions = self._read()
             change(sessions)
             now = self.clock()
             alive = {sid: expires for sid, expires in sessions.items() if expires > now}
             write_atomically(self.path, json.dumps(alive, indent=1) + "\n")
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        self._lock_path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)  # drops the lock
 
     def _load(self) -> dict[str, float]:
         """The sessions, from the cache while the file is unchanged."""
