@@ -1,5 +1,5 @@
 """The main window: the plot in the middle, devices and signals left, DevicesRAW right,
-events below; more plot windows on demand, their x-axes linkable.
+events and scripts below; more plot windows on demand, their x-axes linkable.
 
 Three timers drive it: one at ``GUI.plotRate`` reads the signal list and
 redraws every plot; one at :data:`VALUE_RATE` shows the latest values; one
