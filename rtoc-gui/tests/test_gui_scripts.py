@@ -99,6 +99,34 @@ def test_signal_triggered_runs_on_new_samples_of_that_signal_only(
     assert tab.runner.runs == 2
 
 
+def test_a_logger_that_refuses_the_watched_signals_stops_the_trigger(
+    qtbot, window: MainWindow, logger, monkeypatch
+):
+    logger.stream(1.0, "T", "Lab")
+    refresh(window)
+    scripts, tab = scripts_of(window, "print(Lab.T.latest)")
+    scripts.signal_actions["Lab", "T"].setChecked(True)
+
+    every_latest = logger.latest
+
+    def refuse(keys=None):  # the window's own reads (all signals) still work
+        if keys is None:
+            return every_latest()
+        raise LookupError("no signal Lab.T any more")
+
+    monkeypatch.setattr(logger, "latest", refuse)
+    scripts.run_on_signals()
+    assert scripts.message.text() == "Cannot watch the signals: no signal Lab.T any more"
+    assert tab.runner.mode == "stopped"
+    monkeypatch.undo()
+    scripts.run_on_signals()
+    assert tab.runner.mode == "signals" and scripts.message.text() == ""
+    monkeypatch.setattr(logger, "latest", refuse)
+    qtbot.waitUntil(lambda: tab.runner.mode == "stopped", timeout=WAIT)
+    assert output(tab) == "stopped watching: no signal Lab.T any more"
+    assert scripts.state.text() == "stopped"
+
+
 def test_signal_triggered_by_the_generator(qtbot, window: MainWindow, logger):
     logger.attach_installed("Generator")
     logger.start_device("Generator")

@@ -102,7 +102,10 @@ class ScriptRunner(QtCore.QObject):
         self._tick()
 
     def on_signals(self, source: str, name: str, keys: Iterable[SignalKey]) -> None:
-        """Run whenever one of ``keys`` has a sample newer than when this was called."""
+        """Run whenever one of ``keys`` has a sample newer than when this was called.
+
+        ValueError without keys; what the logger raises when it refuses them.
+        """
         keys = tuple(dict.fromkeys(keys))
         if not keys:
             raise ValueError("choose at least one signal to trigger the script")
@@ -139,7 +142,12 @@ class ScriptRunner(QtCore.QObject):
         self._submit(self._source, self._name)
 
     def _look(self) -> None:
-        latest = self.link.read(lambda view: view.latest(self.keys), None)
+        try:
+            latest = self.link.read(lambda view: view.latest(self.keys), None)
+        except Exception as error:  # the logger refused the names (a signal deleted)
+            self.stop()
+            self.finished.emit(ScriptResult("", None, f"stopped watching: {error}", None))
+            return
         if not latest:
             return
         fresh = False

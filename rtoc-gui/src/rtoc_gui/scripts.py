@@ -295,6 +295,9 @@ class ScriptWidget(QtWidgets.QWidget):
         except ValueError as error:
             self.message.setText(f"{error} (Signals ▾)")
             return
+        except Exception as error:  # the logger refused the signals
+            self.message.setText(f"Cannot watch the signals: {error}")
+            return
         self.message.clear()
 
     def stop(self) -> None:
