@@ -6,6 +6,9 @@ from __future__ import annotations
 import pytest
 from PyQt5 import QtCore, QtGui, QtWidgets
 
+from rtoc.storage.sqlite import SQLiteStorage
+from rtoc.storage.view import StorageView
+from rtoc_gui.link import Link
 from rtoc_gui.mainwindow import MainWindow
 from rtoc_gui.script_runner import ScriptRunner
 from rtoc_gui.script_syntax import FORMATS
@@ -160,13 +163,13 @@ def test_an_error_shows_its_line_and_marks_it_in_the_editor(qtbot, window: MainW
     assert "line 3" in output(tab).splitlines()[-2] and tab.editor.error_line == 3
 
 
-def test_an_endless_script_cannot_be_repeated_faster_than_it_runs(qtbot, window: MainWindow):
+def test_a_slow_script_is_not_repeated_faster_than_it_runs(qtbot, window: MainWindow):
     scripts, tab = scripts_of(window, "import time\ntime.sleep(0.3)\nprint('slept')")
     scripts.rate.setValue(50)
     scripts.repeat()
     qtbot.waitUntil(lambda: tab.runner.runs >= 1, timeout=WAIT)
     scripts.stop()
-    assert tab.runner.skipped >= 5  # ticks that came during the run were skipped, not queued
+    assert tab.runner.skipped >= 3  # ticks that came during the run were skipped, not queued
     qtbot.waitUntil(lambda: not tab.runner.busy, timeout=WAIT)
     assert output(tab).count("slept") == tab.runner.runs
 
@@ -179,6 +182,17 @@ def test_a_repeat_rate_out_of_bounds_is_refused(window: MainWindow):
         runner.on_signals("1", "r", [])
     assert runner.mode == "stopped"
     runner.shutdown()
+
+
+def test_a_view_that_cannot_run_scripts_says_why(qtbot, tmp_path):
+    with StorageView(SQLiteStorage(tmp_path / "rtoc.sqlite")) as stored:
+        runner = ScriptRunner(Link(stored, "rtoc.sqlite", local=True))
+        with qtbot.waitSignal(runner.finished, timeout=WAIT) as ran:
+            runner.run_once("print(1)", "r")
+        (result,) = ran.args
+        assert result.error == f"not run: {stored.control_unavailable}"
+        assert "stored data only" in result.error and result.line is None
+        runner.shutdown()
 
 
 def test_load_and_save_roundtrip(qtbot, window: MainWindow, tmp_path):
