@@ -120,6 +120,27 @@ def test_run_script_returns_output_and_errors_with_the_user_s_line(ask):
         assert message in ask(runScript=bad)["message"]
 
 
+def test_run_script_answers_a_script_result_when_asked(ask):
+    source = "global n = 0\nn += 1\nprint('run', n)\n[n, 0.5]"
+    answers = [
+        ask(runScript={"script": source, "name": "n", "result": True})["logger"]["runScript"]
+        for _ in range(2)
+    ]
+    assert answers == [
+        {"output": "run 1", "value": [1, 0.5], "error": "", "line": None},
+        {"output": "run 2", "value": [2, 0.5], "error": "", "line": None},
+    ]
+    reply = ask(runScript={"script": "print('a')\nb = 1 / 0", "result": True})
+    answer = reply["logger"]["runScript"]
+    assert reply["error"] is False and (answer["output"], answer["line"]) == ("a", 2)
+    assert answer["error"].startswith("script remote, line 2")
+    assert "ZeroDivisionError" in answer["error"]
+    slow = {"script": "while True: pass", "timeout": 0.2, "result": True}
+    assert "limit of 0.2 s" in ask(runScript=slow)["logger"]["runScript"]["error"]
+    reply = ask(runScript={"script": "1", "result": "yes"})
+    assert "runScript: result must be true or false, got 'yes'" in reply["message"]
+
+
 def test_script_output_keeps_the_newest_lines(ask):
     ask(runScript="for i in range(4): print(i)")
     ask(runScript={"script": "print(4)", "name": "heater"})

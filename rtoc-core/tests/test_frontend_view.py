@@ -195,6 +195,38 @@ def test_devices_and_control_through_the_in_process_and_remote_logger(logger, re
         assert logger.latest()[("Hand", f"By{source}")] == (T0 + 7, 21.5, "°C")
 
 
+def test_scripts_run_in_the_in_process_and_remote_logger(logger, remote):
+    newest = float(np.sin(4999 * 0.1))
+    for view in (logger, remote):
+        ran = view.run_script("print('U has', len(DPS.U))\nprint('twice')\nDPS.U.latest * 2")
+        assert (ran.output, ran.error, ran.line) == ("U has 5000\ntwice", "", None)
+        assert ran.value == pytest.approx(2 * newest)
+        failed = view.run_script("a = 1\nprint('before')\nb = a / 0", "div")
+        assert (failed.output, failed.value, failed.line) == ("before", None, 3)
+        assert "script div, line 3" in failed.error and "ZeroDivisionError" in failed.error
+        broken = view.run_script("x = (", "syntax")
+        assert broken.line == 1 and "SyntaxError: '(' was never closed" in broken.error
+        name = f"count {type(view).__name__}"
+        counts = [view.run_script("global n = 0\nn += 1\nn", name).value for _ in range(3)]
+        assert counts == [1, 2, 3]
+    assert logger.run_script("np.arange(3)").value.tolist() == [0, 1, 2]
+    assert remote.run_script("np.arange(3)").value == [0, 1, 2]  # as JSON carries it
+    assert remote.run_script("DPS").value == "<device DPS>"  # no JSON form: its repr
+
+
+def test_a_remote_script_may_take_longer_than_the_connection_s_timeout(logger):
+    server = TcpServer()
+    address = server.serve(logger, ServerSettings(port=0))
+    try:
+        with RemoteLogger(*address, timeout=0.3) as remote:
+            ran = remote.run_script("import time\ntime.sleep(0.8)\n'slept'")
+            assert (ran.value, ran.error) == ("slept", "")
+            assert remote.client.timeout == 0.3  # the usual timeout again afterwards
+            assert ("DPS", "U") in remote.latest()
+    finally:
+        server.stop()
+
+
 def test_the_storage_view_controls_nothing_and_says_why(stored, tmp_path):
     assert "stored data only" in stored.control_unavailable
     assert str(tmp_path / "rtoc.sqlite") in stored.control_unavailable
@@ -212,6 +244,7 @@ def test_the_storage_view_controls_nothing_and_says_why(stored, tmp_path):
         lambda: stored.set_automation_active(events=True),
         lambda: stored.event("door open", device="Lab.1"),
         lambda: stored.stream(1.0, "T", "Lab.1"),
+        lambda: stored.run_script("print(1)"),
     ]
     for call in calls:
         with pytest.raises(ControlUnavailable, match="stored data only"):

@@ -14,6 +14,7 @@ from rtoc.automation.jobs import JobError, Schedule
 from rtoc.automation.script import ScriptError
 from rtoc.automation.watchdog import Interrupted, Watchdog
 from rtoc.events import Priority
+from rtoc.frontend import ScriptResult
 from rtoc.logger import Logger
 from rtoc.testing.waiting import wait_until
 
@@ -525,6 +526,36 @@ def test_run_of_an_endless_script_is_stopped_at_its_time_limit(logger):
     for i in range(200_000):  # no stray Interrupted lands in the caller afterwards
         total += i
     assert total == sum(range(200_000))
+
+
+# -- Automation.execute (LoggerView.run_script) -------------------------------------------
+
+
+def test_execute_answers_output_value_and_errors_instead_of_raising(logger):
+    ran = logger.automation.execute("print('a')\nprint('b', 1)\n6 * 7", name="sum")
+    assert ran == ScriptResult("a\nb 1", 42, "", None)
+    assert logger.automation.execute("x = 6 * 7").value is None  # no expression last
+    failed = logger.automation.execute("print('before')\nx = 1\ny = x / 0\n", name="div")
+    assert (failed.output, failed.value, failed.line) == ("before", None, 3)
+    assert failed.error.startswith("script div, line 3") and "ZeroDivisionError" in failed.error
+    broken = logger.automation.execute("x = 1\nif x\n", name="syntax")
+    assert broken.line == 2 and "SyntaxError" in broken.error and broken.output == ""
+
+
+def test_execute_keeps_globals_and_trig_per_name_until_the_source_changes(logger):
+    source = "global n = 0\nn += 1\ntrig n >= 2:\n    print('fired at', n)\nn"
+    runs = [logger.automation.execute(source, name="count") for _ in range(3)]
+    assert [run.value for run in runs] == [1, 2, 3]
+    assert [run.output for run in runs] == ["", "fired at 2", ""]  # the edge fired once
+    assert logger.automation.execute(source, name="other").value == 1  # its own globals
+    assert logger.automation.execute(source + " * 10", name="count").value == 10  # afresh
+
+
+@pytest.mark.timeout(10)
+def test_execute_of_an_endless_script_is_stopped_without_a_line(logger):
+    ran = logger.automation.execute("print('go')\nwhile True:\n    pass\n", time_limit=0.3)
+    assert ran.output == "go" and ran.line is None
+    assert "stopped: it ran longer than its limit of 0.3 s" in ran.error
 
 
 # -- the watchdog itself ------------------------------------------------------------------

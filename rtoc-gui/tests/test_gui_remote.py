@@ -102,3 +102,34 @@ def test_server_goes_away_and_comes_back(qtbot, tmp_path: Path):
         remote.close()
     finally:
         server.stop()
+
+
+def test_remote_scripts_run_in_the_server_s_logger(qtbot, plain):
+    window, remote = open_window(qtbot, plain)
+    try:
+        remote.start_device("Generator")
+        scripts = window.scripts
+        tab = scripts.current()
+        tab.editor.setPlainText("print('sine has samples:', len(Generator.Sine) > 0)\n6 * 7")
+        scripts.run_once()
+        qtbot.waitUntil(lambda: "→ 42" in tab.output.toPlainText(), timeout=WAIT)
+        assert tab.output.toPlainText() == "sine has samples: True\n→ 42"
+
+        tab.output.clear()
+        tab.editor.setPlainText("x = 1\ny = x / 0")
+        scripts.run_once()
+        qtbot.waitUntil(lambda: "ZeroDivisionError" in tab.output.toPlainText(), timeout=WAIT)
+        assert tab.output.toPlainText().startswith("script script 1, line 2")
+        assert tab.editor.error_line == 2
+
+        tab.output.clear()
+        tab.editor.setPlainText("print(abs(Generator.Sine.latest) <= 1)")
+        qtbot.waitUntil(lambda: SINE in scripts.signal_actions, timeout=WAIT)
+        scripts.signal_actions[SINE].setChecked(True)
+        scripts.run_on_signals()
+        qtbot.waitUntil(lambda: tab.runner.runs >= 4, timeout=WAIT)  # two runs before
+        scripts.stop()
+        assert set(tab.output.toPlainText().splitlines()) == {"True"}
+    finally:
+        window.close()
+        remote.close()

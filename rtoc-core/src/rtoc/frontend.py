@@ -154,6 +154,24 @@ class AutomationState:
     rules: tuple[RuleState, ...]
 
 
+@attrs.frozen
+class ScriptResult:
+    """One run of a script through :meth:`LoggerView.run_script`.
+
+    ``value`` is the value of the script's last line when that is an
+    expression (None otherwise); from a remote logger, its JSON form, or its
+    ``repr`` where it has none. ``error`` is empty when the run succeeded;
+    else the message, which names the script and ``line``, the user's line
+    (None when there is none to show: a run stopped at its time limit).
+    """
+
+    #: What the script printed, one line per ``print``.
+    output: str
+    value: Any = None
+    error: str = ""
+    line: int | None = None
+
+
 @runtime_checkable
 class LoggerView(Protocol):
     """What a frontend may read of and do to a logger, wherever the logger is.
@@ -234,4 +252,12 @@ class LoggerView(Protocol):
         self, events: bool | None = None, actions: bool | None = None
     ) -> None:
         """Switch all global events and/or actions on or off while the logger runs."""
+        ...
+
+    def run_script(self, code: str, name: str = "script") -> ScriptResult:
+        """Run a script once in the logger, with the logger's script names and its time
+        limit (code the logger runs: offer it to admins only). A script that fails to
+        compile or raises is a :class:`ScriptResult` with ``error`` and ``line``, not an
+        exception. Runs of the same ``name`` and code keep ``global`` values and
+        ``trig`` states between them, as a job's runs do."""
         ...

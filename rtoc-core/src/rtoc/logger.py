@@ -24,7 +24,14 @@ from rtoc.automation.automation import Automation
 from rtoc.device import Device, DeviceDescription, DeviceError, describe
 from rtoc.device_parameters import DeviceParameters, apply_parameters
 from rtoc.events import Event, EventLog, Priority, RepeatFilter
-from rtoc.frontend import AutomationState, EventPage, EventQuery, RuleKind, page_of
+from rtoc.frontend import (
+    AutomationState,
+    EventPage,
+    EventQuery,
+    RuleKind,
+    ScriptResult,
+    page_of,
+)
 from rtoc.signals import Signal, SignalKey, SignalStore, as_samples
 from rtoc.storage.base import SignalInfo, Storage
 from rtoc.storage.buckets import (
@@ -469,6 +476,9 @@ class Logger:
         self, events: bool | None = None, actions: bool | None = None
     ) -> None:
         self.automation.activate(events=events, actions=actions)
+
+    def run_script(self, code: str, name: str = "script") -> ScriptResult:
+        return self.automation.execute(code, name)
 
     def events_of(self, keys: Iterable[SignalKey] | None = None) -> list[Event]:
         """Events in memory, oldest first: all, or those raised for ``keys``."""

@@ -1,5 +1,5 @@
 """The main window: the plot in the middle, devices and signals left, DevicesRAW right,
-events below; more plot windows on demand, their x-axes linkable.
+events and scripts below; more plot windows on demand, their x-axes linkable.
 
 Three timers drive it: one at ``GUI.plotRate`` reads the signal list and
 redraws every plot; one at :data:`VALUE_RATE` shows the latest values; one
@@ -19,6 +19,7 @@ from rtoc_gui.devices_raw import DevicesRawWidget
 from rtoc_gui.events import EventWidget
 from rtoc_gui.layout import restore_layout, save_layout
 from rtoc_gui.plot import PlotView
+from rtoc_gui.scripts import ScriptWidget
 from rtoc_gui.signals import SignalWidget
 
 if TYPE_CHECKING:
@@ -83,6 +84,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.signals = SignalWidget(config.signalInactivityTimeout)
         self.events = EventWidget(link)
         self.raw = DevicesRawWidget(link)
+        self.scripts = ScriptWidget(link)
         left = QtCore.Qt.LeftDockWidgetArea
         docks = [
             self._dock("Devices", self.devices, left, config.deviceWidget),
@@ -94,6 +96,11 @@ class MainWindow(QtWidgets.QMainWindow):
         events = self._dock(
             "Events", self.events, QtCore.Qt.BottomDockWidgetArea, config.eventWidget
         )
+        scripts = self._dock(
+            "Scripts", self.scripts, QtCore.Qt.BottomDockWidgetArea, config.scriptWidget
+        )
+        self.tabifyDockWidget(events, scripts)
+        events.raise_()
         self.resizeDocks(docks, [280, 280, 380], QtCore.Qt.Horizontal)
         self.resizeDocks([*docks[:2], events], [150, 450, 230], QtCore.Qt.Vertical)
 
@@ -110,6 +117,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.link_action.setCheckable(True)
         self.link_action.setToolTip("Every plot window shows the main plot's time range")
         self.link_action.toggled.connect(self.link_x_axes)
+        tools.addAction(scripts.toggleViewAction())
         if link.view.control_unavailable:
             self.statusBar().showMessage(link.view.control_unavailable)
 
@@ -167,6 +175,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if devices is not None:
             self.devices.update_devices(devices)
             self.raw.update_devices(devices)
+            self.scripts.update_logger(self.infos, devices)
         self.events.refresh()
 
     def new_plot_window(self) -> PlotWindow:
@@ -198,6 +207,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.fast.stop()
         self.slow.stop()
         self.values.stop()
+        self.scripts.stop_all()
         if self.layout_file is not None:
             save_layout(self, self.layout_file)
         for window in list(self.plot_windows):

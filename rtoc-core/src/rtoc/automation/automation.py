@@ -36,10 +36,10 @@ from rtoc.automation.rules import (
     parse_action,
     parse_event,
 )
-from rtoc.automation.script import Script, ScriptError
+from rtoc.automation.script import VALUE, Script, ScriptError
 from rtoc.automation.watchdog import Run, Watchdog
 from rtoc.events import Event, Priority, RepeatFilter
-from rtoc.frontend import AutomationState, RuleKind, RuleState
+from rtoc.frontend import AutomationState, RuleKind, RuleState, ScriptResult
 from rtoc.signals import Signal
 
 if TYPE_CHECKING:
@@ -54,6 +54,8 @@ DEVICE, SIGNAL = "rtoc", "automation"
 OUTPUT_LINES = 1000
 #: A one-off script run through the API stops after this many seconds.
 RUN_TIME_LIMIT = 30.0
+#: How many scripts :meth:`Automation.execute` keeps (with their globals), by name.
+KEPT_SCRIPTS = 100
 
 OutputListener = Callable[[str, str], None]
 
@@ -76,6 +78,7 @@ class Automation:
         self._output_listeners: list[OutputListener] = []
         self._reports = RepeatFilter(60.0)
         self._listeners: dict[Job, Callable[[Signal], None]] = {}  # signal jobs' listeners
+        self._kept: dict[str, Script] = {}  # execute()'s scripts by name, newest last
         self._lock = threading.RLock()
         global_ = logger.config.global_
         self.events_active = global_.globalEventsActivated
@@ -118,17 +121,47 @@ class Automation:
         still running after ``time_limit`` seconds.
         """
         printed: list[str] = []
+        self._once(Script(source, name), time_limit, printed)
+        return printed
+
+    def execute(
+        self, source: str, name: str = "script", time_limit: float = RUN_TIME_LIMIT
+    ) -> ScriptResult:
+        """Run a script once in this thread, as frontends do (``LoggerView.run_script``).
+
+        Its failure is the result's ``error`` and ``line``, with what it printed
+        before. The script is kept by name (the newest :data:`KEPT_SCRIPTS`), so
+        that runs of the same name and source share ``global`` values and
+        ``trig`` states, as a job's runs do; new source starts afresh.
+        """
+        printed: list[str] = []
+        try:
+            with self._lock:
+                script = self._kept.pop(name, None)
+                if script is None or script.source != source:
+                    script = Script(source, name)
+                self._kept[name] = script
+                while len(self._kept) > KEPT_SCRIPTS:
+                    del self._kept[next(iter(self._kept))]
+            left = self._once(script, time_limit, printed)
+        except ScriptError as error:
+            return ScriptResult("\n".join(printed), None, str(error), error.line)
+        return ScriptResult("\n".join(printed), left.get(VALUE))
+
+    def _once(self, script: Script, time_limit: float, printed: list[str]) -> dict[str, Any]:
+        """Run ``script`` under the watchdog, its lines printed and added to ``printed``;
+        the namespace it left."""
 
         def capture(text: str) -> None:
             printed.append(text)
-            self.print(name, text)
+            self.print(script.name, text)
 
-        script = Script(source, name)
         names = script_namespace(self.logger, capture, script.device_references)
-        run = self.watchdog.call(name, time_limit, lambda: script.run(names))
+        left: dict[str, Any] = {}
+        run = self.watchdog.call(script.name, time_limit, lambda: left.update(script.run(names)))
         if run.reason:
-            raise ScriptError(name, None, None, f"stopped: it {run.reason}")
-        return printed
+            raise ScriptError(script.name, None, None, f"stopped: it {run.reason}")
+        return left
 
     # -- global events ---------------------------------------------------------------
 

@@ -11,6 +11,8 @@ are left exactly as written:
   keeps the value the previous run left it with.
 * RTOC's ``[x], [y] = Device.Signal`` and ``[x] = Device.Signal.x`` unpack a
   signal's arrays.
+* A last line that is an expression is the run's value (as in a Python
+  prompt): it is kept as ``__value__`` in the namespace the run leaves.
 
 Signals, device parameters and functions are not rewritten at all: each
 device name in the namespace is a proxy (see :mod:`rtoc.automation.namespace`),
@@ -35,6 +37,8 @@ from rtoc.automation.watchdog import Interrupted
 #: Tokens after which a new statement starts.
 _STATEMENT_START = {tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT}
 _SKIPPED = {tokenize.COMMENT, tokenize.NL, tokenize.ENCODING}
+#: The name a run's value (its last line, when that is an expression) is kept under.
+VALUE = "__value__"
 
 
 class ScriptError(Exception):
@@ -245,6 +249,14 @@ def _restore_columns(tree: ast.AST, shifts: dict[int, tuple[int, int]]) -> None:
                 node.end_col_offset += removed  # type: ignore[attr-defined]
 
 
+def _keep_value(tree: ast.Module) -> None:
+    """A last statement that is an expression becomes ``__value__ = expression``."""
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = tree.body[-1]
+        keep = ast.Assign(targets=[ast.Name(VALUE, ast.Store())], value=last.value)
+        tree.body[-1] = ast.copy_location(keep, last)
+
+
 def attribute_roots(tree: ast.AST) -> set[str]:
     """Names used as ``NAME.attr`` that the script never binds: devices, maybe not there yet."""
     roots: set[str] = set()
@@ -321,6 +333,7 @@ def translate(source: str, name: str = "script") -> tuple[Any, _Translation]:
         raise ScriptError(name, line, column, f"SyntaxError: {error.msg}", source) from None
     found.roots = attribute_roots(tree)
     tree = _Rewriter(found).visit(tree)
+    _keep_value(tree)
     _restore_columns(tree, found.shifts)
     ast.fix_missing_locations(tree)
     return compile(tree, filename, "exec"), found

@@ -9,11 +9,13 @@ password, or loopback without one) gets here.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import attrs
+import numpy as np
 
 from rtoc.automation.automation import Automation
 from rtoc.automation.jobs import Schedule
@@ -107,8 +109,11 @@ remove_job = _each_job(lambda automation, name: automation.jobs.remove(name))
 
 
 def run_script(automation: Automation, value: Any) -> dict[str, Any]:
-    """``"source"`` or ``{"script": "source", "timeout": seconds, "name": "heater"}`` →
-    ``{"output": [...]}``; the name (default ``remote``) is what errors and output name."""
+    """``"source"`` or ``{"script": "source", "timeout": seconds, "name": "heater",
+    "result": false}`` → ``{"output": [...]}``; the name (default ``remote``) is what errors
+    and output name. With ``"result": true`` the answer is the run as
+    :class:`rtoc.frontend.ScriptResult` (``output`` text, ``value``, ``error``, ``line``),
+    a failed run included, and runs of one name share ``global`` values."""
     spec = {"script": value} if isinstance(value, str) else value
     if not isinstance(spec, dict) or not isinstance(spec.get("script"), str):
         raise CommandError(
@@ -121,10 +126,27 @@ def run_script(automation: Automation, value: Any) -> dict[str, Any]:
     name = spec.get("name", "remote")
     if not isinstance(name, str) or not name.strip():
         raise CommandError(f"runScript: name must be a non-empty text, got {name!r}")
+    result = spec.get("result", False)
+    if not isinstance(result, bool):
+        raise CommandError(f"runScript: result must be true or false, got {result!r}")
+    if result:
+        ran = automation.execute(spec["script"], name, time_limit=float(timeout))
+        return {**attrs.asdict(ran), "value": _json_value(ran.value)}
     try:
         return {"output": automation.run(spec["script"], name, time_limit=float(timeout))}
     except ScriptError as error:
         raise CommandError(str(error)) from None
+
+
+def _json_value(value: Any) -> Any:
+    """``value`` as JSON carries it (numpy as lists and numbers), else its ``repr``."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        value = value.tolist()
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+    return value
 
 
 def script_output(automation: Automation, value: Any) -> list[dict[str, str]]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rtoc.net.frame import (
@@ -172,6 +173,21 @@ class Client:
                 waiting -= 1
         for _ in range(waiting):
             yield self.recv()
+
+    @contextmanager
+    def patience(self, seconds: float) -> Iterator[Client]:
+        """Wait up to ``seconds`` (at least the usual timeout) for replies within the block:
+        for a request that takes long on the server, such as a script run."""
+        usual = self.timeout
+        self.timeout = max(seconds, usual)
+        if self._socket is not None:
+            self._socket.settimeout(self.timeout)
+        try:
+            yield self
+        finally:
+            self.timeout = usual
+            if self._socket is not None:
+                self._socket.settimeout(usual)
 
     def __enter__(self) -> Client:
         return self

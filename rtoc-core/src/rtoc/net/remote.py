@@ -16,15 +16,26 @@ from typing import Any
 
 import numpy as np
 
+from rtoc.automation.automation import RUN_TIME_LIMIT
 from rtoc.device import DeviceDescription
 from rtoc.events import Event, Priority
-from rtoc.frontend import AutomationState, EventPage, EventQuery, RuleKind, RuleState
+from rtoc.frontend import (
+    AutomationState,
+    EventPage,
+    EventQuery,
+    RuleKind,
+    RuleState,
+    ScriptResult,
+)
 from rtoc.logger import Reading, SignalData
 from rtoc.net import view_requests
 from rtoc.net.client import Client, RemoteError
 from rtoc.signals import SignalKey
 from rtoc.storage.base import SignalInfo
 from rtoc.storage.buckets import Buckets
+
+#: Seconds a script's answer may take beyond its time limit on the server.
+SCRIPT_REPLY_MARGIN = 5.0
 
 
 def _name(key: SignalKey) -> str:
@@ -224,6 +235,14 @@ class RemoteLogger:
         chosen = {key: value for key, value in switches.items() if value is not None}
         if chosen:
             self.request(logger=chosen)
+
+    def run_script(self, code: str, name: str = "script") -> ScriptResult:
+        """The server's ``runScript`` with ``result``; its answer is awaited for as long as
+        the run may take (other requests on this connection wait meanwhile)."""
+        spec = {"script": code, "name": name, "timeout": RUN_TIME_LIMIT, "result": True}
+        with self._lock, self.client.patience(RUN_TIME_LIMIT + SCRIPT_REPLY_MARGIN):
+            answer = self.client.request(logger={"runScript": spec})["logger"]["runScript"]
+        return ScriptResult(answer["output"], answer["value"], answer["error"], answer["line"])
 
     def info(self) -> dict[str, Any]:
         return self.request(logger={"info": True})["logger"]["info"]

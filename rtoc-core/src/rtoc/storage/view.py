@@ -24,6 +24,7 @@ from rtoc.frontend import (
     EventPage,
     EventQuery,
     RuleKind,
+    ScriptResult,
     page_of,
 )
 from rtoc.logger import Reading, SignalData
@@ -165,6 +166,9 @@ class StorageView:
     def set_automation_active(
         self, events: bool | None = None, actions: bool | None = None
     ) -> None:
+        self._refuse()
+
+    def run_script(self, code: str, name: str = "script") -> ScriptResult:
         self._refuse()
 
 
