@@ -148,6 +148,13 @@ def test_nan_and_inf_cells_are_kept(importer, tmp_path):
     assert np.isnan(y[0]) and y[1] == np.inf and y[2] == -np.inf
 
 
+def test_binary_data_is_no_text_table(importer, tmp_path):
+    path = tmp_path / "image.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    with pytest.raises(FileFormatError, match=r"image.csv: binary data, not a text table \(a NUL"):
+        read(importer, path)
+
+
 def test_empty_and_header_only_files_give_no_signals(importer, tmp_path):
     assert read(importer, write(tmp_path, ""), device="D") == ({}, [])
     signals, _ = read(importer, write(tmp_path, "t,U\n", "header.csv"), device="D")

@@ -2,6 +2,8 @@
 
 Only the first 64 KiB are looked at. The rules, in order:
 
+- binary data (a NUL byte, and no UTF-16 byte order mark) is no text table:
+  FileFormatError;
 - encoding: a byte order mark (UTF-8, or UTF-16 as Excel's "Unicode text"
   export writes), else UTF-8 when the sample decodes as such, else
   Windows-1252 (Excel on Windows), else Latin-1;
@@ -63,11 +65,18 @@ class Dialect:
 
 
 def sniff(path: Path, options: ImportOptions) -> Dialect | None:
-    """How ``path`` is written; None for a file without any data or header."""
+    """How ``path`` is written; None for a file without any data or header.
+
+    FileFormatError for binary data and for ``options`` naming columns not there.
+    """
     with open(path, "rb") as file:
         raw = file.read(SAMPLE_BYTES)
         complete = len(raw) < SAMPLE_BYTES or not file.read(1)
     encoding = _encoding(raw)
+    if encoding != "utf-16" and b"\0" in raw:
+        raise FileFormatError(
+            path, f"binary data, not a text table (a NUL byte at byte {raw.index(0)})"
+        )
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(raw, final=complete)
     lines = text.splitlines()
     if not complete and lines:
