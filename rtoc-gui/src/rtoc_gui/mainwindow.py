@@ -17,6 +17,7 @@ from PyQt5 import QtCore, QtWidgets
 from rtoc_gui.devices import DeviceWidget
 from rtoc_gui.devices_raw import DevicesRawWidget
 from rtoc_gui.events import EventWidget
+from rtoc_gui.importing import Importing
 from rtoc_gui.layout import restore_layout, save_layout
 from rtoc_gui.plot import PlotView
 from rtoc_gui.signals import SignalWidget
@@ -112,6 +113,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.link_action.toggled.connect(self.link_x_axes)
         if link.view.control_unavailable:
             self.statusBar().showMessage(link.view.control_unavailable)
+        #: files and text dropped, pasted or chosen: the Import dialog, or imported directly
+        self.importing = Importing(link, self)
 
         if self.layout_file is not None:
             restore_layout(self, self.layout_file)
@@ -168,6 +171,10 @@ class MainWindow(QtWidgets.QMainWindow):
             self.devices.update_devices(devices)
             self.raw.update_devices(devices)
         self.events.refresh()
+
+    def import_files(self, paths: list[str]) -> None:
+        """Import files: tables (CSV, TSV) in the Import dialog, other formats straight away."""
+        self.importing.open_files(paths)
 
     def new_plot_window(self) -> PlotWindow:
         window = PlotWindow(self.link, self.config, len(self.plot_windows) + 2)
