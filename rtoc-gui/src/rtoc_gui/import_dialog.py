@@ -212,10 +212,11 @@ class ImportDialog(QtWidgets.QDialog):
         if self.plan is None:
             return
         if definition is None:
-            used = {d.y for d in self.definitions()}
+            present = self.definitions()
+            used = {d.y for d in present} | {d.x for d in present}
             free = [c for c in range(1, self.plan.source.width + 1) if c not in used]
             column = free[0] if free else 1
-            x = self.definitions()[-1].x if self.definitions() else AUTO
+            x = present[-1].x if present else AUTO
             name = self.plan.source.dialect.names[column - 1]
             definition = Definition(name, column, x if x != column else AUTO)
         with QtCore.QSignalBlocker(self.definitions_table):

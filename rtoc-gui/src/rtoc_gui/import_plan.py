@@ -148,7 +148,7 @@ class Plan:
             if source.dialect.header:
                 writer.writerow(_header_cells(source.dialect))
             writer.writerows(source.rows)
-        self._checked: dict[tuple[int, int, ImportOptions], str] = {}
+        self._checked: dict[tuple[int, int, ImportOptions], tuple[str, str | None]] = {}
 
     @property
     def device(self) -> str:
@@ -165,7 +165,7 @@ class Plan:
         return [
             Definition(dialect.names[index], index + 1, x)
             for index in dialect.value_indexes
-            if not self._read_sample(AUTO, index + 1)
+            if self._read_sample(AUTO, index + 1)[1] != dialect.names[index]
         ]
 
     def reasons(self, definitions: list[Definition], taken: set[SignalKey]) -> list[str]:
@@ -184,7 +184,7 @@ class Plan:
             if not reason and (definition.x, definition.y) in pairs:
                 reason = f"the same columns as definition {pairs[definition.x, definition.y]}"
             if not reason:
-                reason = self._read_sample(definition.x, definition.y)
+                reason = self._read_sample(definition.x, definition.y)[0]
             keys.setdefault(key, number)
             pairs.setdefault((definition.x, definition.y), number)
             reasons.append(reason)
@@ -212,34 +212,38 @@ class Plan:
             return f"name taken: the logger has a signal {key[0]}.{key[1]}"
         return ""
 
-    def _read_sample(self, x: int, y: int) -> str:
-        """rtoc.io's importer over the first rows, X and Y only: "" when it reads them cleanly."""
+    def _read_sample(self, x: int, y: int) -> tuple[str, str | None]:
+        """rtoc.io's importer over the first rows, X and Y only: why it cannot read them
+        ("" when it can), and the column it named."""
         cache = (x, y, self.options)
         if cache not in self._checked:
             self._checked[cache] = self._read(x, y)
         return self._checked[cache]
 
-    def _read(self, x: int, y: int) -> str:
+    def _read(self, x: int, y: int) -> tuple[str, str | None]:
         try:
             with read_file(self.sample, self.importer, self._options(x, [y]), "check") as parsed:
                 if not parsed.signals:
-                    return "no row can be read"
+                    return "no row can be read", None
                 (key,) = parsed.signals
                 times, _ = parsed.samples(key)
                 backwards = parsed.signals[key].backwards
         except FileFormatError as error:
-            return self._where(error)
+            return self._where(error), error.column
         if x == AUTO:
-            return ""
+            return "", None
         gaps = np.flatnonzero(~np.isfinite(times))
         if len(gaps):
-            return f"X column {x} has gaps: an empty or infinite time in data row {gaps[0] + 1}"
+            return (
+                f"X column {x} has gaps: an empty or infinite time in data row {gaps[0] + 1}",
+                None,
+            )
         if backwards:
             return (
                 f"X column {x} is not increasing: it goes back {backwards} times "
                 f"in the first {len(self.source.rows)} rows"
-            )
-        return ""
+            ), None
+        return "", None
 
     def _where(self, error: FileFormatError) -> str:
         names = self.source.dialect.names

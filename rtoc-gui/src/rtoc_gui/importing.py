@@ -109,8 +109,12 @@ class Importing(QtCore.QObject):
         return dialog
 
     def _tell(self, title: str, text: str, *, warning: bool) -> None:
+        """Show a message without blocking the window (the last one replaces the one before)."""
         icon = QtWidgets.QMessageBox.Warning if warning else QtWidgets.QMessageBox.Information
+        if self.message is not None:
+            self.message.close()
         self.message = QtWidgets.QMessageBox(icon, title, text, parent=self.window)
+        self.message.setWindowModality(QtCore.Qt.NonModal)
         self.message.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
         self.message.show()
 
@@ -132,6 +136,8 @@ class Importing(QtCore.QObject):
         elif kind == QtCore.QEvent.Close:
             for dialog in list(self.dialogs):
                 dialog.close()
+            if self.message is not None:
+                self.message.close()
         return False
 
     def drop(self, mime: QtCore.QMimeData) -> None:
