@@ -60,7 +60,7 @@ def test_csv_through_the_dialog_into_the_logger(qtbot, window: MainWindow, logge
     assert model.headerData(1, QtCore.Qt.Horizontal) == "2: U [V]"
     assert model.data(model.index(1, 2)) == "door open"
     # proposed: one signal per column of numbers over the time column; not the notes
-    assert dialog.definitions() == [Definition("U", 2, 1), Definition("I", 4, 1)]
+    assert dialog.definitions() == [Definition("U", 2, 1, "lab"), Definition("I", 4, 1, "lab")]
     assert dialog.reasons == ["", ""] and status(dialog, 0) == ("ready", READY)
 
     dialog.set_definitions(
@@ -127,6 +127,10 @@ def test_definitions_that_cannot_be_imported_are_coloured_with_why(
     text, colour = status(dialog, 1)
     assert colour == REFUSED and "'ok' is not a number" in text
     assert dialog.definitions_table.item(1, STATUS).toolTip() == text
+    assert dialog.why.text().splitlines()[:2] == [
+        "2: column 3 'note', line 2: 'ok' is not a number",
+        "3: name taken: the logger has a signal Lab.taken",
+    ]
 
     # a Y column changed in its box is checked again at once
     dialog.definitions_table.cellWidget(1, 3).setCurrentIndex(4)  # 5: gaps (NaN is a gap in y)
@@ -221,7 +225,7 @@ def test_pasted_tab_separated_text_opens_the_dialog(qtbot, window: MainWindow, l
     dialog = only_dialog(window)
     assert dialog.path.name == "clipboard.txt"
     assert "delimiter tab, decimal comma" in dialog.info.text()
-    assert dialog.definitions() == [Definition("Druck", 2, 1)]
+    assert dialog.definitions() == [Definition("Druck", 2, 1, "clipboard")]
     click(qtbot, dialog.import_button)
     stored = logger.read("clipboard", "Druck")
     assert (stored.x.tolist(), stored.y.tolist(), stored.unit) == ([10.0, 11.0], [1.5, 1.25], "bar")
@@ -234,7 +238,7 @@ def test_text_dropped_is_taken_as_pasted_and_no_text_is_said(qtbot, window: Main
     mime = QtCore.QMimeData()
     mime.setText("a;b\n1;2\n")
     drop(window, mime)
-    assert only_dialog(window).definitions() == [Definition("b", 2, 1)]
+    assert only_dialog(window).definitions() == [Definition("b", 2, 1, "clipboard")]
     QtWidgets.QApplication.clipboard().setText("  \n")
     assert window.importing.paste() is None
     assert window.importing.message.text() == "The clipboard holds no text."

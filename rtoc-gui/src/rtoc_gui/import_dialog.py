@@ -105,7 +105,12 @@ class ImportDialog(QtWidgets.QDialog):
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectColumns)
         self.definitions_table = QtWidgets.QTableWidget(0, 5)
         self.definitions_table.setHorizontalHeaderLabels(["Signal", "Device", "X", "Y", ""])
-        self.definitions_table.horizontalHeader().setStretchLastSection(True)
+        header = self.definitions_table.horizontalHeader()
+        for section in (NAME, DEVICE):
+            header.setSectionResizeMode(section, QtWidgets.QHeaderView.ResizeToContents)
+        header.resizeSection(X, 110)
+        header.resizeSection(Y, 110)
+        header.setStretchLastSection(True)
         self.definitions_table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
         self.definitions_table.itemChanged.connect(lambda _item: self.check())
         add = QtWidgets.QPushButton("+", toolTip="Add a signal")
@@ -120,11 +125,14 @@ class ImportDialog(QtWidgets.QDialog):
         column = QtWidgets.QVBoxLayout(right)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.definitions_table, 1)
+        self.why = QtWidgets.QLabel(wordWrap=True, objectName="importWhy")
+        self.why.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
+        column.addWidget(self.why)
         column.addLayout(buttons)
         splitter = QtWidgets.QSplitter()
         splitter.addWidget(self.table)
         splitter.addWidget(right)
-        splitter.setSizes([650, 550])
+        splitter.setSizes([600, 600])
 
         self.progress = QtWidgets.QProgressBar()
         self.progress.hide()
@@ -136,6 +144,7 @@ class ImportDialog(QtWidgets.QDialog):
         close.clicked.connect(self.close)
         bottom = QtWidgets.QHBoxLayout()
         bottom.addWidget(self.progress, 1)
+        bottom.addStretch(1)
         bottom.addWidget(self.import_button)
         bottom.addWidget(close)
 
@@ -162,7 +171,8 @@ class ImportDialog(QtWidgets.QDialog):
     def load(self, keep: list[Definition] | None = None) -> None:
         """Read the file's first rows again and propose its signals (or ``keep`` these);
         a file that cannot be read shows why, and nothing can be imported."""
-        self.info.setText(str(self.path))
+        self.info.setText(self.path.name)
+        self.info.setToolTip(str(self.path))
         try:
             source = open_source(self.path, self.options())
         except (FileFormatError, OSError) as error:
@@ -173,11 +183,12 @@ class ImportDialog(QtWidgets.QDialog):
             return
         self.plan = Plan(source, self.importer, self.options(), self.folder)
         self.info.setText(
-            f"{self.path} — {source.describe()}; showing the first {len(source.rows)} rows"
+            f"{self.path.name} — {source.describe()}; showing the first {len(source.rows)} rows"
             + (" (the file has more)" if source.more else "")
         )
         labels = [source.label(column) for column in range(1, source.width + 1)]
         self.table.setModel(PreviewModel(labels, source.rows, self.table))
+        self.table.resizeColumnsToContents()
         self._show_error("")
         self.set_definitions(self.plan.proposals() if keep is None else keep)
 
@@ -217,8 +228,9 @@ class ImportDialog(QtWidgets.QDialog):
             free = [c for c in range(1, self.plan.source.width + 1) if c not in used]
             column = free[0] if free else 1
             x = present[-1].x if present else AUTO
+            device = present[-1].device if present else self.plan.device
             name = self.plan.source.dialect.names[column - 1]
-            definition = Definition(name, column, x if x != column else AUTO)
+            definition = Definition(name, column, x if x != column else AUTO, device)
         with QtCore.QSignalBlocker(self.definitions_table):
             self._add_row(definition)
         self.check()
@@ -264,6 +276,7 @@ class ImportDialog(QtWidgets.QDialog):
         """Check every definition again; colour each and say why it cannot be imported."""
         if self.plan is None:
             self.reasons = []
+            self.why.setText("")
             return self.reasons
         self.plan.options = self.options()
         self.reasons = self.plan.reasons(self.definitions(), self._taken())
@@ -275,6 +288,9 @@ class ImportDialog(QtWidgets.QDialog):
                 item.setToolTip(reason or "can be imported")
                 item.setBackground(QtGui.QColor(REFUSED if reason else READY))
                 item.setForeground(QtGui.QColor("white"))
+        self.why.setText(
+            "\n".join(f"{row}: {reason}" for row, reason in enumerate(self.reasons, 1) if reason)
+        )
         return self.reasons
 
     def _taken(self) -> set[SignalKey]:

@@ -163,7 +163,7 @@ class Plan:
         dialect = self.source.dialect
         x = AUTO if dialect.time_index is None else dialect.time_index + 1
         return [
-            Definition(dialect.names[index], index + 1, x)
+            Definition(dialect.names[index], index + 1, x, self.device)
             for index in dialect.value_indexes
             if self._read_sample(AUTO, index + 1)[1] != dialect.names[index]
         ]
