@@ -107,7 +107,7 @@ def test_chosen_columns_leave_a_text_column_unread(importer, tmp_path):
     assert set(signals) == {("D", "U"), ("D", "I")}
     assert signals[("D", "U")][0].tolist() == [1.0, 2.0]
     assert signals[("D", "I")][1].tolist() == [3.0, 5.0] and signals[("D", "U")][2] == "V"
-    with pytest.raises(FileFormatError, match="data.csv:2 column 'note': 'ok' is not a number"):
+    with pytest.raises(FileFormatError, match=r"data\.csv:2 column 'note': 'ok' is not a number"):
         read(importer, path, device="D", columns=("note",))
     with pytest.raises(FileFormatError, match=r"no column 'Q'; columns: t, note, U, I \(or 1..4\)"):
         read(importer, path, device="D", columns=("Q",))
