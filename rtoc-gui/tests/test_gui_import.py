@@ -160,11 +160,13 @@ def test_add_and_remove_definitions(qtbot, window: MainWindow, tmp_path):
 
 
 def drop(window: MainWindow, mime: QtCore.QMimeData) -> None:
-    point = QtCore.QPoint(300, 300)
+    """Drag ``mime`` over the plot and drop it: the window takes what its plot does not."""
+    target = window.plot.plot  # the pyqtgraph view, which takes no drops itself
+    point = QtCore.QPoint(30, 30)
     enter = QtGui.QDragEnterEvent(
         point, QtCore.Qt.CopyAction, mime, QtCore.Qt.LeftButton, QtCore.Qt.NoModifier
     )
-    QtWidgets.QApplication.sendEvent(window, enter)
+    QtWidgets.QApplication.sendEvent(target, enter)
     assert enter.isAccepted()
     dropped = QtGui.QDropEvent(
         QtCore.QPointF(point),
@@ -173,7 +175,7 @@ def drop(window: MainWindow, mime: QtCore.QMimeData) -> None:
         QtCore.Qt.LeftButton,
         QtCore.Qt.NoModifier,
     )
-    QtWidgets.QApplication.sendEvent(window, dropped)
+    QtWidgets.QApplication.sendEvent(target, dropped)
     assert dropped.isAccepted()
 
 

@@ -248,7 +248,7 @@ class Plan:
     def _where(self, error: FileFormatError) -> str:
         names = self.source.dialect.names
         place = []
-        if error.column:
+        if error.column in names:
             place.append(f"column {names.index(error.column) + 1} {error.column!r}")
         if error.row is not None:
             place.append(f"line {error.row}")
