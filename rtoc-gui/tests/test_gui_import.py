@@ -147,6 +147,24 @@ def test_definitions_that_cannot_be_imported_are_coloured_with_why(
     assert ("Lab", "same") not in {info.key for info in logger.signal_infos()}
 
 
+def test_the_time_format_is_rtoc_import_s_and_keeps_the_definitions(
+    qtbot, window: MainWindow, logger, tmp_path
+):
+    path = tmp_path / "iso.csv"
+    path.write_text("t,U\n2024-03-01T12:00:00Z,1\n2024-03-01T12:00:01Z,2\n", encoding="utf-8")
+    dialog = opened(window, path)
+    assert "time column 1: t (iso)" in dialog.info.text()
+    dialog.set_definitions([Definition("Volt", 2, 1, "Bench")])
+    dialog.time_format.setCurrentText("unix")
+    assert "time column 1: t (unix)" in dialog.info.text()
+    assert dialog.definitions() == [Definition("Volt", 2, 1, "Bench")]
+    assert dialog.reasons == ["column 1 't', line 2: '2024-03-01T12:00:00Z' is not a number"]
+    dialog.time_format.setCurrentText("auto")
+    assert dialog.reasons == [""]
+    click(qtbot, dialog.import_button)
+    assert logger.read("Bench", "Volt").x.tolist() == [1709294400.0, 1709294401.0]
+
+
 def test_add_and_remove_definitions(qtbot, window: MainWindow, tmp_path):
     path = tmp_path / "three.csv"
     path.write_text("t,a,b\n1,2,3\n2,3,4\n", encoding="utf-8")
