@@ -111,15 +111,18 @@ def open_source(path: Path, options: ImportOptions) -> Source:
     more = False
     with open(path, encoding=dialect.encoding, errors="replace", newline="") as file:
         reader = csv.reader(file, delimiter=dialect.delimiter)
-        if dialect.header:
-            next(reader, None)
-        for row in reader:
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue  # as the importer skips them
-            if len(rows) == PREVIEW_ROWS:
-                more = True
-                break
-            rows.append(row)
+        try:
+            if dialect.header:
+                next(reader, None)
+            for row in reader:
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue  # as the importer skips them
+                if len(rows) == PREVIEW_ROWS:
+                    more = True
+                    break
+                rows.append(row)
+        except csv.Error as error:  # a cell past csv's size limit, say
+            raise FileFormatError(path, f"not a table: {error}", reader.line_num) from None
     if not rows:
         raise FileFormatError(path, "a header line and no rows below it")
     return Source(path, dialect, rows, more)
