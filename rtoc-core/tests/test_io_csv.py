@@ -95,6 +95,24 @@ def test_without_header_the_first_column_is_time_and_one_column_counts_rows(impo
     assert signals[("D", "col1")][1].tolist() == [5.0, 6.0, 7.0]
 
 
+def test_time_column_0_numbers_the_rows(importer, tmp_path):
+    signals, _ = read(importer, write(tmp_path, "t,U\n10,1\n20,2\n"), device="D", time_column="0")
+    assert signals[("D", "t")][0].tolist() == [0.0, 1.0]
+    assert signals[("D", "U")][1].tolist() == [1.0, 2.0]
+
+
+def test_chosen_columns_leave_a_text_column_unread(importer, tmp_path):
+    path = write(tmp_path, "t,note,U [V],I\n1,ok,2,3\n2,door open,4,5\n")
+    signals, _ = read(importer, path, device="D", columns=("U", "4"))
+    assert set(signals) == {("D", "U"), ("D", "I")}
+    assert signals[("D", "U")][0].tolist() == [1.0, 2.0]
+    assert signals[("D", "I")][1].tolist() == [3.0, 5.0] and signals[("D", "U")][2] == "V"
+    with pytest.raises(FileFormatError, match=r"data\.csv:2 column 'note': 'ok' is not a number"):
+        read(importer, path, device="D", columns=("note",))
+    with pytest.raises(FileFormatError, match=r"no column 'Q'; columns: t, note, U, I \(or 1..4\)"):
+        read(importer, path, device="D", columns=("Q",))
+
+
 def test_iso_times_with_zones_and_named_time_column(importer, tmp_path):
     text = "U,when\n1,2024-01-01T00:00:00Z\n2,2024-01-01T01:00:00+01:00\n"
     signals, _ = read(importer, write(tmp_path, text), device="D", time_column="when")
@@ -128,6 +146,13 @@ def test_nan_and_inf_cells_are_kept(importer, tmp_path):
     signals, _ = read(importer, write(tmp_path, "t,U\n1,nan\n2,inf\n3,-inf\n"), device="D")
     y = signals[("D", "U")][1]
     assert np.isnan(y[0]) and y[1] == np.inf and y[2] == -np.inf
+
+
+def test_binary_data_is_no_text_table(importer, tmp_path):
+    path = tmp_path / "image.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    with pytest.raises(FileFormatError, match=r"image.csv: binary data, not a text table \(a NUL"):
+        read(importer, path)
 
 
 def test_empty_and_header_only_files_give_no_signals(importer, tmp_path):
@@ -186,3 +211,21 @@ def test_arrow_hands_over_to_python_mid_file_without_losing_or_repeating_rows(
     expected = [i for i in range(5000) if i != 4000]
     assert x.tolist() == expected and y.tolist() == [i * 0.25 for i in expected]
     assert [(bad.row, bad.column) for bad in skipped] == [(4003, "U")]
+
+
+def test_into_view_streams_to_a_logger_and_refuses_a_second_time(tmp_path):
+    from rtoc.config import Config
+    from rtoc.io.ingest import AlreadyImported, into_view
+    from rtoc.logger import Logger
+
+    path = write(tmp_path, "t,U [V]\n1,2\n2,4\n")
+    sizes: list[int] = []
+    with Logger(Config()) as logger, read_file(path, CsvImporter(), device="D") as parsed:
+        assert into_view(parsed, logger, advance=sizes.append) == 2 and sizes == [2]
+        stored = logger.read("D", "U")
+        assert (stored.x.tolist(), stored.y.tolist(), stored.unit) == ([1.0, 2.0], [2.0, 4.0], "V")
+        (record,) = [event for event in logger.events if event.id == "import"]
+        assert record.time == 1.0 and parsed.uid in record.text
+        with pytest.raises(AlreadyImported, match="was imported into these signals before"):
+            into_view(parsed, logger)
+        assert into_view(parsed, logger, force=True) == 2

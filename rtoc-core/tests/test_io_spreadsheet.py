@@ -58,6 +58,18 @@ def test_xlsx_bad_cell_names_row_and_column_or_is_skipped(tmp_path):
     assert found[("D", "U")][1].tolist() == [1.0, 3.0] and [b.row for b in skipped] == [3]
 
 
+def test_xlsx_chosen_columns_and_row_numbers(tmp_path):
+    book = openpyxl.Workbook()
+    for row in (["t", "note", "U"], [5, "ok", 1.0], [6, "door open", 2.0]):
+        book.active.append(row)
+    path = tmp_path / "notes.xlsx"
+    book.save(path)
+    found, _, _ = signals_of(path, XlsxFormat(), columns=("U",))
+    assert list(found) == [("D", "U")] and found[("D", "U")][0].tolist() == [5.0, 6.0]
+    found, _, _ = signals_of(path, XlsxFormat(), columns=("3",), time_column="0")
+    assert found[("D", "U")][0].tolist() == [0.0, 1.0]
+
+
 @pytest.mark.parametrize("fmt", [XlsxFormat(), OdsFormat()], ids=["xlsx", "ods"])
 def test_export_reads_back_bit_for_bit(tmp_path, fmt):
     rng = np.random.default_rng(11)

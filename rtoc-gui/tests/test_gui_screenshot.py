@@ -11,9 +11,11 @@ from pathlib import Path
 import numpy as np
 from PyQt5 import QtGui
 
+from rtoc_gui.import_plan import Definition
 from rtoc_gui.mainwindow import MainWindow
 
 IMAGE = Path(__file__).parents[1] / "docs" / "images" / "rtoc-gui.png"
+IMPORT_IMAGE = IMAGE.with_name("rtoc-gui-import.png")
 
 
 def fill(logger) -> None:
@@ -56,3 +58,24 @@ def test_screenshot(qtbot, window: MainWindow, logger, tmp_path):
     saved = QtGui.QImage(str(image))
     assert (saved.width(), saved.height()) == (1500, 900)
     assert len({saved.pixel(x, 450) for x in range(0, 1500, 10)}) > 3  # drawn, not blank
+
+
+def test_import_dialog_screenshot(qtbot, window: MainWindow, tmp_path):
+    """A semicolon file with decimal commas and a column of notes; one definition refused."""
+    start = 1_709_294_400  # 2024-03-01 12:00 UTC
+    rows = [
+        f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(start + 10 * i))};"
+        f"{12 + 0.01 * i:.2f};{0.5 + 0.003 * i:.3f};{21 + 0.02 * i:.2f};".replace(".", ",")
+        + ("door open" if i == 3 else "")
+        for i in range(40)
+    ]
+    path = tmp_path / "bench-2024-03-01.csv"
+    path.write_text("Zeit;U [V];I [A];T [°C];Notiz\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    window.import_files([str(path)])
+    (dialog,) = window.importing.dialogs
+    dialog.resize(1300, 560)
+    dialog.add_definition(Definition("note", 5, 1, "Bench"))
+    image = IMPORT_IMAGE if os.environ.get("RTOC_SCREENSHOTS") == "1" else tmp_path / "import.png"
+    image.parent.mkdir(parents=True, exist_ok=True)
+    assert dialog.grab().save(str(image))
+    assert QtGui.QImage(str(image)).width() == 1300

@@ -17,6 +17,7 @@ from PyQt5 import QtCore, QtWidgets
 from rtoc_gui.devices import DeviceWidget
 from rtoc_gui.devices_raw import DevicesRawWidget
 from rtoc_gui.events import EventWidget
+from rtoc_gui.importing import Importing
 from rtoc_gui.layout import restore_layout, save_layout
 from rtoc_gui.plot import PlotView
 from rtoc_gui.scripts import ScriptWidget
@@ -120,6 +121,8 @@ class MainWindow(QtWidgets.QMainWindow):
         tools.addAction(scripts.toggleViewAction())
         if link.view.control_unavailable:
             self.statusBar().showMessage(link.view.control_unavailable)
+        #: files and text dropped, pasted or chosen: the Import dialog, or imported directly
+        self.importing = Importing(link, self)
 
         if self.layout_file is not None:
             restore_layout(self, self.layout_file)
@@ -177,6 +180,10 @@ class MainWindow(QtWidgets.QMainWindow):
             self.raw.update_devices(devices)
             self.scripts.update_logger(self.infos, devices)
         self.events.refresh()
+
+    def import_files(self, paths: list[str]) -> None:
+        """Import files: tables (CSV, TSV) in the Import dialog, other formats straight away."""
+        self.importing.open_files(paths)
 
     def new_plot_window(self) -> PlotWindow:
         window = PlotWindow(self.link, self.config, len(self.plot_windows) + 2)

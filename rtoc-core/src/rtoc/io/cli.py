@@ -82,7 +82,11 @@ def _mapping(items: tuple[str, ...]) -> dict[str, str]:
     metavar="COLUMN=Device.Signal",
     help="Import a column as this signal (repeatable).",
 )
-@click.option("--time-column", metavar="NAME|N", help="The column with the timestamps.")
+@click.option(
+    "--time-column",
+    metavar="NAME|N",
+    help="The column with the timestamps (0: none, x is the row number).",
+)
 @click.option(
     "--time-format",
     type=click.Choice(["auto", "unix", "iso", "excel"]),

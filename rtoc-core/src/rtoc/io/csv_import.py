@@ -82,7 +82,7 @@ class CsvImporter:
 
 
 def _long_dialect(dialect: Dialect) -> Dialect:
-    return attrs.evolve(dialect, time_index=3, time_format="unix")
+    return attrs.evolve(dialect, time_index=3, time_format="unix", chosen=None)
 
 
 # -- the python engine ---------------------------------------------------------
@@ -130,7 +130,7 @@ def _convert(
             bad[i] = BadRow(lines[i], "", f"has {len(row)} cells, expected {width}")
             rows[i] = [""] * width
     columns = list(zip(*rows, strict=True))
-    numeric = [i for i in range(width) if not (long and i < 3)]
+    numeric = [3, 4] if long else sorted({dialect.time_index, *dialect.value_indexes} - {None})
     values: dict[int, np.ndarray] = {}
     for index in numeric:
         kind = dialect.time_format if index == dialect.time_index else "number"
@@ -241,10 +241,8 @@ def _arrow_blocks(path: Path, dialect: Dialect, long: bool) -> Iterator[tuple[li
     import pyarrow.csv as pacsv
 
     names = [f"c{i}" for i in range(len(dialect.names))]
-    types = {name: pa.float64() for name in names}
-    if long:
-        for name in names[:3]:
-            types[name] = pa.string()
+    numeric = {3, 4} if long else {dialect.time_index, *dialect.value_indexes}
+    types = {name: pa.float64() if i in numeric else pa.string() for i, name in enumerate(names)}
     with open(path, "rb", buffering=0) as file:
         try:
             reader = pacsv.open_csv(

@@ -2,6 +2,8 @@
 
 Only the first 64 KiB are looked at. The rules, in order:
 
+- binary data (a NUL byte, and no UTF-16 byte order mark) is no text table:
+  FileFormatError;
 - encoding: a byte order mark (UTF-8, or UTF-16 as Excel's "Unicode text"
   export writes), else UTF-8 when the sample decodes as such, else
   Windows-1252 (Excel on Windows), else Latin-1;
@@ -13,7 +15,9 @@ Only the first 64 KiB are looked at. The rules, in order:
 - time column: the one ``--time-column`` names, else one called time, t, x,
   timestamp, date, datetime, zeit or datum, else the first column when it
   holds dates, else the first of several columns (RTOC's x, y, y, ...);
-  a file of one column has none (x is the row number);
+  a file of one column has none, nor has ``--time-column 0``: x is the
+  row number (0, 1, 2, ...), as RTOC's import dialog's X column 0;
+- value columns: all others, or those ``ImportOptions.columns`` names;
 - time format: ISO 8601 when the first time cell is text, Excel serial days
   when it is a number and the column is called date/datum or names Excel,
   else unix seconds.
@@ -51,18 +55,28 @@ class Dialect:
     header: bool
     time_index: int | None
     time_format: str  # unix | iso | excel | none
+    #: the value columns to read (ImportOptions.columns); None: every one
+    chosen: tuple[int, ...] | None = None
 
     @property
     def value_indexes(self) -> list[int]:
-        return [i for i in range(len(self.names)) if i != self.time_index]
+        wanted = range(len(self.names)) if self.chosen is None else self.chosen
+        return [i for i in wanted if i != self.time_index]
 
 
 def sniff(path: Path, options: ImportOptions) -> Dialect | None:
-    """How ``path`` is written; None for a file without any data or header."""
+    """How ``path`` is written; None for a file without any data or header.
+
+    FileFormatError for binary data and for ``options`` naming columns not there.
+    """
     with open(path, "rb") as file:
         raw = file.read(SAMPLE_BYTES)
         complete = len(raw) < SAMPLE_BYTES or not file.read(1)
     encoding = _encoding(raw)
+    if encoding != "utf-16" and b"\0" in raw:
+        raise FileFormatError(
+            path, f"binary data, not a text table (a NUL byte at byte {raw.index(0)})"
+        )
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(raw, final=complete)
     lines = text.splitlines()
     if not complete and lines:
@@ -86,8 +100,17 @@ def sniff(path: Path, options: ImportOptions) -> Dialect | None:
     first = rows[1] if header and len(rows) > 1 else (None if header else rows[0])
     time_index = _time_index(path, names, first, options)
     time_format = _time_format(names, first, time_index, options)
+    chosen = chosen_columns(path, names, options)
     return Dialect(
-        encoding, delimiter, decimal, tuple(names), tuple(units), header, time_index, time_format
+        encoding,
+        delimiter,
+        decimal,
+        tuple(names),
+        tuple(units),
+        header,
+        time_index,
+        time_format,
+        chosen,
     )
 
 
@@ -136,18 +159,41 @@ def _name_unit(cell: str) -> tuple[str, str]:
     return cell, ""
 
 
+#: ``--time-column 0``: no time column, x is the row number.
+ROW_NUMBERS = "0"
+
+
+def row_numbers(names: tuple[str, ...], options: ImportOptions) -> bool:
+    """``--time-column 0`` and no column called "0": x is the row number."""
+    return options.time_column == ROW_NUMBERS and ROW_NUMBERS not in names
+
+
+def _column_index(path: Path, names: tuple[str, ...], wanted: str, what: str) -> int:
+    if wanted in names:
+        return names.index(wanted)
+    if wanted.isdigit() and 1 <= int(wanted) <= len(names):
+        return int(wanted) - 1
+    raise FileFormatError(
+        path, f"no {what} {wanted!r}; columns: {', '.join(names)} (or 1..{len(names)})"
+    )
+
+
+def chosen_columns(
+    path: Path, names: tuple[str, ...], options: ImportOptions
+) -> tuple[int, ...] | None:
+    """The indexes of the value columns ``options.columns`` names (names or 1..N);
+    None when it names none (every column). FileFormatError for one not there."""
+    if options.columns is None:
+        return None
+    return tuple(_column_index(path, names, wanted, "column") for wanted in options.columns)
+
+
 def named_time_column(path: Path, names: tuple[str, ...], options: ImportOptions) -> int | None:
     """The time column ``--time-column`` names (a name, or 1..N), else the first with a
     time-like name; None when there is neither. FileFormatError for a name not there."""
     wanted = options.time_column
     if wanted is not None:
-        if wanted in names:
-            return names.index(wanted)
-        if wanted.isdigit() and 1 <= int(wanted) <= len(names):
-            return int(wanted) - 1
-        raise FileFormatError(
-            path, f"no time column {wanted!r}; columns: {', '.join(names)} (or 1..{len(names)})"
-        )
+        return _column_index(path, names, wanted, "time column")
     for index, name in enumerate(names):
         if name.casefold() in TIME_NAMES:
             return index
@@ -157,6 +203,8 @@ def named_time_column(path: Path, names: tuple[str, ...], options: ImportOptions
 def _time_index(
     path: Path, names: tuple[str, ...], first: list[str] | None, options: ImportOptions
 ) -> int | None:
+    if row_numbers(names, options):
+        return None
     index = named_time_column(path, names, options)
     if index is not None:
         return index

@@ -82,14 +82,18 @@ class ImportOptions:
     ``time_column``: the column with the timestamps (name or 1-based number);
     None lets the importer find it. ``time_format``: ``auto``, ``unix``
     (seconds), ``iso`` (ISO 8601; without a zone it is local time) or
-    ``excel`` (serial days since 1899-12-30, local time). ``skip_bad``: skip
-    rows that cannot be read (each reported) instead of failing.
+    ``excel`` (serial days since 1899-12-30, local time); ``"0"``: none, x
+    is the row number. ``skip_bad``: skip rows that cannot be read (each
+    reported) instead of failing. ``columns``: of a table (CSV, spreadsheet),
+    read only these value columns (names or 1-based numbers), so a column of
+    text beside them is no error; None: every column.
     """
 
     time_column: str | None = None
     time_format: str = "auto"
     skip_bad: bool = False
     sheet: str | None = None  # of a spreadsheet; None: the first
+    columns: tuple[str, ...] | None = None
 
 
 @attrs.frozen

@@ -31,7 +31,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 import attrs
 import numpy as np
@@ -40,6 +40,9 @@ from rtoc.events import Event
 from rtoc.io.formats import BadRow, FileFormatError, Importer, ImportOptions
 from rtoc.signals import SignalKey
 from rtoc.storage.base import AlreadyStored, SampleBatch, Storage
+
+if TYPE_CHECKING:
+    from rtoc.frontend import LoggerView
 
 WRITE_BATCH = 1 << 20
 IMPORT_DEVICE = "rtoc"
@@ -345,6 +348,52 @@ def already_imported(parsed: Parsed, record: Event) -> AlreadyImported:
     return AlreadyImported(
         f"{parsed.path} was imported into these signals before ({record.text}); nothing was written"
     )
+
+
+#: Samples per ``stream_many`` of :func:`into_view`: about 4 MB of JSON over TCP.
+VIEW_BATCH = 100_000
+
+
+def into_view(
+    parsed: Parsed,
+    view: LoggerView,
+    *,
+    force: bool = False,
+    advance: Callable[[int], object] | None = None,
+) -> int:
+    """Stream a spooled file into a running logger through its :class:`LoggerView`
+    (in this process, or a RemoteLogger over TCP); the number of samples sent.
+
+    As ``rtoc import --remote``: the logger's events are searched for the
+    record of an earlier import of this file into these signals first (found:
+    AlreadyImported, nothing sent, unless ``force``); after the samples the
+    record is added as an event. ``advance`` is called with each batch's size.
+    """
+    from rtoc.frontend import EventQuery
+
+    if not force:
+        query = EventQuery(text=parsed.uid, devices=[IMPORT_DEVICE])
+        earlier = view.event_page(query).events
+        if earlier:
+            raise already_imported(parsed, earlier[0])
+    sent = 0
+    for (device, name), summary in parsed.signals.items():
+        for x, y in parsed.batches((device, name), VIEW_BATCH):
+            view.stream_many(x, y, name, device, summary.unit or None)
+            sent += len(x)
+            if advance is not None:
+                advance(len(x))
+    record = marker(parsed)
+    view.event(
+        record.text,
+        record.device,
+        record.signal,
+        record.priority,
+        record.id,
+        record.value,
+        record.time,
+    )
+    return sent
 
 
 class AtomicStorage(Protocol):

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from rtoc.io.csv_import import BLOCK_ROWS, LONG_LAYOUT, _runs
-from rtoc.io.csv_sniff import _name_unit, named_time_column
+from rtoc.io.csv_sniff import _name_unit, chosen_columns, named_time_column, row_numbers
 from rtoc.io.formats import BadRow, Block, FileFormatError, ImportOptions
 from rtoc.io.times import parse_iso
 
@@ -46,16 +46,17 @@ def table_blocks(path: Path, rows: Iterable[Row], options: ImportOptions) -> Ite
         data = _chain(first, rows)
     long = tuple(str(n).casefold() for n in names) == LONG_LAYOUT
     time_index = 3 if long else _time_index(path, names, options)
+    columns = (time_index, None if long else chosen_columns(path, names, options))
     block: list[Row] = []
     counted = 0
     for row in data:
         block.append(row)
         if len(block) == BLOCK_ROWS:
-            yield from _convert(path, names, units, time_index, long, block, counted, options)
+            yield from _convert(path, names, units, columns, long, block, counted, options)
             counted += len(block)
             block = []
     if block:
-        yield from _convert(path, names, units, time_index, long, block, counted, options)
+        yield from _convert(path, names, units, columns, long, block, counted, options)
 
 
 def _chain(first: Row, rest: Iterator[Row]) -> Iterator[Row]:
@@ -72,6 +73,8 @@ def _is_number(text: str) -> bool:
 
 
 def _time_index(path: Path, names: tuple[str, ...], options: ImportOptions) -> int | None:
+    if row_numbers(names, options):
+        return None
     index = named_time_column(path, names, options)
     if index is not None:
         return index
@@ -82,14 +85,18 @@ def _convert(
     path: Path,
     names: tuple[str, ...],
     units: tuple[str, ...],
-    time_index: int | None,
+    columns: tuple[int | None, tuple[int, ...] | None],
     long: bool,
     rows: list[Row],
     counted: int,
     options: ImportOptions,
 ) -> Iterator[Block]:
+    """``columns``: the time column's index (None: row numbers) and the value columns
+    chosen (None: all)."""
     width = len(names)
-    value_indexes = [i for i in range(width) if i != time_index and not (long and i < 3)]
+    time_index, chosen = columns
+    wanted = range(width) if chosen is None else chosen
+    value_indexes = [i for i in wanted if i != time_index and not (long and i < 3)]
     x = np.empty(len(rows))
     values = np.empty((len(value_indexes), len(rows)))
     keep = np.ones(len(rows), dtype=bool)
