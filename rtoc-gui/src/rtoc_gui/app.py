@@ -19,6 +19,8 @@ from rtoc_gui import theme
 from rtoc_gui.layout import FILE as LAYOUT_FILE
 from rtoc_gui.link import Link
 from rtoc_gui.mainwindow import MainWindow
+from rtoc_gui.styles import FILE as STYLES_FILE
+from rtoc_gui.styles import StyleBook
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -64,10 +66,12 @@ def build_window(
     home: Path | None = None,
 ) -> MainWindow:
     """The main window on ``view`` (``local``: a logger in this process), shown and filling
-    itself; its layout kept in ``home`` when ``GUI.restoreWidgetPosition`` says so."""
+    itself; its layout kept in ``home`` when ``GUI.restoreWidgetPosition`` says so, the
+    signals' styles in ``home``'s ``plotStyles.json``."""
     application(config)
     layout_file = None if home is None else home / LAYOUT_FILE
-    window = MainWindow(Link(view, where, local=local), config, layout_file)
+    styles = StyleBook(None if home is None else home / STYLES_FILE)
+    window = MainWindow(Link(view, where, local=local), config, layout_file, styles)
     window.show()
     window.start()
     return window
