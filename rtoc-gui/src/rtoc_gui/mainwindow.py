@@ -116,6 +116,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.plot.menu_requested.connect(self.signal_actions.open_menu)
         self.signals.toggled.connect(self.plot.set_visible)
         self.plot.visibility_changed.connect(self.signals.set_checked)
+        self.events.message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.devices.failed.connect(lambda _name, message: self.statusBar().showMessage(message))
         link.state_changed.connect(self._connection_changed)
 
