@@ -108,9 +108,9 @@ class SignalActions(QtCore.QObject):
             self.rename(key, text)
 
     def ask_unit(self, key: SignalKey) -> None:
-        unit = next((i.unit for v in self.views() for k, i in v.known.items() if k == key), "")
+        info = self.views()[0].known.get(key)  # the main plot knows every signal
         text, ok = QtWidgets.QInputDialog.getText(
-            self.parent_widget, "Unit", f"Unit of {label(key)}:", text=unit
+            self.parent_widget, "Unit", f"Unit of {label(key)}:", text=info.unit if info else ""
         )
         if ok:
             self.set_unit(key, text)
