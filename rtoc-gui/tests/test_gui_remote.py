@@ -133,3 +133,19 @@ def test_remote_scripts_run_in_the_server_s_logger(qtbot, plain):
     finally:
         window.close()
         remote.close()
+
+
+def test_signal_menu_changes_the_remote_loggers_data(qtbot, plain):
+    window, remote = open_window(qtbot, plain)
+    copy = ("Generator", "SineCopy")
+    try:
+        qtbot.waitUntil(lambda: len(window.plot.curve_data(SINE)[0]) >= 3, timeout=WAIT)
+        assert window.signal_actions.duplicate(SINE, "SineCopy")
+        assert window.signal_actions.set_unit(copy, "V")
+        qtbot.waitUntil(lambda: copy in window.signals.buttons, timeout=WAIT)
+        assert {info.key: info.unit for info in remote.signal_infos()}[copy] == "V"
+        assert window.signal_actions.delete(copy)
+        assert copy not in {info.key for info in remote.signal_infos()}
+    finally:
+        window.close()
+        remote.close()

@@ -209,3 +209,27 @@ def rtoc_telegram_send(
                 return True
             return False
     """
+
+
+@hookspec
+def rtoc_gui_widget(device: Device) -> Any:
+    """Return the desktop GUI's widget for ``device``, or None when ``device`` is not yours.
+
+    rtoc-gui asks once for each device attached to a logger in its own
+    process (a device of a remote logger runs on another machine: its
+    widget cannot run here, and the GUI says so), on the GUI thread. Return
+    a PyQt5 ``QWidget``, shown in its own window from the device button's
+    menu, or ``{"widget": widget, "small": True}`` to show it as a drop-down
+    under the device's button (RTOC's ``smallGUI``). The first plugin that
+    returns one wins. Import Qt inside the function: the plugin then loads
+    on a machine without PyQt5 too. RTOC 2.x plugins need no hook: their
+    ``loadGUI()`` and ``smallGUI`` are used as RTOC used them. Example::
+
+        @hookimpl
+        def rtoc_gui_widget(device):
+            if isinstance(device, PowerSupply):
+                from rtoc_device_psu.panel import Panel  # a QWidget with a knob
+
+                return {"widget": Panel(device), "small": True}
+            return None
+    """

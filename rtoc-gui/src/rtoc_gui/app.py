@@ -7,6 +7,7 @@ shows one running elsewhere, through :class:`rtoc.net.remote.RemoteLogger`.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -19,6 +20,8 @@ from rtoc_gui import theme
 from rtoc_gui.layout import FILE as LAYOUT_FILE
 from rtoc_gui.link import Link
 from rtoc_gui.mainwindow import MainWindow
+from rtoc_gui.styles import FILE as STYLES_FILE
+from rtoc_gui.styles import StyleBook
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -39,6 +42,8 @@ def no_display() -> str:
         "or run under xvfb-run"
     )
 
+
+log = logging.getLogger("rtoc_gui")
 
 #: The QApplication made here: PyQt deletes one that no Python name holds.
 _made: list[QtWidgets.QApplication] = []
@@ -64,10 +69,12 @@ def build_window(
     home: Path | None = None,
 ) -> MainWindow:
     """The main window on ``view`` (``local``: a logger in this process), shown and filling
-    itself; its layout kept in ``home`` when ``GUI.restoreWidgetPosition`` says so."""
+    itself; its layout kept in ``home`` when ``GUI.restoreWidgetPosition`` says so, the
+    signals' styles in ``home``'s ``plotStyles.json``."""
     application(config)
     layout_file = None if home is None else home / LAYOUT_FILE
-    window = MainWindow(Link(view, where, local=local), config, layout_file)
+    styles = StyleBook(None if home is None else home / STYLES_FILE)
+    window = MainWindow(Link(view, where, local=local), config, layout_file, styles)
     window.show()
     window.start()
     return window
@@ -84,6 +91,9 @@ def run(
 ) -> int:
     """Show the window until it is closed (or Ctrl-C / SIGTERM); the exit code."""
     app = application(config)
+    # PyQt5 aborts the process on an exception no slot caught (a device's own widget can
+    # raise, a plugin's loadGUI code was written for RTOC): log it, keep the logger running
+    sys.excepthook = lambda *error: log.error("unhandled error in the GUI", exc_info=error)
     window = build_window(view, where, config, local=local, home=home)
     echo(f"Showing the logger on {where}: close the window or press Ctrl-C to stop.")
     # Qt's loop runs no Python signal handler itself; the window's timers let Python run.

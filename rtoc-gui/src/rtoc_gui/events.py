@@ -2,7 +2,9 @@
 
 Filters (text, priorities) become an :class:`rtoc.frontend.EventQuery`; the
 logger answers one page of :data:`PAGE` events and how many match, so a
-log of a million events costs one page per refresh.
+log of a million events costs one page per refresh. The selected events, or
+all that match the filter, are deleted (after a question) through
+``LoggerView.delete_events``, in memory and in storage.
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
-from PyQt5 import QtGui, QtWidgets
+import attrs
+from PyQt5 import QtCore, QtGui, QtWidgets
 
 from rtoc.events import Priority
 from rtoc.frontend import EventQuery
 from rtoc_gui.theme import EVENT_COLOURS
 
 if TYPE_CHECKING:
+    from rtoc.events import Event
     from rtoc.frontend import EventPage
     from rtoc_gui.link import Link
 
@@ -29,12 +33,32 @@ def time_text(seconds: float) -> str:
     return datetime.datetime.fromtimestamp(seconds).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def exactly(event: Event) -> EventQuery:
+    """A query that matches ``event``: its device, priority, time and text.
+
+    Events have no query by id; another event of that device and priority at
+    the very same time whose text contains this one's would match too.
+    """
+    return EventQuery(
+        text=event.text or event.id,
+        priorities=[event.priority],
+        devices=[event.device],
+        start=event.time,
+        end=event.time,
+    )
+
+
 class EventWidget(QtWidgets.QWidget):
+    #: what a deletion did, or why it could not (for the status bar)
+    message = QtCore.pyqtSignal(str)
+
     def __init__(self, link: Link, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.link = link
         self.offset = 0
         self.shown: tuple[str, ...] | None = None
+        #: the events of the rows shown
+        self.events: tuple[Event, ...] = ()
         self.total = 0
 
         self.text = QtWidgets.QLineEdit(placeholderText="Filter: text, device, signal or id")
@@ -57,6 +81,17 @@ class EventWidget(QtWidgets.QWidget):
         filters.addWidget(self.newer)
         filters.addWidget(self.position)
         filters.addWidget(self.older)
+        self.delete_button = QtWidgets.QToolButton(text="Delete")
+        self.delete_button.setPopupMode(QtWidgets.QToolButton.InstantPopup)
+        delete = QtWidgets.QMenu(self.delete_button)
+        self.delete_selected_action = delete.addAction(
+            "the selected events", self.ask_delete_selected
+        )
+        self.delete_matching_action = delete.addAction(
+            "every event the filter shows", self.ask_delete_matching
+        )
+        self.delete_button.setMenu(delete)
+        filters.addWidget(self.delete_button)
 
         self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -99,6 +134,7 @@ class EventWidget(QtWidgets.QWidget):
         if shown == self.shown:
             return
         self.shown = shown
+        self.events = page.events
         self.table.setRowCount(len(page.events))
         for row, event in enumerate(page.events):
             colour = QtGui.QColor(EVENT_COLOURS[int(event.priority)])
@@ -120,6 +156,43 @@ class EventWidget(QtWidgets.QWidget):
             tuple(self.table.item(row, column).text() for column in range(len(COLUMNS)))
             for row in range(self.table.rowCount())
         ]
+
+    def selected(self) -> list[Event]:
+        rows = {index.row() for index in self.table.selectionModel().selectedRows()}
+        return [self.events[row] for row in sorted(rows) if row < len(self.events)]
+
+    def ask_delete_selected(self) -> None:
+        chosen = self.selected()
+        if not chosen:
+            self.message.emit("select the events to delete first")
+            return
+        if self._confirm(f"Delete the {len(chosen)} selected event(s), in memory and storage?"):
+            self.delete([exactly(event) for event in chosen])
+
+    def ask_delete_matching(self) -> None:
+        if self._confirm(
+            f"Delete all {self.total} events the filter shows (every page), in memory and storage?"
+        ):
+            self.delete([attrs.evolve(self.query(), offset=0)])
+
+    def _confirm(self, question: str) -> bool:
+        answer = QtWidgets.QMessageBox.question(self, "Delete events", question)
+        return answer == QtWidgets.QMessageBox.Yes
+
+    def delete(self, queries: list[EventQuery]) -> int:
+        """Delete every event each query matches; how many went."""
+        deleted = 0
+        try:
+            for query in queries:
+                deleted += self.link.act(lambda view, query=query: view.delete_events(query))
+        except Exception as error:  # the logger's refusal (a read-only view) is the answer
+            self.message.emit(f"cannot delete events: {error}")
+        else:
+            self.message.emit(f"{deleted} event(s) deleted")
+        self.shown = None
+        self.offset = 0
+        self.refresh()
+        return deleted
 
     def _filter_changed(self, *_: object) -> None:
         self.offset = 0

@@ -21,7 +21,9 @@ from rtoc_gui.importing import Importing
 from rtoc_gui.layout import restore_layout, save_layout
 from rtoc_gui.plot import PlotView
 from rtoc_gui.scripts import ScriptWidget
+from rtoc_gui.signal_actions import SignalActions
 from rtoc_gui.signals import SignalWidget
+from rtoc_gui.styles import StyleBook
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -42,10 +44,10 @@ class PlotWindow(QtWidgets.QWidget):
 
     closed = QtCore.pyqtSignal(object)
 
-    def __init__(self, link: Link, config: GuiConfig, number: int) -> None:
+    def __init__(self, link: Link, config: GuiConfig, number: int, styles: StyleBook) -> None:
         super().__init__(None, QtCore.Qt.Window)
         self.setWindowTitle(f"rtoc — plot {number} ({link.where})")
-        self.view = PlotView(link, config, show_new=False, parent=self)
+        self.view = PlotView(link, config, show_new=False, styles=styles, parent=self)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
@@ -57,9 +59,17 @@ class PlotWindow(QtWidgets.QWidget):
 
 
 class MainWindow(QtWidgets.QMainWindow):
-    def __init__(self, link: Link, config: GuiConfig, layout_file: Path | None = None) -> None:
-        """``layout_file``: where the layout is kept while ``GUI.restoreWidgetPosition``."""
+    def __init__(
+        self,
+        link: Link,
+        config: GuiConfig,
+        layout_file: Path | None = None,
+        styles: StyleBook | None = None,
+    ) -> None:
+        """``layout_file``: where the layout is kept while ``GUI.restoreWidgetPosition``;
+        ``styles``: the signals' plot styles (None: this window's alone, kept nowhere)."""
         super().__init__()
+        self.styles = styles or StyleBook(None)
         self.link = link
         self.config = config
         self.layout_file = layout_file if config.restoreWidgetPosition else None
@@ -69,7 +79,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setWindowTitle(f"rtoc — {link.where}")
         self.resize(1400, 860)
 
-        self.plot = PlotView(link, config, show_new=True)
+        self.plot = PlotView(link, config, show_new=True, styles=self.styles)
         self.banner = QtWidgets.QLabel(objectName="connectionBanner")
         self.banner.setStyleSheet(BANNER_STYLE)
         self.banner.hide()
@@ -105,8 +115,16 @@ class MainWindow(QtWidgets.QMainWindow):
         self.resizeDocks(docks, [280, 280, 380], QtCore.Qt.Horizontal)
         self.resizeDocks([*docks[:2], events], [150, 450, 230], QtCore.Qt.Vertical)
 
+        self.signal_actions = SignalActions(
+            link, self.styles, self.views, lambda: self.new_plot_window().view, self
+        )
+        self.signal_actions.message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
+        self.signal_actions.changed.connect(self.tick)
+        self.signals.menu_requested.connect(self.signal_actions.open_menu)
+        self.plot.menu_requested.connect(self.signal_actions.open_menu)
         self.signals.toggled.connect(self.plot.set_visible)
         self.plot.visibility_changed.connect(self.signals.set_checked)
+        self.events.message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.devices.failed.connect(lambda _name, message: self.statusBar().showMessage(message))
         link.state_changed.connect(self._connection_changed)
 
@@ -186,8 +204,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.importing.open_files(paths)
 
     def new_plot_window(self) -> PlotWindow:
-        window = PlotWindow(self.link, self.config, len(self.plot_windows) + 2)
+        window = PlotWindow(self.link, self.config, len(self.plot_windows) + 2, self.styles)
         window.view.colours = self.plot.colours
+        window.view.menu_requested.connect(self.signal_actions.open_menu)
         window.closed.connect(self._plot_window_closed)
         self.plot_windows.append(window)
         window.view.update_signals(list(self.plot.known.values()))
@@ -195,6 +214,10 @@ class MainWindow(QtWidgets.QMainWindow):
             window.view.link_x(self.plot)
         window.show()
         return window
+
+    def views(self) -> list[PlotView]:
+        """Every plot: the main one first, then the plot windows."""
+        return [self.plot, *(window.view for window in self.plot_windows)]
 
     def _plot_window_closed(self, window: PlotWindow) -> None:
         if window in self.plot_windows:  # closed once by the user, again on exit

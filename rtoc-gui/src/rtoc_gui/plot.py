@@ -19,12 +19,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt5 import QtCore, QtWidgets
+from PyQt5 import QtCore, QtGui, QtWidgets
 
 from rtoc.frontend import EventQuery
+from rtoc_gui.dragging import key_from
+from rtoc_gui.legend import SignalLegend
 from rtoc_gui.link import Offline
+from rtoc_gui.measure import MeasureCursor
 from rtoc_gui.overview import MIN_SAMPLES as OVERVIEW_MIN
 from rtoc_gui.overview import Overview, would_draw
+from rtoc_gui.styles import label
 from rtoc_gui.theme import EVENT_COLOURS, curve_colour
 from rtoc_gui.trace import read_trace
 
@@ -35,6 +39,7 @@ if TYPE_CHECKING:
     from rtoc.signals import SignalKey
     from rtoc.storage.base import SignalInfo
     from rtoc_gui.link import Link
+    from rtoc_gui.styles import PlotStyle, StyleBook
 
 log = logging.getLogger("rtoc_gui")
 
@@ -44,15 +49,16 @@ MAX_EVENT_LINES, LABELLED = 200, 12
 LONE_SAMPLE_SPAN = 10.0
 
 
-def label(key: SignalKey) -> str:
-    return f"{key[0]}.{key[1]}"
-
-
 class PlotView(QtWidgets.QWidget):
-    """One plot: a toolbar (signals menu, follow), the pyqtgraph plot, its curves."""
+    """One plot: a toolbar (signals menu, follow, measure), the pyqtgraph plot, its curves.
+
+    A signal dragged here (from the signal widget or another plot's legend) is shown.
+    """
 
     #: (key, visible) when a signal is shown or hidden here
     visibility_changed = QtCore.pyqtSignal(object, bool)
+    #: (key, global position): the user asked for a signal's menu (a right click on the legend)
+    menu_requested = QtCore.pyqtSignal(object, object)
     #: (key, Overview or the exception that stopped reading it), from the reading thread
     overview_read = QtCore.pyqtSignal(object, object)
 
@@ -62,11 +68,13 @@ class PlotView(QtWidgets.QWidget):
         config: GuiConfig,
         *,
         show_new: bool,
+        styles: StyleBook,
         parent: QtWidgets.QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.link = link
         self.config = config
+        self.styles = styles
         #: New signals appear here by themselves (the main plot) or only when chosen.
         self.show_new = show_new
         self.visible: set[SignalKey] = set()
@@ -94,7 +102,10 @@ class PlotView(QtWidgets.QWidget):
         if config.plotGridEnabled:
             item.showGrid(x=grid_x, y=grid_y, alpha=0.25)
         if config.plotLegendEnabled:
-            item.addLegend(offset=(10, -10))  # bottom left: event labels are at the top
+            # bottom left: event labels are at the top
+            item.legend = SignalLegend(self.key_of, offset=(10, -10))
+            item.legend.setParentItem(item.vb)
+            item.legend.menu_requested.connect(self.menu_requested)
         if config.plotLabelsEnabled:
             item.setLabel("bottom", "local time" if config.timeAxis else "x")
         item.setMenuEnabled(True)
@@ -129,6 +140,10 @@ class PlotView(QtWidgets.QWidget):
         bar.setContentsMargins(4, 2, 4, 2)
         bar.addWidget(self.signals_button)
         bar.addWidget(self.follow_button)
+        self.measure = MeasureCursor(self)
+        bar.addWidget(self.measure.button)
+        bar.addWidget(self.measure.chooser)
+        bar.addWidget(self.measure.readout)
         bar.addWidget(self.status, 1)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -136,6 +151,10 @@ class PlotView(QtWidgets.QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.plot, 1)
 
+        # drops land here, not in pyqtgraph's view, which would take and ignore them
+        self.plot.setAcceptDrops(False)
+        self.plot.viewport().setAcceptDrops(False)
+        self.setAcceptDrops(True)
         self.overview_read.connect(self._overview_arrived)
         self._pending = QtCore.QTimer(self, singleShot=True, interval=0)
         self._pending.timeout.connect(self.redraw)
@@ -155,6 +174,38 @@ class PlotView(QtWidgets.QWidget):
                 self.plot.removeItem(curve)
         self.visibility_changed.emit(key, visible)
         self.schedule_redraw()
+
+    def restyle(self, key: SignalKey, style: PlotStyle) -> None:
+        self.colours[key] = style.colour
+        curve = self.curves.get(key)
+        if curve is not None:
+            style.apply(curve)
+
+    def renamed(self, key: SignalKey, new_key: SignalKey) -> None:
+        """``key`` is called ``new_key`` now: shown here if it was, in its colour."""
+        if key in self.colours:
+            self.colours[new_key] = self.colours.pop(key)
+        if key in self.visible:
+            self.set_visible(key, False)
+            self.set_visible(new_key, True)
+
+    def key_of(self, curve: object) -> SignalKey | None:
+        """The signal a curve of this plot draws."""
+        return next((key for key, shown in self.curves.items() if shown is curve), None)
+
+    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
+        if key_from(event.mimeData()) is not None:
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QtGui.QDragMoveEvent) -> None:
+        if key_from(event.mimeData()) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QtGui.QDropEvent) -> None:
+        key = key_from(event.mimeData())
+        if key is not None:
+            event.acceptProposedAction()
+            self.set_visible(key, True)
 
     def set_follow(self, follow: bool) -> None:
         self.follow = follow
@@ -200,7 +251,9 @@ class PlotView(QtWidgets.QWidget):
         """The signals the logger has now; redraw (the plot timer calls this at plotRate)."""
         fresh = {info.key: info for info in infos}
         for key in sorted(fresh.keys() - self.known.keys()):
-            self.colours.setdefault(key, curve_colour(len(self.colours)))
+            style = self.styles.get(key)
+            colour = curve_colour(len(self.colours)) if style is None else style.colour
+            self.colours.setdefault(key, colour)
             if self.show_new:
                 self.visible.add(key)
                 self.visibility_changed.emit(key, True)
@@ -282,6 +335,7 @@ class PlotView(QtWidgets.QWidget):
             self._curve(key).setData(x, y)
         self.aggregated = aggregated
         self.waiting = waiting
+        self.measure.refresh()
         if self.auto_y:
             self._fit_y()
         if self.config.showEvents:
@@ -362,6 +416,9 @@ class PlotView(QtWidgets.QWidget):
             )
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
+            style = self.styles.get(key)
+            if style is not None:
+                style.apply(curve)
             self.plot.addItem(curve)
             self.curves[key] = curve
         return curve

@@ -11,8 +11,8 @@ threads (``while self.run:``) end when rtoc stops them.
 ``stream``, ``plot`` and ``event`` keep RTOC's signatures (which differ from
 :class:`rtoc.Device`'s), including ``dname`` to file data under another device.
 ``createTCPClient``/``sendTCP`` talk to an rtoc (or RTOC) TCP server.
-RTOC's GUI attributes (``smallGUI``, ``widget``, ``loadGUI``) exist but nothing
-uses them; the ``telegram_send_*`` methods go to the hook
+RTOC's GUI attributes (``smallGUI``, ``widget``, ``loadGUI``) are what rtoc-gui
+shows as the device's own widget (local mode); the ``telegram_send_*`` methods go to the hook
 ``rtoc_telegram_send`` (rtoc-telegram's bot), and log once when nothing takes them.
 """
 
@@ -357,7 +357,8 @@ class LoggerPlugin(Device):
         return os.path.dirname(os.path.realpath(dir or inspect.getfile(type(self))))
 
     def loadGUI(self) -> Any:
-        """RTOC's desktop GUI asked plugins for a QWidget here; rtoc does not (yet)."""
+        """The plugin's QWidget for the desktop GUI (rtoc-gui asks once, in local mode;
+        ``smallGUI`` puts it under the device's button), None: it has none."""
         return self.widget
 
     def telegram_send_message(self, text: str, onlyAdmin: bool = False) -> None:
