@@ -186,6 +186,7 @@ def test_devices_and_control_through_the_in_process_and_remote_logger(logger, re
         assert not next(d for d in view.describe_devices() if d.name == "Generator").running
         view.event(f"sent by {type(view).__name__}", device="Lab.1", priority=Priority.WARNING)
         view.stream(21.5, f"By{type(view).__name__}", "Hand", "°C", x=T0 + 7)
+        view.stream_many([T0 + 8, T0 + 9], [1.5, 2.5], f"Many{type(view).__name__}", "Hand", "V")
     sent = [e for e in logger.events if e.text.startswith("sent by ")]
     assert [(e.text, e.priority) for e in sent] == [
         ("sent by Logger", Priority.WARNING),
@@ -193,6 +194,8 @@ def test_devices_and_control_through_the_in_process_and_remote_logger(logger, re
     ]
     for source in ("Logger", "RemoteLogger"):
         assert logger.latest()[("Hand", f"By{source}")] == (T0 + 7, 21.5, "°C")
+        x, y, unit = logger.read("Hand", f"Many{source}")
+        assert (x.tolist(), y.tolist(), unit) == ([T0 + 8, T0 + 9], [1.5, 2.5], "V")
 
 
 def test_the_storage_view_controls_nothing_and_says_why(stored, tmp_path):
@@ -212,6 +215,7 @@ def test_the_storage_view_controls_nothing_and_says_why(stored, tmp_path):
         lambda: stored.set_automation_active(events=True),
         lambda: stored.event("door open", device="Lab.1"),
         lambda: stored.stream(1.0, "T", "Lab.1"),
+        lambda: stored.stream_many([T0], [1.0], "T", "Lab.1"),
     ]
     for call in calls:
         with pytest.raises(ControlUnavailable, match="stored data only"):

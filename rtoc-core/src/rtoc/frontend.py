@@ -24,6 +24,8 @@ import attrs
 from rtoc.events import Event, Priority
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from rtoc.config import Config
     from rtoc.device import DeviceDescription
     from rtoc.logger import Logger, Reading, SignalData
@@ -203,6 +205,18 @@ class LoggerView(Protocol):
     ) -> None:
         """Append one sample (``x`` defaults to now), as a device would: a value a user
         measured by hand; ValueError when ``y`` or ``x`` is not a number."""
+        ...
+
+    def stream_many(
+        self,
+        x: Sequence[float] | np.ndarray | None,
+        y: Sequence[float] | np.ndarray,
+        sname: str,
+        dname: str,
+        unit: str | None = None,
+    ) -> None:
+        """Append a block of samples to one signal (``x=None`` stamps them all now): a
+        loaded session, a file a user imported."""
         ...
 
     def event(

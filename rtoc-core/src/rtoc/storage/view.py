@@ -11,7 +11,7 @@ raises :class:`rtoc.frontend.ControlUnavailable` with that text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -135,6 +135,16 @@ class StorageView:
 
     def stream(
         self, y: float, sname: str, dname: str, unit: str | None = None, x: float | None = None
+    ) -> None:
+        self._refuse()
+
+    def stream_many(
+        self,
+        x: Sequence[float] | np.ndarray | None,
+        y: Sequence[float] | np.ndarray,
+        sname: str,
+        dname: str,
+        unit: str | None = None,
     ) -> None:
         self._refuse()
 
