@@ -18,6 +18,7 @@ from rtoc_gui.devices import DeviceWidget
 from rtoc_gui.devices_raw import DevicesRawWidget
 from rtoc_gui.events import EventWidget
 from rtoc_gui.layout import restore_layout, save_layout
+from rtoc_gui.menus import Menus
 from rtoc_gui.plot import PlotView
 from rtoc_gui.signals import SignalWidget
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from rtoc.config import GuiConfig
+    from rtoc.plugins import PluginRegistry
     from rtoc.storage.base import SignalInfo
     from rtoc_gui.link import Link
 
@@ -55,11 +57,22 @@ class PlotWindow(QtWidgets.QWidget):
 
 
 class MainWindow(QtWidgets.QMainWindow):
-    def __init__(self, link: Link, config: GuiConfig, layout_file: Path | None = None) -> None:
-        """``layout_file``: where the layout is kept while ``GUI.restoreWidgetPosition``."""
+    def __init__(
+        self,
+        link: Link,
+        config: GuiConfig,
+        layout_file: Path | None = None,
+        *,
+        home: Path | None = None,
+        plugins: PluginRegistry | None = None,
+    ) -> None:
+        """``layout_file``: where the layout is kept while ``GUI.restoreWidgetPosition``;
+        ``home``: the rtoc home whose config.json the menus change (None: they do not)."""
         super().__init__()
         self.link = link
         self.config = config
+        self.home = home
+        self.plugins = plugins
         self.layout_file = layout_file if config.restoreWidgetPosition else None
         self.plot_windows: list[PlotWindow] = []
         #: the signals as the last refresh found them
@@ -110,6 +123,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.link_action.setCheckable(True)
         self.link_action.setToolTip("Every plot window shows the main plot's time range")
         self.link_action.toggled.connect(self.link_x_axes)
+        self.menus = Menus(self)
         if link.view.control_unavailable:
             self.statusBar().showMessage(link.view.control_unavailable)
 

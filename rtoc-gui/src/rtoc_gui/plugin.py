@@ -146,7 +146,15 @@ def _remote(address: str, ask_password: bool, home: Path, registry: PluginRegist
     logger = connect(address, password or None, config)
     host, port = logger.client.host, logger.client.port
     try:
-        code = run(logger, f"{host}:{port}", config.gui, local=False, home=home, echo=click.echo)
+        code = run(
+            logger,
+            f"{host}:{port}",
+            config.gui,
+            local=False,
+            home=home,
+            plugins=registry,
+            echo=click.echo,
+        )
     finally:
         logger.close()
     if code:
@@ -173,6 +181,7 @@ def _local(home: Path, registry: PluginRegistry, devices: tuple[str, ...]) -> No
             runner.config.gui,
             local=True,
             home=home,
+            plugins=registry,
             echo=click.echo,
         )
     finally:
