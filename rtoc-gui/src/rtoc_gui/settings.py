@@ -85,6 +85,8 @@ class Field(QtWidgets.QWidget):
         layout.addWidget(self.message)
         #: the text the field had when it was filled, as ``raw`` gives it
         self.loaded = ""
+        #: the index of its section's tab
+        self.tab = 0
 
     def set_value(self, value: Any) -> None:
         if self.kind == "bool":
@@ -204,6 +206,7 @@ class SettingsWidget(QtWidgets.QWidget):
             index = self.tabs.addTab(scroll, section)
         form = self.tabs.widget(index).widget()
         field = Field(key, type_)
+        field.tab = index
         form.layout().addRow(key.split(".", 1)[1], field)
         self.fields[key] = field
 
@@ -216,7 +219,7 @@ class SettingsWidget(QtWidgets.QWidget):
         if self.config is None:
             return None
         config = self.config
-        wrong = False
+        wrong: list[Field] = []
         for key, raw in self.changes().items():
             field = self.fields[key]
             try:
@@ -225,13 +228,17 @@ class SettingsWidget(QtWidgets.QWidget):
                     self.plugins.storage_backend(config.backup.backend)
             except ConfigError as error:
                 field.show_error(_refusal(error, key))
-                wrong = True
+                wrong.append(field)
             except LookupError as error:
                 field.show_error(str(error.args[0]))
-                wrong = True
+                wrong.append(field)
             else:
                 field.show_error("")
-        return None if wrong else config
+        if wrong:
+            self.tabs.setCurrentIndex(wrong[0].tab)
+            self.tabs.widget(wrong[0].tab).ensureWidgetVisible(wrong[0])
+            return None
+        return config
 
     def save(self) -> bool:
         """Write every change, or nothing while one is refused."""
