@@ -68,6 +68,13 @@ def test_global_event_added_edited_switched_and_deleted(qtbot, rules: RulesWidge
     assert editor.save()
     assert state(logger, "event", "hot") is None
     assert rules.names("event") == ["oven hot"]
+    # a name taken by another entry is refused at the name
+    editor = rules.edit("event")
+    fill(editor, name="oven hot", cond="Oven.T.latest < 5")
+    assert not editor.save()
+    assert editor.error("name") == "'oven hot' exists already."
+    assert state(logger, "event", "oven hot").fields["cond"] == "Oven.T.latest > 80"
+    editor.close()
 
     # switched off in the list, and on again
     rules.tables["event"].item(0, 0).setCheckState(QtCore.Qt.Unchecked)

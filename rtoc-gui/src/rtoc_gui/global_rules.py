@@ -68,9 +68,8 @@ class RuleEditor(QtWidgets.QWidget):
             self._line("return", "Return", values["return"])
         else:
             listen = values["listenID"]
-            self._line(
-                "listenID", "Event ids", ", ".join([listen] if isinstance(listen, str) else listen)
-            )
+            listen = [str(i) for i in listen] if isinstance(listen, list) else [str(listen)]
+            self._line("listenID", "Event ids", ", ".join(listen))
             self._code("script", "Script", values["script"])
         self.active = QtWidgets.QCheckBox("active", checked=bool(values["active"]))
         self.form.addRow("", self.active)
@@ -146,6 +145,10 @@ class RuleEditor(QtWidgets.QWidget):
     def error(self, key: str) -> str:
         return self.messages[key].text()
 
+    def _taken(self, name: str) -> bool:
+        state = self.link.act(lambda view: view.automation_state())
+        return any(rule.kind == self.kind and rule.name == name for rule in state.rules)
+
     def save(self) -> bool:
         """Give the entry to the logger; on a refusal show it and keep the form open."""
         name = self.value("name")
@@ -155,6 +158,9 @@ class RuleEditor(QtWidgets.QWidget):
             return False
         fields = self.fields()
         try:
+            if name != self.original and self._taken(name):
+                mark(self.inputs["name"], self.messages["name"], f"{name!r} exists already.")
+                return False
             self.link.act(lambda view: view.set_rule(self.kind, name, fields))
             if self.original is not None and self.original != name:
                 original = self.original

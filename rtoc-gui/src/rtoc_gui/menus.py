@@ -210,6 +210,7 @@ class Menus(QtCore.QObject):
         current = self.window.link.read(lambda view: view.record_length, None)
         if current is not None:
             spin.setValue(current)
+        spin.setEnabled(current is not None)
         spin.valueChanged.connect(self.resize)
         label.setBuddy(spin)
         bar.addWidget(label)
