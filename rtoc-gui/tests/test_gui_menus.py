@@ -100,6 +100,14 @@ def test_export_signals_by_suffix(window: MainWindow, logger, tmp_path):
     assert len(lines) == 1 + 55 and "DPS" in lines[1]
     assert window.menus.export_signals(tmp_path / "out.xyz") is None
     assert "no format reads .xyz" in window.statusBar().currentMessage()
+    dialog = window.menus.ask_export()
+    parquet = next(f for f in dialog.nameFilters() if f.startswith("parquet"))
+    dialog.selectNameFilter(parquet)
+    dialog.filterSelected.emit(parquet)
+    dialog.setDirectory(str(tmp_path))
+    dialog.selectFile("no suffix")
+    dialog.accept()
+    assert (tmp_path / "no suffix.parquet").stat().st_size > 0
 
 
 def test_import_entry_calls_the_windows_import_files(qtbot, logger, home, tmp_path):

@@ -143,9 +143,12 @@ class Menus(QtCore.QObject):
         dialog = self.choose_files(
             "Export signals", filters, lambda p: self.export_signals(p[0]), save=True
         )
-        dialog.filterSelected.connect(
-            lambda chosen: dialog.setDefaultSuffix(chosen.split("*.")[1].split()[0].rstrip(")"))
-        )
+
+        def suffix(chosen: str) -> None:  # "csv (*.csv *.tsv)": a name without one gets .csv
+            dialog.setDefaultSuffix(chosen.split("*.")[1].split()[0].rstrip(")"))
+
+        suffix(dialog.selectedNameFilter())
+        dialog.filterSelected.connect(suffix)
         return dialog
 
     def save_session(self, path: Path) -> session.Saved | None:
