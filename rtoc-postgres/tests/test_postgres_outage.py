@@ -283,3 +283,26 @@ def test_stored_data_is_loaded_once_a_database_down_at_start_answers(
     assert [e.text for e in logger.events].count("before") == 1
     assert logger.close()
     np.testing.assert_array_equal(stored(database, schema)["S"], np.arange(150.0))
+
+
+@pytest.mark.timeout(60)
+def test_stored_data_is_changed_only_once_the_spool_is_empty(database, schema, proxy, tmp_path):
+    storage = spooled_through(
+        proxy, database, schema, tmp_path / "spool.sqlite", 1_000_000, timeout=2.0, first_retry=60
+    )
+    try:
+        storage.append_samples([SampleBatch("D", "S", np.arange(5.0), np.arange(5.0))])
+        proxy.cut()
+        storage.append_samples([SampleBatch("D", "S", np.arange(5.0, 10.0), np.arange(5.0))])
+        assert storage.backlog == 5
+        # deleting now would let the replay bring the samples back later
+        with pytest.raises(StorageError, match="5 samples still wait in the spool"):
+            storage.delete_samples("D", "S", 2.0, 7.0)
+        with pytest.raises(StorageError):
+            storage.rename_signal("D", "S", "D", "T")
+        proxy.restore()
+        assert storage.delete_samples("D", "S", 2.0, 7.0) == 6  # the spool goes first
+        assert storage.backlog == 0
+        np.testing.assert_array_equal(storage.read("D", "S").x, [0, 1, 8, 9])
+    finally:
+        storage.close()

@@ -149,6 +149,16 @@ class EventLog:
         with self._lock:
             self._events.clear()
 
+    def remove(self, uids: Iterable[str]) -> int:
+        """Drop the events with these uids; return how many were held."""
+        wanted = set(uids)
+        with self._lock:
+            kept = [event for event in self._events if event.uid not in wanted]
+            removed = len(self._events) - len(kept)
+            self._events.clear()
+            self._events.extend(kept)
+            return removed
+
     def __len__(self) -> int:
         return len(self._events)
 

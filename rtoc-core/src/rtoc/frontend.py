@@ -48,6 +48,46 @@ class ControlUnavailable(Exception):
     """The source cannot change anything (a read-only view on storage); the text says why."""
 
 
+class SignalNotFound(KeyError):
+    """A signal to change that the source does not have (in memory or storage)."""
+
+    def __init__(self, key: SignalKey) -> None:
+        super().__init__(f"no signal {key[0]}.{key[1]}")
+        self.key = key
+
+    def __str__(self) -> str:  # KeyError's own would quote the text
+        return str(self.args[0])
+
+
+def signal_key(value: object, what: str = "signal") -> SignalKey:
+    """``value`` as a signal key: a pair of non-empty texts (device, name); else a
+    ValueError naming ``what`` and the value."""
+    if (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and all(isinstance(part, str) and part for part in value)
+    ):
+        return (value[0], value[1])
+    raise ValueError(f"{what} must be a (device, signal) pair of non-empty texts, got {value!r}")
+
+
+def period(start: object, end: object) -> tuple[float | None, float | None]:
+    """``start``/``end`` of a period to delete: each None or a finite number (unix
+    seconds), ``start`` not after ``end``; else a ValueError saying which."""
+    bounds = []
+    for name, value in (("start", start), ("end", end)):
+        if value is not None and (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
+            raise ValueError(f"the period's {name} must be a finite number or None, got {value!r}")
+        bounds.append(None if value is None else float(value))
+    if bounds[0] is not None and bounds[1] is not None and bounds[0] > bounds[1]:
+        raise ValueError(f"the period starts ({bounds[0]}) after it ends ({bounds[1]})")
+    return bounds[0], bounds[1]
+
+
 #: Most events one page may hold: a frontend pages, it never asks for all of them.
 MAX_PAGE = 1000
 
@@ -248,4 +288,45 @@ class LoggerView(Protocol):
         self, events: bool | None = None, actions: bool | None = None
     ) -> None:
         """Switch all global events and/or actions on or off while the logger runs."""
+        ...
+
+    # -- changing recorded data ---------------------------------------------------------
+
+    def delete_signals(
+        self,
+        keys: Iterable[SignalKey] | None = None,
+        start: float | None = None,
+        end: float | None = None,
+    ) -> list[SignalKey]:
+        """Delete signals (``keys``; None: every one) from memory and long-term storage:
+        whole ones without ``start``/``end``, else only their samples with
+        ``start <= x <= end`` (one bound alone is open on the other side).
+        Returns the keys touched. :class:`SignalNotFound` (a KeyError) naming an
+        unknown key, ValueError for a bad key or period; nothing changed then."""
+        ...
+
+    def delete_events(self, query: EventQuery) -> int:
+        """Delete every event ``query`` matches (time range, text, priorities, devices;
+        its offset and limit are ignored) from memory and storage; return how many."""
+        ...
+
+    def rename_signal(self, key: SignalKey, new_key: SignalKey) -> None:
+        """Give a signal (memory and storage) a new key; ValueError naming ``new_key``
+        when a signal has it already."""
+        ...
+
+    def set_unit(self, key: SignalKey, unit: str) -> None: ...
+
+    def copy_signal(self, key: SignalKey, new_key: SignalKey) -> None:
+        """Duplicate a signal as a new one: all its samples (memory and storage) under
+        ``new_key``; ValueError naming ``new_key`` when a signal has it already."""
+        ...
+
+    @property
+    def record_length(self) -> int:
+        """Samples each signal keeps in memory (``recordLength``)."""
+        ...
+
+    def resize(self, record_length: int) -> None:
+        """Set ``recordLength``; all or nothing (a ValueError says why nothing changed)."""
         ...

@@ -13,8 +13,8 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import suppress
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -24,9 +24,18 @@ from rtoc.automation.automation import Automation
 from rtoc.device import Device, DeviceDescription, DeviceError, describe
 from rtoc.device_parameters import DeviceParameters, apply_parameters
 from rtoc.events import Event, EventLog, Priority, RepeatFilter
-from rtoc.frontend import AutomationState, EventPage, EventQuery, RuleKind, page_of
+from rtoc.frontend import (
+    AutomationState,
+    EventPage,
+    EventQuery,
+    RuleKind,
+    SignalNotFound,
+    page_of,
+    period,
+    signal_key,
+)
 from rtoc.signals import Signal, SignalKey, SignalStore, as_samples
-from rtoc.storage.base import SignalInfo, Storage
+from rtoc.storage.base import SignalInfo, Storage, taken
 from rtoc.storage.buckets import (
     Buckets,
     Grid,
@@ -109,6 +118,7 @@ class Logger:
                 storage.report = self._writer_report
         self._failures = RepeatFilter(FAILURE_REPEAT_SECONDS)
         self._lock = threading.Lock()
+        self._editing = threading.Lock()  # one change of recorded data at a time
         #: The in-process logger controls everything (see :class:`rtoc.frontend.LoggerView`).
         self.control_unavailable = ""
         self._closed = False
@@ -513,13 +523,147 @@ class Logger:
             dropped.append(key)
         return dropped
 
+    @property
+    def record_length(self) -> int:
+        """How many samples each signal keeps in memory (``recordLength``)."""
+        return self.store.capacity
+
     def resize(self, record_length: int) -> None:
         """Set how many samples each signal keeps in memory (``recordLength``).
 
-        All or nothing: a CapacityError says why and nothing changed (see
-        :meth:`SignalStore.set_capacity`).
+        All or nothing: a CapacityError (a ValueError) says why and nothing
+        changed (see :meth:`SignalStore.set_capacity`).
         """
         self.store.set_capacity(record_length, "recordLength")
+
+    # -- changing recorded data: memory and long-term storage together -------------
+    #
+    # Each change runs with the writer held (WriteBehind.holding): everything
+    # queued is written first and nothing is written meanwhile, so no sample
+    # waiting for the writer brings back a deleted signal or period, or lands
+    # under a signal's old name. Storage that cannot be written now makes the
+    # change fail with a StorageError before anything changed.
+
+    def delete_signals(
+        self,
+        keys: Iterable[SignalKey] | None = None,
+        start: float | None = None,
+        end: float | None = None,
+    ) -> list[SignalKey]:
+        """Delete signals from memory and storage: whole ones, or the samples of a period.
+
+        See :meth:`rtoc.frontend.LoggerView.delete_signals`.
+        """
+        start, end = period(start, end)
+        whole = start is None and end is None
+        with self._holding():
+            stored = self._stored_keys()
+            chosen = self._known(keys, stored)
+            for key in chosen:
+                if whole:
+                    if key in stored:
+                        self.storage.delete(*key)  # type: ignore[union-attr]
+                    self.store.remove(*key)
+                    if self.writer is not None:
+                        self.writer.forget(key)
+                    continue
+                if key in stored:
+                    self.storage.delete_samples(*key, start, end)  # type: ignore[union-attr]
+                signal = self.store.get(*key)
+                if signal is not None:
+                    signal.delete_between(start, end)
+                if self.writer is not None:
+                    self.writer.drop_between(key, start, end)
+        return chosen
+
+    def delete_events(self, query: EventQuery) -> int:
+        """Delete the events ``query`` matches, in memory and storage; return how many."""
+        if not isinstance(query, EventQuery):
+            raise ValueError(f"events to delete are chosen by an EventQuery, got {query!r}")
+        with self._holding():
+            uids = {event.uid for event in self.events if query.matches(event)}
+            if self.storage is not None:
+                stored = [
+                    event.uid
+                    for event in self.storage.events(query.start, query.end)
+                    if query.matches(event)
+                ]
+                self.storage.delete_events(stored)
+                uids.update(stored)
+            self.events.remove(uids)
+        return len(uids)
+
+    def rename_signal(self, key: SignalKey, new_key: SignalKey) -> None:
+        """Move a signal to a new key, in memory and storage (events keep their names)."""
+        key, new_key = signal_key(key), signal_key(new_key, "the new signal")
+        with self._holding():
+            stored = self._stored_keys()
+            self._known([key], stored)
+            self._free(new_key, stored)
+            if key in stored:
+                self.storage.rename_signal(*key, *new_key)  # type: ignore[union-attr]
+            self.store.rename(key, new_key)
+            if self.writer is not None:
+                self.writer.renamed(key, new_key)
+
+    def copy_signal(self, key: SignalKey, new_key: SignalKey) -> None:
+        """Duplicate a signal under ``new_key``: what memory holds, and what is stored."""
+        key, new_key = signal_key(key), signal_key(new_key, "the new signal")
+        with self._holding():
+            stored = self._stored_keys()
+            self._known([key], stored)
+            self._free(new_key, stored)
+            if key in stored:
+                self.storage.copy_signal(*key, *new_key)  # type: ignore[union-attr]
+            signal = self.store.get(*key)
+            if signal is not None:
+                copy = self.store.signal(*new_key, signal.unit)
+                copy.extend(*signal.samples())
+                if self.writer is not None:  # storage has them already, through its copy
+                    copy.mark_collected()
+
+    def set_unit(self, key: SignalKey, unit: str) -> None:
+        """Change a signal's unit, in memory and storage."""
+        key = signal_key(key)
+        if not isinstance(unit, str):
+            raise ValueError(f"a unit is a text, got {unit!r}")
+        with self._holding():
+            stored = self._stored_keys()
+            self._known([key], stored)
+            signal = self.store.get(*key)
+            if signal is not None:
+                signal.unit = unit
+            if key in stored:
+                self.storage.set_unit(*key, unit)  # type: ignore[union-attr]
+
+    @contextmanager
+    def _holding(self) -> Iterator[None]:
+        """One change of recorded data at a time, with the writer held (see above)."""
+        with self._editing:
+            if self.writer is None:
+                yield
+            else:
+                with self.writer.holding():
+                    yield
+
+    def _stored_keys(self) -> set[SignalKey]:
+        return set() if self.storage is None else {info.key for info in self.storage.signals()}
+
+    def _known(self, keys: Iterable[SignalKey] | None, stored: set[SignalKey]) -> list[SignalKey]:
+        """``keys`` checked (every key held in memory or storage), or all there are."""
+        if keys is None:
+            return sorted(set(self.store.keys()) | stored)
+        if isinstance(keys, (str, bytes)):
+            raise ValueError(f"signals are given as (device, signal) pairs, got {keys!r}")
+        chosen = list(dict.fromkeys(signal_key(key) for key in keys))
+        for key in chosen:
+            if key not in self.store and key not in stored:
+                raise SignalNotFound(key)
+        return chosen
+
+    def _free(self, key: SignalKey, stored: set[SignalKey]) -> None:
+        if key in self.store or key in stored:
+            raise taken(*key)
 
     def info(self) -> dict[str, Any]:
         """A summary for remote users: name, version, uptime, sizes, storage and its backlog."""

@@ -85,15 +85,22 @@ def empty_samples() -> Samples:
     return Samples(np.empty(0, dtype=np.float64), np.empty(0, dtype=np.float64))
 
 
-def between(x: np.ndarray, y: np.ndarray, start: float | None, end: float | None) -> Samples:
-    """The samples with ``start <= x <= end`` (a None bound does not filter)."""
-    if start is None and end is None:
-        return Samples(x, y)
+def in_range(x: np.ndarray, start: float | None, end: float | None) -> np.ndarray:
+    """Which ``x`` lie in ``start <= x <= end`` (a None bound does not filter; NaN
+    fails any bound)."""
     mask = np.ones(len(x), dtype=bool)
     if start is not None:
         mask &= x >= start
     if end is not None:
         mask &= x <= end
+    return mask
+
+
+def between(x: np.ndarray, y: np.ndarray, start: float | None, end: float | None) -> Samples:
+    """The samples with ``start <= x <= end`` (a None bound does not filter)."""
+    if start is None and end is None:
+        return Samples(x, y)
+    mask = in_range(x, start, end)
     return Samples(x[mask], y[mask])
 
 
@@ -315,6 +322,38 @@ class Signal:
             if drop:
                 x, y = x[drop:].copy(), y[drop:].copy()
         return Samples(x, y)
+
+    def delete_between(self, start: float | None, end: float | None) -> int:
+        """Drop every held sample with ``start <= x <= end`` (a None bound does not
+        filter); return how many went.
+
+        Samples the writer has not taken yet stay untaken if they are kept
+        (moved aside as if spilled, in order) and never reach it if they go.
+        """
+        with self._lock:
+            x, y = self._ordered()
+            gone = in_range(x, start, end)
+            count = int(gone.sum())
+            if not count:
+                return 0
+            if self._armed:
+                pending = self._untaken()
+                untaken = [*self._spilled, Samples(x[len(x) - pending :], y[len(y) - pending :])]
+                kept_untaken = [
+                    Samples(chunk.x[keep], chunk.y[keep])
+                    for chunk in untaken
+                    if (keep := ~in_range(chunk.x, start, end)).any()
+                ]
+                self._spilled = kept_untaken
+            size = len(x) - count
+            self._x[:size] = x[~gone]
+            self._y[:size] = y[~gone]
+            self._size = size
+            self._head = size % self.capacity
+            self._cursor = self.total  # the held samples are taken; the rest is in _spilled
+            self._checked = self._disorder = self.total - size  # nothing checked for order
+            self._rearm()
+            return count
 
     # -- write-behind ----------------------------------------------------------
 
@@ -566,6 +605,22 @@ class SignalStore:
             removed = signals.pop((device, name), None)
             self._signals = signals
             return removed
+
+    def rename(self, key: SignalKey, new_key: SignalKey) -> Signal | None:
+        """Move the signal ``key`` (with its samples) to ``new_key``; it takes the
+        listeners of its new name. None when there is no signal ``key``."""
+        with self._lock:
+            if new_key in self._signals:
+                raise ValueError(f"a signal {new_key[0]}.{new_key[1]} exists already")
+            signals = dict(self._signals)
+            signal = signals.pop(key, None)
+            if signal is None:
+                return None
+            signal.device, signal.name = new_key
+            signal.listeners = self._listeners.get(new_key, ())
+            signals[new_key] = signal
+            self._signals = signals
+            return signal
 
     def keys(self) -> list[SignalKey]:
         return list(self._signals)

@@ -20,7 +20,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 from rtoc.events import Event, Priority
 from rtoc.signals import Samples
@@ -31,6 +32,8 @@ from rtoc_postgres.spool import Spool
 from rtoc_postgres.storage import PostgresStorage
 
 log = logging.getLogger("rtoc.postgres")
+
+_T = TypeVar("_T")
 
 #: Samples moved from the spool in one database transaction.
 REPLAY_CHUNK = 200_000
@@ -114,13 +117,44 @@ class SpooledStorage:
         self._wake.set()
 
     def delete(self, device: str, name: str) -> None:
-        self._db().delete(device, name)
+        self._changing(lambda database: database.delete(device, name))
+
+    def delete_samples(self, device: str, name: str, start: float | None, end: float | None) -> int:
+        return self._changing(lambda database: database.delete_samples(device, name, start, end))
+
+    def rename_signal(self, device: str, name: str, new_device: str, new_name: str) -> None:
+        self._changing(lambda database: database.rename_signal(device, name, new_device, new_name))
+
+    def copy_signal(self, device: str, name: str, new_device: str, new_name: str) -> None:
+        self._changing(lambda database: database.copy_signal(device, name, new_device, new_name))
+
+    def set_unit(self, device: str, name: str, unit: str) -> None:
+        self._changing(lambda database: database.set_unit(device, name, unit))
+
+    def delete_events(self, uids: Iterable[str]) -> int:
+        wanted = list(uids)
+        return self._changing(lambda database: database.delete_events(wanted))
+
+    def _changing(self, change: Callable[[PostgresStorage], _T]) -> _T:
+        """Run a change of stored data once the spool is empty, so that nothing
+        replayed later brings back what it deleted or lands under an old name.
+
+        StorageUnavailable while the database is away or samples still wait.
+        """
+        self.drain()
+        with self._lock:  # no write can go to the spool meanwhile
+            if not self.spool.empty:
+                raise StorageUnavailable(
+                    f"{self.location}: {self.spool.samples} samples still wait in the spool "
+                    f"{self.spool.path}; try again once the database has them"
+                )
+            return change(self._db())
 
     def delete_before(self, cutoff: float) -> int:
         return self._db().delete_before(cutoff)
 
     def clear_events(self) -> None:
-        self._db().clear_events()
+        self._changing(lambda database: database.clear_events())
 
     # -- reads: the database's -------------------------------------------------------
 

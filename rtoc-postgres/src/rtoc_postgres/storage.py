@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 import math
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -38,6 +38,7 @@ from rtoc.storage.base import (
     batch_arrays,
     event_from_row,
     event_row,
+    taken,
     time_bounds,
 )
 from rtoc.storage.buckets import (
@@ -49,7 +50,7 @@ from rtoc.storage.buckets import (
     check_range,
     merge,
 )
-from rtoc_postgres import thinning
+from rtoc_postgres import editing, thinning
 from rtoc_postgres.copy import HEADER, TRAILER, sample_rows
 from rtoc_postgres.deadline import DEADLINES, Guard
 from rtoc_postgres.rollups import WIDTHS, cuts, merged, rollup_rows
@@ -486,6 +487,62 @@ class PostgresStorage:
             )
             self._ids.pop((device, name), None)
 
+    def delete_samples(self, device: str, name: str, start: float | None, end: float | None) -> int:
+        """See :func:`rtoc_postgres.editing.delete_samples`: chunks and rollups follow."""
+        with self._transaction() as cursor:
+            signal_id = self._lookup(cursor, device, name)
+            if signal_id is None:
+                return 0
+            return editing.delete_samples(cursor, self._s, signal_id, _float(start), _float(end))
+
+    def rename_signal(self, device: str, name: str, new_device: str, new_name: str) -> None:
+        with self._transaction() as cursor:
+            signal_id = self._lookup(cursor, device, name)
+            if signal_id is None:
+                return
+            if self._lookup(cursor, new_device, new_name) is not None:
+                raise taken(new_device, new_name)
+            device_id = self._device_id(cursor, new_device)
+            cursor.execute(
+                sql.SQL("UPDATE {}.signals SET device_id = %s, name = %s WHERE id = %s").format(
+                    self._s
+                ),
+                (device_id, new_name, signal_id),
+            )
+        self._ids.pop((device, name), None)
+
+    def copy_signal(self, device: str, name: str, new_device: str, new_name: str) -> None:
+        with self._transaction() as cursor:
+            signal_id = self._lookup(cursor, device, name)
+            if signal_id is None:
+                return
+            if self._lookup(cursor, new_device, new_name) is not None:
+                raise taken(new_device, new_name)
+            editing.copy_signal(
+                cursor, self._s, signal_id, self._device_id(cursor, new_device), new_name
+            )
+
+    def set_unit(self, device: str, name: str, unit: str) -> None:
+        with self._transaction() as cursor:
+            signal_id = self._lookup(cursor, device, name)
+            if signal_id is not None:
+                cursor.execute(
+                    sql.SQL("UPDATE {}.signals SET unit = %s WHERE id = %s").format(self._s),
+                    (unit, signal_id),
+                )
+
+    def _device_id(self, cursor: Any, device: str) -> int:
+        cursor.execute(
+            sql.SQL(
+                "INSERT INTO {s}.devices (name) VALUES (%s) ON CONFLICT (name) DO NOTHING"
+            ).format(s=self._s),
+            (device,),
+        )
+        cursor.execute(
+            sql.SQL("SELECT id FROM {}.devices WHERE name = %s").format(self._s), (device,)
+        )
+        return cursor.fetchone()[0]
+
     def delete_before(self, cutoff: float) -> int:
         """Retention: drop samples and events older than ``cutoff`` (unix seconds).
 
@@ -541,6 +598,16 @@ class PostgresStorage:
             cursor.execute(query, {"start": _float(start), "end": _float(end), "limit": limit})
             rows = cursor.fetchall()
         return [event_from_row(row) for row in reversed(rows)]
+
+    def delete_events(self, uids: Iterable[str]) -> int:
+        wanted = sorted(set(uids))
+        if not wanted:
+            return 0
+        with self._transaction() as cursor:
+            cursor.execute(
+                sql.SQL("DELETE FROM {}.events WHERE uid = ANY(%s)").format(self._s), (wanted,)
+            )
+            return cursor.rowcount
 
     def clear_events(self) -> None:
         with self._transaction() as cursor:

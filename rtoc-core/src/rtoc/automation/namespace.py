@@ -139,6 +139,7 @@ def script_namespace(logger: Logger, output: Output, devices: Iterable[str] = ()
         event=lambda text, sname="", dname="Script", priority=0, id="", value=None: logger.event(
             text, dname, sname, priority, id, value
         ),
+        clearData=lambda: _clear_memory(logger),
         exportData=lambda filename=None, filetype="json", signals=None: str(
             export_data(logger, filename, filetype, signals)
         ),
@@ -156,6 +157,13 @@ def script_namespace(logger: Logger, output: Output, devices: Iterable[str] = ()
     if logger.plugins is not None:
         names.update(logger.plugins.script_namespace(logger))
     return names
+
+
+def _clear_memory(logger: Logger) -> None:
+    """RTOC's script function ``clearData()``: every signal and event leaves memory;
+    what is stored stays (samples not yet stored are stored first)."""
+    logger.clear()
+    logger.events.clear()
 
 
 def _printer(output: Output) -> Callable[..., None]:

@@ -18,7 +18,15 @@ import numpy as np
 
 from rtoc.device import DeviceDescription
 from rtoc.events import Event, Priority
-from rtoc.frontend import AutomationState, EventPage, EventQuery, RuleKind, RuleState
+from rtoc.frontend import (
+    AutomationState,
+    EventPage,
+    EventQuery,
+    RuleKind,
+    RuleState,
+    period,
+    signal_key,
+)
 from rtoc.logger import Reading, SignalData
 from rtoc.net import view_requests
 from rtoc.net.client import Client, RemoteError
@@ -260,6 +268,42 @@ class RemoteLogger:
 
     def resize(self, record_length: int) -> None:
         self.request(logger={"resize": record_length})
+
+    @property
+    def record_length(self) -> int:
+        return int(self.info()["recordLength"])
+
+    def delete_signals(
+        self,
+        keys: Iterable[SignalKey] | None = None,
+        start: float | None = None,
+        end: float | None = None,
+    ) -> list[SignalKey]:
+        start, end = period(start, end)  # checked here too: the same error as in process
+        names = None if keys is None else [list(signal_key(key)) for key in keys]
+        spec = {"signals": names, "start": start, "end": end}
+        touched = self.request(logger={"deleteSignals": spec})["logger"]["deleteSignals"]
+        return [(device, name) for device, name in touched]
+
+    def delete_events(self, query: EventQuery) -> int:
+        if not isinstance(query, EventQuery):
+            raise ValueError(f"events to delete are chosen by an EventQuery, got {query!r}")
+        spec = view_requests.event_query_spec(query)
+        del spec["offset"], spec["limit"]
+        return int(self.request(logger={"deleteEvents": spec})["logger"]["deleteEvents"])
+
+    def rename_signal(self, key: SignalKey, new_key: SignalKey) -> None:
+        self._change("renameSignal", key, new_key)
+
+    def copy_signal(self, key: SignalKey, new_key: SignalKey) -> None:
+        self._change("copySignal", key, new_key)
+
+    def set_unit(self, key: SignalKey, unit: str) -> None:
+        self.request(logger={"setUnit": {"signal": list(signal_key(key)), "unit": unit}})
+
+    def _change(self, command: str, key: SignalKey, new_key: SignalKey) -> None:
+        pair = list(signal_key(key))
+        self.request(logger={command: {"signal": pair, "to": list(signal_key(new_key))}})
 
     def _plugin(self, device: str, call: str, value: Any) -> Any:
         return self.request(plugin={device: {call: value}})["plugin"][device][call]

@@ -31,6 +31,7 @@ from rtoc.device import DeviceError
 from rtoc.events import Event, Priority
 from rtoc.net import automation_commands, view_requests
 from rtoc.signals import SignalKey
+from rtoc.storage.base import StorageError
 
 if TYPE_CHECKING:
     from rtoc.automation.automation import Automation
@@ -45,7 +46,7 @@ class RequestError(Exception):
 
 
 #: Failures that are the request's fault or the data's, reported without a traceback.
-EXPECTED_ERRORS = (RequestError, DeviceError, ValueError, LookupError, TypeError)
+EXPECTED_ERRORS = (RequestError, DeviceError, ValueError, LookupError, TypeError, StorageError)
 
 
 #: Keys that only make sense together with ``y``.
@@ -499,6 +500,77 @@ def _samplerate(handler: RequestHandler, value: Any) -> dict[str, Any]:
     return answer
 
 
+def _signal(handler: RequestHandler, command: str, value: Any) -> SignalKey:
+    """A signal named as "Device.Signal" (split as everywhere) or as a pair [device, name]."""
+    if isinstance(value, str):
+        return handler.key_of(command, value)
+    if isinstance(value, list) and len(value) == 2 and _is_text_list(value):
+        return (value[0], value[1])
+    raise RequestError(f'{command} takes "Device.Signal" or ["Device", "Signal"], got {value!r}')
+
+
+def _spec(command: str, value: Any, known: tuple[str, ...], needed: tuple[str, ...]) -> dict:
+    if not isinstance(value, dict):
+        raise RequestError(f"logger.{command} takes an object with {', '.join(known)}")
+    _refuse_unknown(f"logger.{command}: unknown field(s)", value, known)
+    missing = [key for key in needed if key not in value]
+    if missing:
+        raise RequestError(f"logger.{command} needs {', '.join(missing)}")
+    return value
+
+
+def _delete_signals(handler: RequestHandler, value: Any) -> list[list[str]]:
+    """``{"signals": ["D.S" or [D, S], ...] or null (all), "start": x, "end": x}``:
+    the signals touched, as pairs."""
+    spec = _spec("deleteSignals", value, ("signals", "start", "end"), ())
+    names = spec.get("signals")
+    if names is not None and not isinstance(names, list):
+        raise RequestError("logger.deleteSignals.signals must be a list of signals or null")
+    keys = None if names is None else [_signal(handler, "deleteSignals", n) for n in names]
+    touched = handler.logger.delete_signals(keys, spec.get("start"), spec.get("end"))
+    return [list(key) for key in touched]
+
+
+def _delete_events(handler: RequestHandler, value: Any) -> int:
+    """getEventPage's filter object: every event it matches goes; the number deleted."""
+    if not isinstance(value, dict):
+        raise RequestError("logger.deleteEvents takes getEventPage's filter object")
+    spec = {key: item for key, item in value.items() if key not in ("offset", "limit")}
+    try:
+        query = view_requests.event_query(spec)
+    except view_requests.ViewRequestError as error:
+        raise RequestError(str(error).replace("getEventPage", "logger.deleteEvents")) from None
+    return handler.logger.delete_events(query)
+
+
+def _renamed(command: str) -> Callable[[RequestHandler, Any], bool]:
+    """``renameSignal`` / ``copySignal``: ``{"signal": ..., "to": ...}``."""
+
+    def change(handler: RequestHandler, value: Any) -> bool:
+        spec = _spec(command, value, ("signal", "to"), ("signal", "to"))
+        key = _signal(handler, command, spec["signal"])
+        to = spec["to"]
+        if not (isinstance(to, list) and len(to) == 2 and _is_text_list(to)):
+            raise RequestError(f'logger.{command}.to must be ["Device", "Signal"], got {to!r}')
+        method = (
+            handler.logger.rename_signal
+            if command == "renameSignal"
+            else handler.logger.copy_signal
+        )
+        method(key, (to[0], to[1]))
+        return True
+
+    return change
+
+
+def _set_unit(handler: RequestHandler, value: Any) -> bool:
+    spec = _spec("setUnit", value, ("signal", "unit"), ("signal", "unit"))
+    if not isinstance(spec["unit"], str):
+        raise RequestError(f"logger.setUnit.unit must be a text, got {spec['unit']!r}")
+    handler.logger.set_unit(_signal(handler, "setUnit", spec["signal"]), spec["unit"])
+    return True
+
+
 def _info(handler: RequestHandler, value: Any) -> dict[str, Any]:
     return handler.logger.info()
 
@@ -523,6 +595,11 @@ LOGGER_COMMANDS: dict[str, Callable[[RequestHandler, Any], Any]] = {
     "resize": _resize,
     "recordLength": _resize,
     "samplerate": _samplerate,
+    "deleteSignals": _delete_signals,
+    "deleteEvents": _delete_events,
+    "renameSignal": _renamed("renameSignal"),
+    "copySignal": _renamed("copySignal"),
+    "setUnit": _set_unit,
     "export": _refused(
         "export over TCP is refused: the client would choose a file on the server; "
         "read the data with getSignal instead"

@@ -18,6 +18,15 @@ Contract (checked by :mod:`rtoc.testing.storage_contract`):
   range, by the rules in :mod:`rtoc.storage.buckets` (NaN values are gaps; bad
   arguments are ``ValueError``, a signal never stored :class:`UnknownSignal`).
 - ``delete`` removes a signal's samples and its entry in ``signals()``.
+- ``delete_samples`` removes the samples with ``start <= x <= end`` (a None
+  bound does not limit; NaN timestamps fail a bound as in ``read``); the
+  signal's count and span follow (one left with no samples may drop out of
+  ``signals()``). Returns how many went.
+- ``delete_events`` removes the events with the given uids; returns how many.
+- ``rename_signal`` moves every sample and the unit to a new key, and
+  ``copy_signal`` duplicates them there; both raise ``ValueError`` naming the
+  new key when a signal is stored under it, and do nothing for a signal that
+  was never stored. ``set_unit`` changes a stored signal's unit.
 - A failing write raises :class:`StorageError` (or a subclass) and leaves
   what was stored before intact.
 
@@ -30,7 +39,7 @@ an event.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -129,6 +138,11 @@ def event_from_row(row: Sequence[object]) -> Event:
     )
 
 
+def taken(device: str, name: str) -> ValueError:
+    """The error for a rename or copy onto a key that is stored already."""
+    return ValueError(f"a signal {device}.{name} exists already; choose another name")
+
+
 def time_bounds(x: np.ndarray) -> tuple[float | None, float | None]:
     """Smallest and largest timestamp in ``x``, NaN ignored; None when there is none."""
     if not len(x) or np.isnan(x).all():
@@ -188,6 +202,18 @@ class Storage(Protocol):
         ...
 
     def delete(self, device: str, name: str) -> None: ...
+
+    def delete_samples(
+        self, device: str, name: str, start: float | None, end: float | None
+    ) -> int: ...
+
+    def rename_signal(self, device: str, name: str, new_device: str, new_name: str) -> None: ...
+
+    def copy_signal(self, device: str, name: str, new_device: str, new_name: str) -> None: ...
+
+    def set_unit(self, device: str, name: str, unit: str) -> None: ...
+
+    def delete_events(self, uids: Iterable[str]) -> int: ...
 
     def clear_events(self) -> None: ...
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,8 +11,8 @@ import attrs
 import numpy as np
 
 from rtoc.events import Event
-from rtoc.signals import Samples, SignalKey, between, empty_samples
-from rtoc.storage.base import SampleBatch, SignalInfo, batch_arrays, time_bounds
+from rtoc.signals import Samples, SignalKey, between, empty_samples, in_range
+from rtoc.storage.base import SampleBatch, SignalInfo, batch_arrays, taken, time_bounds
 from rtoc.storage.buckets import Buckets, UnknownSignal, bucket_samples, check_range
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ class MemoryStorage:
     ) -> Samples:
         with self._lock:
             stored = self._signals.get((device, name))
-            if stored is None:
+            if stored is None or not stored.chunks:
                 return empty_samples()
             x = np.concatenate([chunk.x for chunk in stored.chunks])
             y = np.concatenate([chunk.y for chunk in stored.chunks])
@@ -98,16 +98,18 @@ class MemoryStorage:
             stored = self._signals.get((device, name))
             if stored is None or count <= 0:
                 return empty_samples()
-            taken: list[_Chunk] = []
+            chosen: list[_Chunk] = []
             found = 0
             for chunk in reversed(stored.chunks):
-                taken.append(chunk)
+                chosen.append(chunk)
                 found += len(chunk.x)
                 if found >= count:
                     break
-            taken.reverse()
-            x = np.concatenate([chunk.x for chunk in taken])
-            y = np.concatenate([chunk.y for chunk in taken])
+            if not chosen:
+                return empty_samples()
+            chosen.reverse()
+            x = np.concatenate([chunk.x for chunk in chosen])
+            y = np.concatenate([chunk.y for chunk in chosen])
         skip = max(0, len(x) - count)
         return Samples(x[skip:], y[skip:])
 
@@ -144,6 +146,53 @@ class MemoryStorage:
     def delete(self, device: str, name: str) -> None:
         with self._lock:
             self._signals.pop((device, name), None)
+
+    def delete_samples(self, device: str, name: str, start: float | None, end: float | None) -> int:
+        removed = 0
+        with self._lock:
+            stored = self._signals.get((device, name))
+            if stored is None:
+                return 0
+            kept = []
+            for chunk in stored.chunks:
+                gone = in_range(chunk.x, start, end)
+                count = int(gone.sum())
+                removed += count
+                if not count:
+                    kept.append(chunk)
+                elif count < len(chunk.x):
+                    x, y = chunk.x[~gone], chunk.y[~gone]
+                    kept.append(_Chunk(x, y, *time_bounds(x)))
+            stored.chunks = kept
+        return removed
+
+    def rename_signal(self, device: str, name: str, new_device: str, new_name: str) -> None:
+        with self._lock:
+            if (device, name) not in self._signals:
+                return
+            if (new_device, new_name) in self._signals:
+                raise taken(new_device, new_name)
+            self._signals[(new_device, new_name)] = self._signals.pop((device, name))
+
+    def copy_signal(self, device: str, name: str, new_device: str, new_name: str) -> None:
+        with self._lock:
+            stored = self._signals.get((device, name))
+            if stored is None:
+                return
+            if (new_device, new_name) in self._signals:
+                raise taken(new_device, new_name)
+            # chunks are never changed in place (delete_samples makes new ones): share them
+            self._signals[(new_device, new_name)] = _Stored(stored.unit, list(stored.chunks))
+
+    def set_unit(self, device: str, name: str, unit: str) -> None:
+        with self._lock:
+            stored = self._signals.get((device, name))
+            if stored is not None:
+                stored.unit = unit
+
+    def delete_events(self, uids: Iterable[str]) -> int:
+        with self._lock:
+            return sum(self._events.pop(uid, None) is not None for uid in set(uids))
 
     def clear_events(self) -> None:
         with self._lock:

@@ -18,9 +18,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
+import attrs
 import numpy as np
 
-from rtoc.signals import SignalKey
+from rtoc.signals import SignalKey, in_range
 from rtoc.storage.base import SampleBatch
 
 
@@ -68,6 +69,27 @@ class Resampler:
         """Drop what is held back of a signal (it was replaced)."""
         with self._lock:
             self._held.pop(key, None)
+
+    def drop_between(self, key: SignalKey, start: float | None, end: float | None) -> None:
+        """Drop the held-back samples of a signal with ``start <= x <= end`` (deleted)."""
+        with self._lock:
+            held = self._held.get(key)
+            if held is None:
+                return
+            keep = ~in_range(held.x, start, end)
+            if keep.all():
+                return
+            if keep.any():
+                self._held[key] = attrs.evolve(held, x=held.x[keep], y=held.y[keep])
+            else:
+                del self._held[key]
+
+    def rename(self, key: SignalKey, new_key: SignalKey) -> None:
+        """What is held back of ``key`` is now of ``new_key`` (the signal was renamed)."""
+        with self._lock:
+            held = self._held.pop(key, None)
+            if held is not None:
+                self._held[new_key] = attrs.evolve(held, device=new_key[0], name=new_key[1])
 
     def rest(self, keys: Iterable[SignalKey] | None = None) -> list[SampleBatch]:
         """Held-back bins (of every signal, or of ``keys``) as one mean sample each.

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rtoc.events import Event
-from rtoc.signals import Samples, SignalKey, between, empty_samples
+from rtoc.signals import Samples, SignalKey, between, empty_samples, in_range
 from rtoc.storage.base import (
     EVENT_COLUMNS,
     AlreadyStored,
@@ -56,6 +56,7 @@ from rtoc.storage.base import (
     batch_arrays,
     event_from_row,
     event_row,
+    taken,
     time_bounds,
 )
 from rtoc.storage.buckets import (
@@ -521,6 +522,92 @@ class SQLiteStorage:
             db.execute("DELETE FROM signals WHERE device = ? AND name = ?", (device, name))
             self._ids.pop((device, name), None)
 
+    def delete_samples(self, device: str, name: str, start: float | None, end: float | None) -> int:
+        """Rewrite the chunks that hold samples in the range (their block summaries
+        too); a chunk left empty goes."""
+        removed = 0
+        with self._writing() as db:
+            signal = _signal_row(db, device, name)
+            if signal is None:
+                return 0
+            query = _range_query(*signal, start, end)
+            rows = [] if query is None else db.execute(*query).fetchall()
+            for seq, x_blob, y_blob in rows:
+                x, y = _join([(x_blob, y_blob)])
+                gone = in_range(x, start, end)
+                count = int(gone.sum())
+                if not count:
+                    continue
+                removed += count
+                if count == len(x):
+                    db.execute("DELETE FROM chunks WHERE seq = ?", (seq,))
+                    db.execute("DELETE FROM chunk_blocks WHERE seq = ?", (seq,))
+                    continue
+                x, y = x[~gone], y[~gone]
+                db.execute(
+                    "UPDATE chunks SET count = ?, x_min = ?, x_max = ?, x = ?, y = ? WHERE seq = ?",
+                    (len(x), *time_bounds(x), _to_blob(x), _to_blob(y), seq),
+                )
+                db.execute(
+                    "UPDATE chunk_blocks SET stats = ? WHERE seq = ?",
+                    (_to_blob(summarize_blocks(x, y, BLOCK)), seq),
+                )
+            if removed:
+                db.execute(
+                    "UPDATE signals SET count = count - ?,"
+                    " x_min = (SELECT min(x_min) FROM chunks WHERE signal_id = signals.id),"
+                    " x_max = (SELECT max(x_max) FROM chunks WHERE signal_id = signals.id)"
+                    " WHERE id = ?",
+                    (removed, signal[0]),
+                )
+        return removed
+
+    def rename_signal(self, device: str, name: str, new_device: str, new_name: str) -> None:
+        with self._writing() as db:
+            signal = _signal_row(db, device, name)
+            if signal is None:
+                return
+            if _signal_row(db, new_device, new_name) is not None:
+                raise taken(new_device, new_name)
+            db.execute(
+                "UPDATE signals SET device = ?, name = ? WHERE id = ?",
+                (new_device, new_name, signal[0]),
+            )
+            self._ids.pop((device, name), None)
+
+    def copy_signal(self, device: str, name: str, new_device: str, new_name: str) -> None:
+        with self._writing() as db:
+            signal = _signal_row(db, device, name)
+            if signal is None:
+                return
+            if _signal_row(db, new_device, new_name) is not None:
+                raise taken(new_device, new_name)
+            copy_id = db.execute(
+                "INSERT INTO signals (device, name, unit, count, x_min, x_max)"
+                " SELECT ?, ?, unit, count, x_min, x_max FROM signals WHERE id = ?",
+                (new_device, new_name, signal[0]),
+            ).lastrowid
+            seqs = db.execute(
+                "SELECT seq FROM chunks WHERE signal_id = ? ORDER BY seq", (signal[0],)
+            ).fetchall()
+            for (seq,) in seqs:  # one by one: each copy's block summaries go with its new seq
+                new_seq = db.execute(
+                    "INSERT INTO chunks (signal_id, count, x_min, x_max, x, y)"
+                    " SELECT ?, count, x_min, x_max, x, y FROM chunks WHERE seq = ?",
+                    (copy_id, seq),
+                ).lastrowid
+                db.execute(
+                    "INSERT INTO chunk_blocks (seq, stats) SELECT ?, stats FROM chunk_blocks"
+                    " WHERE seq = ?",
+                    (new_seq, seq),
+                )
+
+    def set_unit(self, device: str, name: str, unit: str) -> None:
+        with self._writing() as db:
+            db.execute(
+                "UPDATE signals SET unit = ? WHERE device = ? AND name = ?", (unit, device, name)
+            )
+
     # -- events ----------------------------------------------------------------
 
     def append_events(self, events: Sequence[Event]) -> None:
@@ -546,6 +633,12 @@ class SQLiteStorage:
                 parameters,
             ).fetchall()
         return [event_from_row(row) for row in reversed(rows)]
+
+    def delete_events(self, uids: Iterable[str]) -> int:
+        with self._writing() as db:
+            before = db.total_changes
+            db.executemany("DELETE FROM events WHERE uid = ?", [(uid,) for uid in set(uids)])
+            return db.total_changes - before
 
     def clear_events(self) -> None:
         with self._writing() as db:

@@ -177,6 +177,34 @@ class StorageView:
     ) -> None:
         self._refuse()
 
+    def delete_signals(
+        self,
+        keys: Iterable[SignalKey] | None = None,
+        start: float | None = None,
+        end: float | None = None,
+    ) -> list[SignalKey]:
+        self._refuse()
+
+    def delete_events(self, query: EventQuery) -> int:
+        self._refuse()
+
+    def rename_signal(self, key: SignalKey, new_key: SignalKey) -> None:
+        self._refuse()
+
+    def copy_signal(self, key: SignalKey, new_key: SignalKey) -> None:
+        self._refuse()
+
+    def set_unit(self, key: SignalKey, unit: str) -> None:
+        self._refuse()
+
+    @property
+    def record_length(self) -> int:
+        """No logger, no memory: nothing is kept per signal here (0)."""
+        return 0
+
+    def resize(self, record_length: int) -> None:
+        self._refuse()
+
 
 def open_view(config: Config, home: Path, plugins: PluginRegistry) -> StorageView:
     """A view on the storage ``rtoc run`` with this config writes (``postgresql.active``

@@ -21,14 +21,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 import attrs
 import numpy as np
 
 from rtoc.events import Event, Priority
 from rtoc.signals import Signal, SignalKey, SignalStore
-from rtoc.storage.base import SampleBatch, Storage
+from rtoc.storage.base import SampleBatch, Storage, StorageError
 from rtoc.storage.resample import Resampler
 
 log = logging.getLogger("rtoc.storage")
@@ -153,34 +154,69 @@ class WriteBehind:
         ``final``: also write what resampling holds back (the logger is stopping).
         """
         with self._flush_lock:
-            with self._lock:
-                self._collect()
-                if final and self._resampler is not None:
-                    self._enqueue(self._resampler.rest())
-                operations, self._operations = self._operations, []
-                events, self._events = self._events, []
-                self._writing = _samples(operations)
-            done, error = self._write(operations)
-            if error is None and events:
-                try:
-                    self.storage.append_events(events)
-                except Exception as failure:
-                    error = failure
-                else:
-                    self.stats.events_written += len(events)
-                    events = []
-            if error is None:
-                self._on_success()
+            return self._flush(final)
+
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        """Write everything queued, then keep the writer off the storage until the
+        block ends: for changes to stored data (deleting, renaming) that no queued
+        sample or event may overtake or undo.
+
+        StorageError when what is queued cannot be written now; the block does
+        not run then. (Resampling's held-back bins stay held: see
+        :meth:`forget`, :meth:`drop_between` and :meth:`renamed`.)
+        """
+        with self._flush_lock:
+            if not self._flush():
+                raise StorageError(
+                    f"storage {self.storage.location} cannot be written now, so stored data "
+                    f"cannot be changed: {self.stats.last_error}"
+                )
+            yield
+
+    def forget(self, key: SignalKey) -> None:
+        """A signal was deleted: what resampling holds back of it goes too."""
+        if self._resampler is not None:
+            self._resampler.forget(key)
+
+    def drop_between(self, key: SignalKey, start: float | None, end: float | None) -> None:
+        """Samples of a signal were deleted: resampling's held-back ones too."""
+        if self._resampler is not None:
+            self._resampler.drop_between(key, start, end)
+
+    def renamed(self, key: SignalKey, new_key: SignalKey) -> None:
+        if self._resampler is not None:
+            self._resampler.rename(key, new_key)
+
+    def _flush(self, final: bool = False) -> bool:  # call with _flush_lock held
+        with self._lock:
+            self._collect()
+            if final and self._resampler is not None:
+                self._enqueue(self._resampler.rest())
+            operations, self._operations = self._operations, []
+            events, self._events = self._events, []
+            self._writing = _samples(operations)
+        done, error = self._write(operations)
+        if error is None and events:
+            try:
+                self.storage.append_events(events)
+            except Exception as failure:
+                error = failure
             else:
-                self._on_failure(error)
-            with self._lock:
-                self._operations[:0] = operations[done:]
-                self._events[:0] = events
-                self._writing = 0
-            self._limit_backlog()
-            self.stats.flushes += 1
-            with self._lock:
-                return not self._operations and not self._events
+                self.stats.events_written += len(events)
+                events = []
+        if error is None:
+            self._on_success()
+        else:
+            self._on_failure(error)
+        with self._lock:
+            self._operations[:0] = operations[done:]
+            self._events[:0] = events
+            self._writing = 0
+        self._limit_backlog()
+        self.stats.flushes += 1
+        with self._lock:
+            return not self._operations and not self._events
 
     def _collect(self) -> None:  # call with _lock held
         operations: list[_Operation] = []

@@ -470,6 +470,104 @@ class StorageContract:
         storage.append_events([Event(text="x", time=T0, uid="x")])  # the uid may come back
         assert [event.uid for event in storage.events()] == ["x"]
 
+    # -- changing what is stored -------------------------------------------------
+
+    def test_delete_samples_of_a_period(self, storage: Storage) -> None:
+        storage.append_samples([batch("d", "s", *ramp(0, 1200), unit="V")])
+        storage.append_samples([batch("d", "s", *ramp(1200, 2000)), batch("d", "o", *ramp(0, 20))])
+        # samples 500..1500 (bounds included), across both batches
+        assert storage.delete_samples("d", "s", T0 + 50, T0 + 150) == 1001
+        x, y = ramp(0, 2000)
+        keep = (y < 500) | (y > 1500)
+        assert_samples(storage.read("d", "s"), x[keep], y[keep])
+        found = storage.read("d", "s", T0 + 40, T0 + 160)
+        inner = (x >= T0 + 40) & (x <= T0 + 160) & keep
+        assert_samples(found, x[inner], y[inner])
+        assert_samples(storage.read_last("d", "s", 3), *ramp(1997, 2000))
+        info = {info.key: info for info in storage.signals()}
+        assert info[("d", "s")] == SignalInfo("d", "s", "V", 999, T0, T0 + 199.9)
+        assert info[("d", "o")].count == 20
+        for start, end, most in [(T0, T0 + 199.9, 10), (T0 + 45, T0 + 155, 7), (T0, T0 + 3e4, 3)]:
+            assert_buckets(
+                storage.read_buckets("d", "s", start, end, most), x[keep], y[keep], start, end, most
+            )
+        assert storage.delete_samples("d", "s", T0 + 50, T0 + 150) == 0
+        assert storage.delete_samples("d", "never-stored", T0, T0 + 1) == 0
+
+    def test_delete_samples_with_open_bounds(self, storage: Storage) -> None:
+        x, y = ramp(0, 10)
+        storage.append_samples([batch("d", "s", np.r_[x, np.nan], np.r_[y, 99.0])])
+        assert storage.delete_samples("d", "s", None, T0 + 0.25) == 3  # NaN x fails a bound
+        assert storage.delete_samples("d", "s", T0 + 0.65, None) == 3
+        assert_samples(storage.read("d", "s"), np.r_[x[3:7], np.nan], np.r_[y[3:7], 99.0])
+        assert [info.first for info in storage.signals()] == [T0 + 0.3]
+        assert storage.delete_samples("d", "s", None, None) == 5  # no bound: every sample
+        assert_samples(storage.read("d", "s"), [], [])
+        assert sum(info.count for info in storage.signals()) == 0
+        storage.append_samples([batch("d", "s", [T0 + 5], [5.0])])
+        assert_samples(storage.read("d", "s"), [T0 + 5], [5.0])
+
+    def test_rename_signal(self, storage: Storage) -> None:
+        storage.append_samples(
+            [batch("d", "s", *ramp(0, 10), unit="V"), batch("d", "t", [T0], [1])]
+        )
+        storage.rename_signal("d", "s", "e", "new")
+        assert_samples(storage.read("d", "s"), [], [])
+        assert_samples(storage.read("e", "new"), *ramp(0, 10))
+        keys = [info.key for info in storage.signals()]
+        assert keys == [("d", "t"), ("e", "new")]
+        assert storage.signals()[1] == SignalInfo("e", "new", "V", 10, T0, T0 + 0.9)
+        assert_buckets(storage.read_buckets("e", "new", T0, T0 + 1, 4), *ramp(0, 10), T0, T0 + 1, 4)
+        with pytest.raises(ValueError, match=r"d\.t exists already"):
+            storage.rename_signal("e", "new", "d", "t")
+        storage.rename_signal("d", "never-stored", "d", "x")  # nothing to move
+        assert [info.key for info in storage.signals()] == keys
+        storage.append_samples(
+            [batch("d", "s", [T0 + 9], [9.0]), batch("e", "new", [T0 + 1], [10])]
+        )
+        assert_samples(storage.read("d", "s"), [T0 + 9], [9.0])
+        assert_samples(
+            storage.read("e", "new"), np.r_[ramp(0, 10)[0], T0 + 1], np.r_[ramp(0, 10)[1], 10]
+        )
+
+    def test_copy_signal(self, storage: Storage) -> None:
+        storage.append_samples([batch("d", "s", *ramp(0, 10), unit="V")])
+        storage.append_samples([batch("d", "s", *ramp(10, 20))])
+        storage.copy_signal("d", "s", "d", "copy")
+        assert_samples(storage.read("d", "copy"), *ramp(0, 20))
+        assert_samples(storage.read_last("d", "copy", 5), *ramp(15, 20))
+        infos = storage.signals()
+        assert [info.key for info in infos] == [("d", "copy"), ("d", "s")]
+        assert infos[0] == SignalInfo("d", "copy", "V", 20, T0, T0 + 1.9)
+        assert_buckets(
+            storage.read_buckets("d", "copy", T0, T0 + 2, 3), *ramp(0, 20), T0, T0 + 2, 3
+        )
+        storage.append_samples([batch("d", "copy", [T0 + 5], [-1.0])])
+        storage.delete_samples("d", "s", T0, T0 + 0.45)
+        assert_samples(storage.read("d", "s"), *ramp(5, 20))  # the two are separate now
+        assert_samples(
+            storage.read("d", "copy"), np.r_[ramp(0, 20)[0], T0 + 5], np.r_[ramp(0, 20)[1], -1]
+        )
+        with pytest.raises(ValueError, match=r"d\.s exists already"):
+            storage.copy_signal("d", "copy", "d", "s")
+        storage.copy_signal("d", "never-stored", "d", "x")
+        assert len(storage.signals()) == 2
+
+    def test_set_unit(self, storage: Storage) -> None:
+        storage.append_samples([batch("d", "s", [T0], [1.0], "V")])
+        storage.set_unit("d", "s", "mV")
+        assert [info.unit for info in storage.signals()] == ["mV"]
+        storage.set_unit("d", "never-stored", "A")
+        assert [info.key for info in storage.signals()] == [("d", "s")]
+
+    def test_delete_events_by_uid(self, storage: Storage) -> None:
+        storage.append_events([Event(text=f"e{i}", time=T0 + i, uid=f"u{i}") for i in range(5)])
+        assert storage.delete_events(["u1", "u3", "u1", "unknown"]) == 2
+        assert [event.uid for event in storage.events()] == ["u0", "u2", "u4"]
+        assert storage.delete_events([]) == 0
+        storage.append_events([Event(text="again", time=T0, uid="u1")])  # the uid may come back
+        assert [event.uid for event in storage.events()] == ["u0", "u1", "u2", "u4"]
+
     # -- restart ---------------------------------------------------------------
 
     def test_persisted_after_reopen(self, storage: Storage) -> None:
