@@ -72,8 +72,8 @@ def test_connect_opens_a_window_and_remembers_the_host(qtbot, window: MainWindow
     assert again.host.currentText() == address
     again.reject()
 
-    opened.close()
-    qtbot.waitUntil(lambda: opened.link.read(lambda view: view.signal_infos(), None) is None)
+    opened.close()  # and its connection with it
+    qtbot.waitUntil(lambda: opened.link.view.client._socket is None, timeout=WAIT)
 
 
 def test_no_server_or_a_bad_address_is_told_in_the_dialog(window: MainWindow):
