@@ -5,22 +5,28 @@ tray), Help; the Network dialog against a real ``rtoc run`` is in test_gui_netwo
 from __future__ import annotations
 
 import json
+import types
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Annotated, Literal
 
+import attrs
 import numpy as np
 import pytest
 from gui_helpers import GUI
 from PyQt5 import QtWidgets
 
-from rtoc.config import CONFIG_FILE
+import rtoc
+from rtoc.config import CONFIG_FILE, Limits
 from rtoc.frontend import EventQuery
 from rtoc.logger import Logger
+from rtoc.plugins import PluginInfo, PluginRegistry
 from rtoc_gui import __version__
 from rtoc_gui.app import build_window
 from rtoc_gui.link import Link
 from rtoc_gui.mainwindow import MainWindow
 from rtoc_gui.marks import yes_button
+from rtoc_gui.settings import SettingsWidget
 from rtoc_gui.tray import NO_TRAY, tray_menu
 
 T0 = 1_700_000_000.0
@@ -227,6 +233,32 @@ def test_a_bad_value_is_refused_at_its_field_and_nothing_is_saved(window: MainWi
     assert settings.save()
     assert port.error == "" and port.editor.styleSheet() == ""
     assert config_json(home)["tcp"]["port"] == 6002
+
+
+@attrs.frozen
+class LabSection:
+    """A distribution's own section (``rtoc_config_sections``)."""
+
+    active: bool = False
+    rate: Annotated[float, Limits(0.1, 60)] = 8.0
+    mode: Literal["fast", "slow"] = "slow"
+
+
+def test_a_distributions_section_is_a_tab_checked_as_the_cores(qtbot, home: Path):
+    registry = PluginRegistry.load(entry_points=False)
+    plugin = types.SimpleNamespace(rtoc_config_sections=rtoc.hookimpl(lambda: {"lab": LabSection}))
+    registry.register(plugin, PluginInfo("rtoc-lab", "rtoc-lab 0.1"))
+    settings = SettingsWidget(home, registry)
+    qtbot.addWidget(settings)
+    assert "lab" in [settings.tabs.tabText(i) for i in range(settings.tabs.count())]
+    settings.fields["lab.rate"].editor.setText("100")
+    assert not settings.save()
+    assert settings.fields["lab.rate"].error == "expected a number from 0.1 to 60, got 100"
+    settings.fields["lab.rate"].editor.setText("2")
+    settings.fields["lab.mode"].editor.setCurrentText("fast")
+    assert settings.save()
+    assert config_json(home)["lab"] == {"active": False, "rate": 2, "mode": "fast"}
+    settings.close()
 
 
 def test_settings_of_a_remote_window_are_disabled_with_the_reason(qtbot, logger, home):
