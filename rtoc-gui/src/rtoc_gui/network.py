@@ -5,7 +5,8 @@ gui --remote`` does (:func:`rtoc_gui.plugin.connect`): a server that cannot
 be reached or refuses the password is a message in the dialog, and no
 window opens. A connection that works goes to the front of
 ``tcp.knownHosts`` in this computer's config.json (``"HOST:PORT": [name,
-""]``, RTOC's shape, the password never written), which the host field offers.
+""]``, RTOC's shape, the password never written), which the host field offers;
+``rtoc gui --remote`` keeps it up to date too.
 """
 
 from __future__ import annotations
@@ -54,6 +55,20 @@ def remember_host(home: Path, address: str, name: str, sections: Sections) -> No
     hosts.update((key, value) for key, value in _known(home).items() if key != address)
     kept = dict(list(hosts.items())[:MAX_KNOWN])
     save_change(change_config_file(home, KEY, json.dumps(kept), sections), home)
+
+
+def remember_remote(home: Path, remote: RemoteLogger, sections: Sections) -> str:
+    """Put the logger ``remote`` talks to first in ``tcp.knownHosts``; "" or why not."""
+    host, port = remote.client.host or "", remote.client.port
+    try:
+        name = str(remote.info().get("name", host))
+    except Exception:  # an RTOC 2.x server has no logger.info: the host is its name
+        name = host
+    try:
+        remember_host(home, _address(host, port), name, sections)
+    except (ConfigError, OSError) as error:
+        return f"{_address(host, port)} not kept in {KEY}: {error}"
+    return ""
 
 
 def _address(host: str, port: int) -> str:
@@ -119,10 +134,6 @@ class ConnectDialog(QtWidgets.QDialog):
             mark(self.host, self.message, error.format_message())
             return None
         where = f"{remote.client.host}:{remote.client.port}"
-        try:
-            name = str(remote.info().get("name", host))
-        except Exception:  # an RTOC 2.x server has no logger.info: the host is its name
-            name = host
         window = self.window_
         opened = MainWindow(
             Link(remote, where, local=False),
@@ -136,9 +147,8 @@ class ConnectDialog(QtWidgets.QDialog):
         opened.start()
         self.opened = opened
         if window.home is not None:
-            try:
-                remember_host(window.home, _address(host, port), name, window.menus.sections)
-            except (ConfigError, OSError) as error:
-                window.statusBar().showMessage(f"{where} not kept in {KEY}: {error}")
+            problem = remember_remote(window.home, remote, window.menus.sections)
+            if problem:
+                window.statusBar().showMessage(problem)
         self.accept()
         return opened

@@ -145,6 +145,11 @@ def _remote(address: str, ask_password: bool, home: Path, registry: PluginRegist
     )
     logger = connect(address, password or None, config)
     host, port = logger.client.host, logger.client.port
+    from rtoc_gui.network import remember_remote
+
+    problem = remember_remote(home, logger, registry.config_sections())
+    if problem:
+        click.echo(problem, err=True)
     try:
         code = run(
             logger,
