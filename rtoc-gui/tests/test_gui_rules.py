@@ -68,7 +68,12 @@ def test_global_event_added_edited_switched_and_deleted(qtbot, rules: RulesWidge
     assert editor.save()
     assert state(logger, "event", "hot") is None
     assert rules.names("event") == ["oven hot"]
-    # a name taken by another entry is refused at the name
+    # no name, or a name taken by another entry: refused at the name
+    editor = rules.edit("event")
+    fill(editor, cond="Oven.T.latest < 5")
+    assert not editor.save()
+    assert editor.error("name") == "Give it a name."
+    editor.close()
     editor = rules.edit("event")
     fill(editor, name="oven hot", cond="Oven.T.latest < 5")
     assert not editor.save()

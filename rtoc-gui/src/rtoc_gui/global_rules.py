@@ -153,7 +153,6 @@ class RuleEditor(QtWidgets.QWidget):
         """Give the entry to the logger; on a refusal show it and keep the form open."""
         name = self.value("name")
         if not name:
-            self.show_error(f"{self.kind} '': name is empty")
             mark(self.inputs["name"], self.messages["name"], "Give it a name.")
             return False
         fields = self.fields()

@@ -5,7 +5,8 @@ Three timers drive it: one at ``GUI.plotRate`` reads the signal list and
 redraws every plot; one at :data:`VALUE_RATE` shows the latest values; one
 at :data:`SLOW_RATE` refreshes devices, parameters and the event table. Everything goes through one
 :class:`rtoc_gui.link.Link`, so a remote logger that goes away shows as a
-banner, and the window carries on once it answers again.
+banner, and the window carries on once it answers again. The menu bar and the
+data bar are :class:`rtoc_gui.menus.Menus` (``window.menus``).
 """
 
 from __future__ import annotations
