@@ -11,6 +11,7 @@ import pytest
 from gui_helpers import GUI, Server, free_port
 
 from rtoc.config import CONFIG_FILE
+from rtoc.frontend import EventQuery
 from rtoc.logger import Logger
 from rtoc_gui.app import build_window
 from rtoc_gui.mainwindow import MainWindow
@@ -88,3 +89,37 @@ def test_no_server_or_a_bad_address_is_told_in_the_dialog(window: MainWindow):
     assert "is not HOST[:PORT]" in dialog.message.text()
     assert window.menus.remote_windows == []
     assert (window.home / CONFIG_FILE).read_text(encoding="utf-8") == before
+
+
+def test_menus_on_a_remote_window(qtbot, window: MainWindow, secret):
+    dialog = window.menus.ask_connect(f"127.0.0.1:{secret.port}")
+    dialog.password.setText("open sesame")
+    opened = dialog.connect_now()
+    assert opened is not None
+    remote = opened.link.view
+    try:
+        rules = opened.menus.show_rules()
+        editor = rules.edit("event")
+        editor.inputs["name"].setText("remote hot")
+        editor.inputs["cond"].setPlainText("(Generator.Sine.latest >\n 2 +)")
+        assert not editor.save()
+        assert "line 2" in editor.error("cond")
+        editor.inputs["cond"].setPlainText("Generator.Sine.latest > 2")
+        assert editor.save()
+        assert [r.name for r in remote.automation_state().rules] == ["remote hot"]
+        rules.remove("event", "remote hot")
+        assert remote.automation_state().rules == ()
+
+        spin = opened.menus.record_length
+        assert spin.isEnabled() and spin.value() == remote.record_length
+        spin.setValue(4321)
+        assert remote.record_length == 4321
+
+        qtbot.waitUntil(lambda: remote.signal_infos() != [], timeout=WAIT)
+        remote.stop_device("Generator")
+        assert opened.menus.delete_all()
+        assert remote.signal_infos() == []
+        assert remote.event_page(EventQuery()).total == 0
+    finally:
+        remote.start_device("Generator")
+        opened.close()
