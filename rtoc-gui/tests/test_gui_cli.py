@@ -135,5 +135,7 @@ def test_remote_program_with_password(tmp_path):
         program.process.stdin.flush()
         program.wait_for(f"Showing the logger on 127.0.0.1:{server.port}")
         assert program.terminate() == 0, "".join(program.lines)
+        viewer = json.loads((tmp_path / "viewer" / "config.json").read_text(encoding="utf-8"))
+        assert viewer["tcp"]["knownHosts"] == {f"127.0.0.1:{server.port}": ["RTOC-Remote", ""]}
     finally:
         server.stop()

@@ -273,8 +273,8 @@ class LoggerView(Protocol):
         dname: str,
         unit: str | None = None,
     ) -> None:
-        """Append a block of samples to one signal (``x=None``: all stamped now): an
-        imported file's columns; ValueError when a value is not a number."""
+        """Append a block of samples to one signal (``x=None`` stamps them all now): a
+        loaded session, a file a user imported; ValueError when a value is not a number."""
         ...
 
     def event(

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from rtoc.config import GuiConfig
     from rtoc.frontend import LoggerView
+    from rtoc.plugins import PluginRegistry
 
 
 def no_display() -> str:
@@ -67,14 +68,18 @@ def build_window(
     *,
     local: bool = True,
     home: Path | None = None,
+    plugins: PluginRegistry | None = None,
 ) -> MainWindow:
     """The main window on ``view`` (``local``: a logger in this process), shown and filling
     itself; its layout kept in ``home`` when ``GUI.restoreWidgetPosition`` says so, the
-    signals' styles in ``home``'s ``plotStyles.json``."""
+    signals' styles in ``home``'s ``plotStyles.json``, and its menus changing ``home``'s
+    config.json (with the sections ``plugins`` register)."""
     application(config)
     layout_file = None if home is None else home / LAYOUT_FILE
     styles = StyleBook(None if home is None else home / STYLES_FILE)
-    window = MainWindow(Link(view, where, local=local), config, layout_file, styles)
+    window = MainWindow(
+        Link(view, where, local=local), config, layout_file, styles, home=home, plugins=plugins
+    )
     window.show()
     window.start()
     return window
@@ -87,6 +92,7 @@ def run(
     *,
     local: bool,
     home: Path,
+    plugins: PluginRegistry | None = None,
     echo: Callable[[str], object] = print,
 ) -> int:
     """Show the window until it is closed (or Ctrl-C / SIGTERM); the exit code."""
@@ -94,7 +100,7 @@ def run(
     # PyQt5 aborts the process on an exception no slot caught (a device's own widget can
     # raise, a plugin's loadGUI code was written for RTOC): log it, keep the logger running
     sys.excepthook = lambda *error: log.error("unhandled error in the GUI", exc_info=error)
-    window = build_window(view, where, config, local=local, home=home)
+    window = build_window(view, where, config, local=local, home=home, plugins=plugins)
     echo(f"Showing the logger on {where}: close the window or press Ctrl-C to stop.")
     # Qt's loop runs no Python signal handler itself; the window's timers let Python run.
     for signum in (signal.SIGINT, signal.SIGTERM):

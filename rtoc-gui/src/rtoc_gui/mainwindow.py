@@ -5,20 +5,22 @@ Three timers drive it: one at ``GUI.plotRate`` reads the signal list and
 redraws every plot; one at :data:`VALUE_RATE` shows the latest values; one
 at :data:`SLOW_RATE` refreshes devices, parameters and the event table. Everything goes through one
 :class:`rtoc_gui.link.Link`, so a remote logger that goes away shows as a
-banner, and the window carries on once it answers again.
+banner, and the window carries on once it answers again. The menu bar and the
+data bar are :class:`rtoc_gui.menus.Menus` (``window.menus``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PyQt5 import QtCore, QtWidgets
+from PyQt5 import QtCore, QtGui, QtWidgets
 
 from rtoc_gui.devices import DeviceWidget
 from rtoc_gui.devices_raw import DevicesRawWidget
 from rtoc_gui.events import EventWidget
 from rtoc_gui.importing import Importing
 from rtoc_gui.layout import restore_layout, save_layout
+from rtoc_gui.menus import Menus
 from rtoc_gui.plot import PlotView
 from rtoc_gui.scripts import ScriptWidget
 from rtoc_gui.signal_actions import SignalActions
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from rtoc.config import GuiConfig
+    from rtoc.plugins import PluginRegistry
     from rtoc.storage.base import SignalInfo
     from rtoc_gui.link import Link
 
@@ -65,13 +68,19 @@ class MainWindow(QtWidgets.QMainWindow):
         config: GuiConfig,
         layout_file: Path | None = None,
         styles: StyleBook | None = None,
+        *,
+        home: Path | None = None,
+        plugins: PluginRegistry | None = None,
     ) -> None:
         """``layout_file``: where the layout is kept while ``GUI.restoreWidgetPosition``;
-        ``styles``: the signals' plot styles (None: this window's alone, kept nowhere)."""
+        ``styles``: the signals' plot styles (None: this window's alone, kept nowhere);
+        ``home``: the rtoc home whose config.json the menus change (None: they do not)."""
         super().__init__()
         self.styles = styles or StyleBook(None)
         self.link = link
         self.config = config
+        self.home = home
+        self.plugins = plugins
         self.layout_file = layout_file if config.restoreWidgetPosition else None
         self.plot_windows: list[PlotWindow] = []
         #: the signals as the last refresh found them
@@ -137,6 +146,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.link_action.setToolTip("Every plot window shows the main plot's time range")
         self.link_action.toggled.connect(self.link_x_axes)
         tools.addAction(scripts.toggleViewAction())
+        self.menus = Menus(self)
+        #: the menus' actions whose keys the script widget also uses (Ctrl+N, O, S)
+        self.shared_keys = [
+            (action, action.shortcut())
+            for menu in self.menuBar().findChildren(QtWidgets.QMenu)
+            for action in menu.actions()
+            if action.shortcut() in {own.shortcut() for own in self.scripts.actions()}
+        ]
+        QtWidgets.QApplication.instance().focusChanged.connect(self._give_keys_to_scripts)
         if link.view.control_unavailable:
             self.statusBar().showMessage(link.view.control_unavailable)
         #: files and text dropped, pasted or chosen: the Import dialog, or imported directly
@@ -227,6 +245,13 @@ class MainWindow(QtWidgets.QMainWindow):
     def link_x_axes(self, linked: bool) -> None:
         for window in self.plot_windows:
             window.view.link_x(self.plot if linked else None)
+
+    def _give_keys_to_scripts(self, _old: QtWidgets.QWidget, new: QtWidgets.QWidget) -> None:
+        """While a script has the focus, Ctrl+N, O and S are its New, Open and Save: Qt runs
+        neither of two actions that share a key, so the menus' give theirs up meanwhile."""
+        scripts = new is not None and self.scripts.isAncestorOf(new)
+        for action, keys in self.shared_keys:
+            action.setShortcut(QtGui.QKeySequence() if scripts else keys)
 
     def _connection_changed(self, online: bool, message: str) -> None:
         self.banner.setText(message)

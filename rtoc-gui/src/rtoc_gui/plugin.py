@@ -145,8 +145,21 @@ def _remote(address: str, ask_password: bool, home: Path, registry: PluginRegist
     )
     logger = connect(address, password or None, config)
     host, port = logger.client.host, logger.client.port
+    from rtoc_gui.network import remember_remote
+
+    problem = remember_remote(home, logger, registry.config_sections())
+    if problem:
+        click.echo(problem, err=True)
     try:
-        code = run(logger, f"{host}:{port}", config.gui, local=False, home=home, echo=click.echo)
+        code = run(
+            logger,
+            f"{host}:{port}",
+            config.gui,
+            local=False,
+            home=home,
+            plugins=registry,
+            echo=click.echo,
+        )
     finally:
         logger.close()
     if code:
@@ -173,6 +186,7 @@ def _local(home: Path, registry: PluginRegistry, devices: tuple[str, ...]) -> No
             runner.config.gui,
             local=True,
             home=home,
+            plugins=registry,
             echo=click.echo,
         )
     finally:

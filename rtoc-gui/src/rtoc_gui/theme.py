@@ -46,11 +46,24 @@ def apply(app: QtWidgets.QApplication, dark: bool, antialias: bool) -> None:
         for role in (QtGui.QPalette.Text, QtGui.QPalette.ButtonText, QtGui.QPalette.WindowText):
             palette.setColor(QtGui.QPalette.Disabled, role, QtGui.QColor("#7f8388"))
         app.setPalette(palette)
+    else:
+        app.setPalette(app.style().standardPalette())
     pg.setConfigOptions(
         background="#14161a" if dark else "w",
         foreground="#c8c8c8" if dark else "#303030",
         antialias=antialias,
     )
+
+
+def restyle(plot: pg.PlotWidget) -> None:
+    """Give a plot made before the theme changed the colours :func:`apply` set."""
+    plot.setBackground(pg.getConfigOption("background"))
+    foreground = pg.getConfigOption("foreground")
+    item = plot.getPlotItem()
+    for name in ("left", "bottom", "right", "top"):
+        axis = item.getAxis(name)
+        axis.setPen(foreground)
+        axis.setTextPen(foreground)
 
 
 def curve_colour(index: int) -> str:
