@@ -388,6 +388,8 @@ def install(
     names = list(names)
     if not names and not upgrade:
         raise InstallerError("name at least one plugin to install (or --upgrade for all installed)")
+    for name in names:
+        _split(name)
     before = installed_distributions(python)
     if not names:
         names = [dist.name for dist in before.values() if dist.is_plugin]
@@ -470,11 +472,12 @@ def uninstall(
     names = list(names)
     if not names:
         raise InstallerError("name at least one plugin to uninstall")
-    before = installed_distributions(python)
-    chosen: list[Distribution] = []
     for name in names:
         if _split(name)[1]:
             raise InstallerError(f"{name!r}: give the name alone, without extras or version")
+    before = installed_distributions(python)
+    chosen: list[Distribution] = []
+    for name in names:
         tried = candidates(name)
         found = next((before[normalize(c)] for c in tried if normalize(c) in before), None)
         if found is None:
