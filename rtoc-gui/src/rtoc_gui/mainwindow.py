@@ -19,6 +19,7 @@ from rtoc_gui.devices_raw import DevicesRawWidget
 from rtoc_gui.events import EventWidget
 from rtoc_gui.layout import restore_layout, save_layout
 from rtoc_gui.plot import PlotView
+from rtoc_gui.plugin_dialog import PluginDialog
 from rtoc_gui.signals import SignalWidget
 
 if TYPE_CHECKING:
@@ -110,6 +111,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.link_action.setCheckable(True)
         self.link_action.setToolTip("Every plot window shows the main plot's time range")
         self.link_action.toggled.connect(self.link_x_axes)
+        tools.addAction("Plugins…", self.show_plugins).setToolTip("Install, update, remove plugins")
+        self.plugin_dialog: PluginDialog | None = None
         if link.view.control_unavailable:
             self.statusBar().showMessage(link.view.control_unavailable)
 
@@ -180,6 +183,15 @@ class MainWindow(QtWidgets.QMainWindow):
         window.show()
         return window
 
+    def show_plugins(self) -> PluginDialog:
+        """The Plugins dialog (one at a time), its list read afresh."""
+        if self.plugin_dialog is None:
+            self.plugin_dialog = PluginDialog(parent=self)
+        self.plugin_dialog.show()
+        if not self.plugin_dialog.busy:
+            self.plugin_dialog.refresh()
+        return self.plugin_dialog
+
     def _plot_window_closed(self, window: PlotWindow) -> None:
         if window in self.plot_windows:  # closed once by the user, again on exit
             self.plot_windows.remove(window)
@@ -195,6 +207,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.statusBar().showMessage(message, 0 if not online else 10_000)
 
     def closeEvent(self, event: QtCore.QEvent) -> None:
+        if self.plugin_dialog is not None and self.plugin_dialog.busy:  # pip half done
+            event.ignore()
+            self.statusBar().showMessage("pip is still running in the Plugins window")
+            return
         self.fast.stop()
         self.slow.stop()
         self.values.stop()
