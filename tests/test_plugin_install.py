@@ -90,7 +90,7 @@ def test_install_by_short_name_list_and_uninstall(wheels, python, home):
 
     assert installed.returncode == 0, installed.stdout + installed.stderr
     assert f"Installed {PLUGIN} 0.1.0." in installed.stdout
-    assert "Restart rtoc to load the changed plugins." in installed.stdout
+    assert installed.stdout.endswith("Restart rtoc to load the new plugins.\n")
     assert f"Looking for {PLUGIN}..." in installed.stderr
     rows = listing(home, python)
     assert list(rows) == ["rtoc-core", PLUGIN]
@@ -112,7 +112,9 @@ def test_install_by_short_name_list_and_uninstall(wheels, python, home):
     removed = rtoc(home, python, "uninstall", "acme-thermometer")
 
     assert removed.returncode == 0, removed.stdout + removed.stderr
-    assert f"Removed {PLUGIN} 0.1.0." in removed.stdout
+    assert (
+        removed.stdout == f"Removed {PLUGIN} 0.1.0.\nRestart rtoc to unload the removed plugins.\n"
+    )
     assert PLUGIN not in installed_distributions(python)
 
 
@@ -129,7 +131,7 @@ def test_upgrade_without_names_upgrades_every_plugin(wheels, python, home):
     assert installed_distributions(python)[PLUGIN].version == "0.2.0"
     again = rtoc(home, python, "install", "-U", "acme-thermometer", *offline(wheels[1]))
     assert again.returncode == 0, again.stdout + again.stderr
-    assert f"{PLUGIN} 0.2.0 was installed already." in again.stdout
+    assert again.stdout == f"{PLUGIN} 0.2.0 is up to date.\n"
     assert "Restart" not in again.stdout
 
 

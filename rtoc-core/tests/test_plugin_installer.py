@@ -24,6 +24,7 @@ from rtoc.plugin_installer import (
     candidates,
     install,
     installed_plugins,
+    list_installed,
     uninstall,
 )
 from rtoc.plugins import PluginRegistry
@@ -160,7 +161,9 @@ def test_rtoc_plugins_prints_the_listing_as_text_and_json(registry, tmp_path):
     as_json = runner.invoke(plugins_command, ["--json"], obj={"registry": registry})
 
     assert text.exit_code == 0, text.output
-    assert f"rtoc-core {__version__}  (rtoc itself)\n    devices: Generator, System\n" in text.output
+    assert (
+        f"rtoc-core {__version__}  (rtoc itself)\n    devices: Generator, System\n" in text.output
+    )
     assert (
         "rtoc-fine 1.0  (entry points: fine)\n    devices: Fine\n    config sections: fine\n"
         "    importers: fine\n    commands: fine\n    hooks: rtoc_event\n"
@@ -243,6 +246,8 @@ def test_a_python_that_cannot_run_or_has_no_pip_is_named(tmp_path):
     missing = str(tmp_path / "no-python")
     with pytest.raises(InstallerError, match=f"cannot run {missing}: No such file"):
         install(["foo"], python=missing)
+    with pytest.raises(InstallerError, match=f"cannot run {missing}: No such file"):
+        list_installed(missing)
     venv.create(tmp_path / "bare", with_pip=False)
     bare = str(tmp_path / "bare" / "bin" / "python")
     with pytest.raises(InstallerError, match=rf"pip is not available to {bare}; .* -m ensurepip"):

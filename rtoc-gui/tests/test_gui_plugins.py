@@ -92,6 +92,7 @@ def test_install_by_short_name_from_a_wheel_folder_then_remove(qtbot, dialog, py
 
     assert f"Removed {PLUGIN} 1.0." in dialog.output.toPlainText()
     assert dialog.restart_prompt.isVisible()
+    assert dialog.restart_prompt.text() == "Restart rtoc to unload the removed plugin."
     assert PLUGIN not in installed_distributions(python)
 
 

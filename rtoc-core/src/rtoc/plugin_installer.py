@@ -234,7 +234,14 @@ def _pip(python: str, args: Sequence[str], output: Echo | None) -> tuple[int, st
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         text=True,
-        env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONUNBUFFERED": "1"},
+        encoding="utf-8",
+        errors="replace",
+        env={
+            **os.environ,
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONIOENCODING": "utf-8",
+        },
     ) as process:
         assert process.stdout is not None
         for line in process.stdout:
@@ -282,7 +289,11 @@ def installed_plugins(registry: PluginRegistry) -> list[InstalledPlugin]:
             for plugin in plugins
             if not registry.plugins[plugin].ok
         ]
-        errors += [f"{point}: not loaded" for point in points if point not in plugins]
+        errors += [
+            f"{point}: the entry point name {point!r} is used by another installed plugin too"
+            for point in points
+            if point not in plugins
+        ]
         listing.append(
             InstalledPlugin(
                 name,
@@ -299,14 +310,17 @@ def installed_plugins(registry: PluginRegistry) -> list[InstalledPlugin]:
 def list_installed(python: str = sys.executable) -> list[InstalledPlugin]:
     """:func:`installed_plugins` of the environment of ``python``, read by ``rtoc plugins --json``
     in a process of its own: it sees what was installed since this process started."""
-    result = subprocess.run(
-        [python, "-m", "rtoc", "plugins", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    try:
+        result = subprocess.run(
+            [python, "-m", "rtoc", "plugins", "--json"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except OSError as error:
+        raise InstallerError(f"cannot run {python}: {error.strerror}") from None
     if result.returncode != 0:
         raise InstallerError(f"{python} -m rtoc plugins failed:\n{result.stderr.strip()}")
     return [InstalledPlugin.from_json(row) for row in json.loads(result.stdout)["plugins"]]
@@ -420,7 +434,9 @@ def install(
             result.messages.append(f"Upgraded {old.name} from {old.version} to {new.version}.")
             result.changed.append(str(new))
         elif code == 0:
-            result.messages.append(f"{new} was installed already.")
+            result.messages.append(
+                f"{new} is up to date." if upgrade else f"{new} was installed already."
+            )
     if strays:
         result.ok = False
         _remove_strays(strays, before, after, python, result, output)

@@ -38,12 +38,13 @@ def _reported() -> Iterator[None]:
         raise click.ClickException(str(error)) from None
 
 
-def _finish(result: PipResult) -> None:
-    """Print what was done; when pip failed the end of its output too. Exit 1 on any failure."""
+def _finish(result: PipResult, restart: str) -> None:
+    """Print what was done and, when something changed, ``restart``; when pip failed the end
+    of its output too. Exit 1 on any failure."""
     for message in result.messages:
         click.echo(message)
     if result.changed:
-        click.echo("Restart rtoc to load the changed plugins.")
+        click.echo(restart)
     if result.pip_exit:
         click.echo("pip's output ended with:", err=True)
         click.echo(textwrap.indent(result.tail(), "    "), err=True)
@@ -122,7 +123,7 @@ def install_command(
     with _reported():
         index = IndexOptions(find_links, no_index, index_url)
         result = install(names, upgrade=upgrade, index=index, note=_note)
-    _finish(result)
+    _finish(result, "Restart rtoc to load the new plugins.")
 
 
 @click.command("uninstall")
@@ -135,4 +136,4 @@ def uninstall_command(names: tuple[str, ...]) -> None:
     """
     with _reported():
         result = uninstall(names, note=_note)
-    _finish(result)
+    _finish(result, "Restart rtoc to unload the removed plugins.")

@@ -72,6 +72,7 @@ class PluginDialog(QtWidgets.QDialog):
         self.job: PipJob | None = None
         self.plugins: list[InstalledPlugin] = []
         self.restart_prompt: QtWidgets.QMessageBox | None = None
+        self._restart = ""
         self.setWindowTitle("rtoc — plugins")
         self.resize(860, 620)
 
@@ -179,7 +180,7 @@ class PluginDialog(QtWidgets.QDialog):
         self.restart_prompt = QtWidgets.QMessageBox(
             QtWidgets.QMessageBox.Information,
             "Restart rtoc",
-            "Restart rtoc to load the new plugin.",
+            self._restart,
             QtWidgets.QMessageBox.Ok,
             self,
         )
@@ -230,8 +231,10 @@ class PluginDialog(QtWidgets.QDialog):
             (folder,) if folder else (), self.only_folder.isChecked() and bool(folder)
         )
 
-    def _pip(self, what: str, call: Callable[..., PipResult]) -> None:
-        """Run ``call(note=..., output=...)`` as a job, rtoc's notes and pip's lines shown alike."""
+    def _pip(self, what: str, call: Callable[..., PipResult], restart: str) -> None:
+        """Run ``call(note=..., output=...)`` as a job, rtoc's notes and pip's lines shown alike;
+        ``restart`` is what the restart prompt says should it change something."""
+        self._restart = restart
         self.output.clear()
         self._start(what, lambda line: call(note=line, output=line))
 
@@ -261,6 +264,7 @@ class PluginDialog(QtWidgets.QDialog):
         self._pip(
             what,
             lambda **echo: install(names, upgrade=upgrade, index=index, python=self.python, **echo),
+            "Restart rtoc to load the new plugin.",
         )
 
     def remove_selected(self) -> None:
@@ -271,6 +275,7 @@ class PluginDialog(QtWidgets.QDialog):
         self._pip(
             f"Removing {', '.join(names)}...",
             lambda **echo: uninstall(names, python=self.python, **echo),
+            "Restart rtoc to unload the removed plugin.",
         )
 
     # -- closing --------------------------------------------------------------
