@@ -63,6 +63,7 @@ def isolated_venv(folder: Path) -> str:
     links on ``sys.path``, and never removes a linked distribution: it lies
     outside the environment.
     """
+    folder = folder.absolute()
     venv.create(folder, symlinks=True, with_pip=False)
     linked = folder.parent / f"{folder.name}-linked"
     linked.mkdir()
