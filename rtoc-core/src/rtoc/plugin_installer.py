@@ -431,7 +431,11 @@ def install(
             result.messages.append(f"Installed {new}.")
             result.changed.append(str(new))
         elif old.version != new.version:
-            result.messages.append(f"Upgraded {old.name} from {old.version} to {new.version}.")
+            result.messages.append(
+                f"Upgraded {old.name} from {old.version} to {new.version}."
+                if upgrade
+                else f"Installed {new} in place of {old.version}."
+            )
             result.changed.append(str(new))
         elif code == 0:
             result.messages.append(
