@@ -133,6 +133,9 @@ def test_upgrade_without_names_upgrades_every_plugin(wheels, python, home):
     assert again.returncode == 0, again.stdout + again.stderr
     assert again.stdout == f"{PLUGIN} 0.2.0 is up to date.\n"
     assert "Restart" not in again.stdout
+    back = rtoc(home, python, "install", f"{PLUGIN}==0.1.0", *offline(wheels[0]))
+    assert back.returncode == 0, back.stdout + back.stderr
+    assert f"Installed {PLUGIN} 0.1.0 in place of 0.2.0." in back.stdout
 
 
 def test_a_distribution_that_is_no_plugin_is_uninstalled_again(wheels, python, home):
