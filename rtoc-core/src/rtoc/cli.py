@@ -1,4 +1,5 @@
-"""The ``rtoc`` command line: run the logger, list devices, edit the config, import, export."""
+"""The ``rtoc`` command line: run the logger, list devices, edit the config, import, export,
+install plugins."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from rtoc.io.cli import export_command, import_command
 from rtoc.net.remote_cli import remote_command
 from rtoc.net.script_cli import jobs_command, script_command
 from rtoc.plugins import PluginRegistry
+from rtoc.plugins_cli import install_command, plugins_command, uninstall_command
 from rtoc.users_cli import users_command
 
 DEFAULT_HOME = "~/.RTOC"
@@ -160,6 +162,9 @@ cli.add_command(jobs_command, "jobs")
 cli.add_command(users_command, "users")
 cli.add_command(import_command, "import")
 cli.add_command(export_command, "export")
+cli.add_command(plugins_command, "plugins")
+cli.add_command(install_command, "install")
+cli.add_command(uninstall_command, "uninstall")
 
 
 def main() -> None:

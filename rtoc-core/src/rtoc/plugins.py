@@ -307,3 +307,59 @@ class PluginRegistry:
     @property
     def failed(self) -> list[PluginInfo]:
         return [info for info in self.plugins.values() if not info.ok]
+
+    def provides(self) -> dict[str, dict[str, list[str]]]:
+        """What each registered plugin provides, by plugin name: ``{kind: [names]}``.
+
+        Kinds are ``devices``, the names of the hooks that return named things
+        (``storage_backends``, ``storage_readers``, ``frontends``,
+        ``config_sections``, ``importers``, ``exporters``), ``commands`` (what
+        ``rtoc_cli`` adds, asked of each plugin on a scratch group), and
+        ``hooks``: the other hooks it implements (``rtoc_event``...), which
+        provide no names. Calling the hooks again marks failing plugins failed.
+        """
+        import click
+
+        found: dict[str, dict[str, list[str]]] = {name: {} for name in self.plugins}
+
+        def add(info: PluginInfo, kind: str, names: list[str]) -> None:
+            found.setdefault(info.name, {}).setdefault(kind, []).extend(names)
+
+        for entry in self.devices.values():
+            if not entry.user:
+                add(entry.plugin, "devices", [entry.name])
+        for kind in KINDS_OF_NAMES:
+            for info, provided in self.call_each(f"rtoc_{kind}"):
+                add(info, kind, _names(provided))
+        scratch = click.Group()
+        for info, _ in self.call_each("rtoc_cli", cli=scratch):
+            add(info, "commands", list(scratch.commands))
+            scratch.commands.clear()
+        described = {"rtoc_devices", "rtoc_cli", *(f"rtoc_{kind}" for kind in KINDS_OF_NAMES)}
+        for name in found:
+            plugin = self.manager.get_plugin(name)
+            callers = self.manager.get_hookcallers(plugin) if plugin is not None else None
+            others = sorted(c.name for c in callers or () if c.name not in described)
+            if others:
+                found[name]["hooks"] = others
+        return {name: {k: sorted(v) for k, v in of.items() if v} for name, of in found.items()}
+
+
+#: The hooks (``rtoc_`` + kind) whose results :meth:`PluginRegistry.provides` lists by name.
+KINDS_OF_NAMES = (
+    "storage_backends",
+    "storage_readers",
+    "config_sections",
+    "frontends",
+    "importers",
+    "exporters",
+)
+
+
+def _names(provided: object) -> list[str]:
+    """The names in what a hook returned: a mapping's keys, else each item's ``name``."""
+    if isinstance(provided, Mapping):
+        return [str(name) for name in provided]
+    if not isinstance(provided, list | tuple):
+        return []
+    return [str(getattr(item, "name", item)) for item in provided]

@@ -22,6 +22,7 @@ from rtoc_gui.importing import Importing
 from rtoc_gui.layout import restore_layout, save_layout
 from rtoc_gui.menus import Menus
 from rtoc_gui.plot import PlotView
+from rtoc_gui.plugin_dialog import PluginDialog
 from rtoc_gui.scripts import ScriptWidget
 from rtoc_gui.signal_actions import SignalActions
 from rtoc_gui.signals import SignalWidget
@@ -145,6 +146,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.link_action.setCheckable(True)
         self.link_action.setToolTip("Every plot window shows the main plot's time range")
         self.link_action.toggled.connect(self.link_x_axes)
+        tools.addAction("Plugins…", self.show_plugins).setToolTip("Install, update, remove plugins")
+        self.plugin_dialog: PluginDialog | None = None
         tools.addAction(scripts.toggleViewAction())
         self.menus = Menus(self)
         #: the menus' actions whose keys the script widget also uses (Ctrl+N, O, S)
@@ -237,6 +240,15 @@ class MainWindow(QtWidgets.QMainWindow):
         """Every plot: the main one first, then the plot windows."""
         return [self.plot, *(window.view for window in self.plot_windows)]
 
+    def show_plugins(self) -> PluginDialog:
+        """The Plugins dialog (one at a time), its list read afresh."""
+        if self.plugin_dialog is None:
+            self.plugin_dialog = PluginDialog(parent=self)
+        self.plugin_dialog.show()
+        if not self.plugin_dialog.busy:
+            self.plugin_dialog.refresh()
+        return self.plugin_dialog
+
     def _plot_window_closed(self, window: PlotWindow) -> None:
         if window in self.plot_windows:  # closed once by the user, again on exit
             self.plot_windows.remove(window)
@@ -259,6 +271,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.statusBar().showMessage(message, 0 if not online else 10_000)
 
     def closeEvent(self, event: QtCore.QEvent) -> None:
+        if self.plugin_dialog is not None and self.plugin_dialog.busy:  # pip half done
+            event.ignore()
+            self.statusBar().showMessage("pip is still running in the Plugins window")
+            return
         self.fast.stop()
         self.slow.stop()
         self.values.stop()

@@ -315,6 +315,7 @@ class Menus(QtCore.QObject):
             settings.setEnabled(False)
             settings.setToolTip("this window was opened without an rtoc home")
         menu.addAction("&Global events and actions…", self.show_rules)
+        menu.addAction("&Plugins…", self.window.show_plugins)
         menu.addSeparator()
         dark = menu.addAction("&Dark mode")
         dark.setCheckable(True)
