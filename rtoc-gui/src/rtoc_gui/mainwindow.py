@@ -10,6 +10,7 @@ banner, and the window carries on once it answers again.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PyQt5 import QtCore, QtWidgets
@@ -18,7 +19,8 @@ from rtoc_gui.devices import DeviceWidget
 from rtoc_gui.devices_raw import DevicesRawWidget
 from rtoc_gui.events import EventWidget
 from rtoc_gui.importing import Importing
-from rtoc_gui.layout import restore_layout, save_layout
+from rtoc_gui.layout import LayoutError, read_layout, restore_layout, save_layout, write_layout
+from rtoc_gui.opengl import use_opengl
 from rtoc_gui.plot import PlotView
 from rtoc_gui.scripts import ScriptWidget
 from rtoc_gui.signal_actions import SignalActions
@@ -26,8 +28,6 @@ from rtoc_gui.signals import SignalWidget
 from rtoc_gui.styles import StyleBook
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from rtoc.config import GuiConfig
     from rtoc.storage.base import SignalInfo
     from rtoc_gui.link import Link
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 SLOW_RATE = 1.0
 #: Hz of the signal widget's values.
 VALUE_RATE = 2.0
+LAYOUT_FILTER = "Layouts (*.json);;All files (*)"
 BANNER_STYLE = "background: #8b1e1e; color: white; padding: 6px; font-weight: bold;"
 
 
@@ -79,6 +80,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setWindowTitle(f"rtoc — {link.where}")
         self.resize(1400, 860)
 
+        #: why GUI.openGL could not be followed ("" when it was, or is off)
+        self.opengl_note = use_opengl(config.openGL)  # before the first plot is made
+        if self.opengl_note:
+            self.statusBar().showMessage(self.opengl_note)
         self.plot = PlotView(link, config, show_new=True, styles=self.styles)
         self.banner = QtWidgets.QLabel(objectName="connectionBanner")
         self.banner.setStyleSheet(BANNER_STYLE)
@@ -137,6 +142,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.link_action.setToolTip("Every plot window shows the main plot's time range")
         self.link_action.toggled.connect(self.link_x_axes)
         tools.addAction(scripts.toggleViewAction())
+        tools.addAction("Save layout as…", self._save_layout_as)
+        tools.addAction("Load layout…", self._load_layout)
         if link.view.control_unavailable:
             self.statusBar().showMessage(link.view.control_unavailable)
         #: files and text dropped, pasted or chosen: the Import dialog, or imported directly
@@ -223,6 +230,45 @@ class MainWindow(QtWidgets.QMainWindow):
         if window in self.plot_windows:  # closed once by the user, again on exit
             self.plot_windows.remove(window)
             window.view.link_x(None)
+
+    def save_layout_file(self, path: Path) -> bool:
+        """Write the layout (docks, plot windows and their signals, linked axes, Follow) to
+        ``path``; whether it was written, said in the status bar either way."""
+        try:
+            write_layout(self, Path(path))
+        except OSError as error:
+            self.statusBar().showMessage(f"Layout not saved to {path}: {error}")
+            return False
+        self.statusBar().showMessage(f"Layout saved to {path}", 10_000)
+        return True
+
+    def load_layout_file(self, path: Path) -> bool:
+        """Give the window the layout saved in ``path``, replacing its plot windows; a file
+        that cannot be used is named in the status bar and nothing changes."""
+        try:
+            layout = read_layout(Path(path))
+        except LayoutError as error:
+            self.statusBar().showMessage(f"Layout not loaded, nothing changed: {error}")
+            return False
+        if not layout.apply(self):
+            self.statusBar().showMessage(f"{path}: Qt could not restore the window's docks")
+            return False
+        self.statusBar().showMessage(f"Layout loaded from {path}", 10_000)
+        return True
+
+    def _save_layout_as(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Save layout as", str(Path.home() / "layout.json"), LAYOUT_FILTER
+        )
+        if path:
+            self.save_layout_file(Path(path))
+
+    def _load_layout(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Load layout", str(Path.home()), LAYOUT_FILTER
+        )
+        if path:
+            self.load_layout_file(Path(path))
 
     def link_x_axes(self, linked: bool) -> None:
         for window in self.plot_windows:
