@@ -235,3 +235,27 @@ def test_opengl_where_it_can_be_used_is_handed_to_pyqtgraph(
     assert off.opengl_note == "" and not pg.getConfigOption("useOpenGL")
     assert not isinstance(off.plot.plot.viewport(), QtWidgets.QOpenGLWidget)
     assert off.statusBar().currentMessage() == ""
+
+
+def test_the_toolbar_saves_and_loads_a_layout_through_the_file_dialogs(
+    qtbot, window: MainWindow, logger, tmp_path, monkeypatch
+):
+    stream(logger, A)
+    qtbot.waitUntil(lambda: A in window.plot.known, timeout=WAIT)
+    window.new_plot_window().view.set_visible(A, True)
+    path = str(tmp_path / "chosen.json")
+    dialog = QtWidgets.QFileDialog
+    monkeypatch.setattr(dialog, "getSaveFileName", lambda *_: (path, "Layouts (*.json)"))
+    monkeypatch.setattr(dialog, "getOpenFileName", lambda *_: (path, "Layouts (*.json)"))
+    actions = {
+        action.text(): action for action in window.findChild(QtWidgets.QToolBar, "plots").actions()
+    }
+    actions["Save layout as…"].trigger()
+    assert json.loads((tmp_path / "chosen.json").read_text())["windows"][0]["shown"] == [list(A)]
+    window.plot_windows[0].close()
+    actions["Load layout…"].trigger()
+    assert [shown.view.visible for shown in window.plot_windows] == [{A}]
+
+    monkeypatch.setattr(dialog, "getOpenFileName", lambda *_: ("", ""))  # cancelled
+    actions["Load layout…"].trigger()
+    assert len(window.plot_windows) == 1
