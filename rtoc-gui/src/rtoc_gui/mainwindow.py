@@ -11,6 +11,7 @@ data bar are :class:`rtoc_gui.menus.Menus` (``window.menus``).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PyQt5 import QtCore, QtGui, QtWidgets
@@ -19,8 +20,9 @@ from rtoc_gui.devices import DeviceWidget
 from rtoc_gui.devices_raw import DevicesRawWidget
 from rtoc_gui.events import EventWidget
 from rtoc_gui.importing import Importing
-from rtoc_gui.layout import restore_layout, save_layout
+from rtoc_gui.layout import LayoutError, read_layout, restore_layout, save_layout, write_layout
 from rtoc_gui.menus import Menus
+from rtoc_gui.opengl import use_opengl
 from rtoc_gui.plot import PlotView
 from rtoc_gui.plugin_dialog import PluginDialog
 from rtoc_gui.scripts import ScriptWidget
@@ -29,8 +31,6 @@ from rtoc_gui.signals import SignalWidget
 from rtoc_gui.styles import StyleBook
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from rtoc.config import GuiConfig
     from rtoc.plugins import PluginRegistry
     from rtoc.storage.base import SignalInfo
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 SLOW_RATE = 1.0
 #: Hz of the signal widget's values.
 VALUE_RATE = 2.0
+LAYOUT_FILTER = "Layouts (*.json);;All files (*)"
 BANNER_STYLE = "background: #8b1e1e; color: white; padding: 6px; font-weight: bold;"
 
 
@@ -89,6 +90,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setWindowTitle(f"rtoc — {link.where}")
         self.resize(1400, 860)
 
+        #: why GUI.openGL could not be followed ("" when it was, or is off)
+        self.opengl_note = use_opengl(config.openGL)  # before the first plot is made
+        if self.opengl_note:
+            self.statusBar().showMessage(self.opengl_note)
         self.plot = PlotView(link, config, show_new=True, styles=self.styles)
         self.banner = QtWidgets.QLabel(objectName="connectionBanner")
         self.banner.setStyleSheet(BANNER_STYLE)
@@ -253,6 +258,45 @@ class MainWindow(QtWidgets.QMainWindow):
         if window in self.plot_windows:  # closed once by the user, again on exit
             self.plot_windows.remove(window)
             window.view.link_x(None)
+
+    def save_layout_file(self, path: Path) -> bool:
+        """Write the layout (docks, plot windows and their signals, linked axes, Follow) to
+        ``path``; whether it was written, said in the status bar either way."""
+        try:
+            write_layout(self, Path(path))
+        except OSError as error:
+            self.statusBar().showMessage(f"Layout not saved to {path}: {error}")
+            return False
+        self.statusBar().showMessage(f"Layout saved to {path}", 10_000)
+        return True
+
+    def load_layout_file(self, path: Path) -> bool:
+        """Give the window the layout saved in ``path``, replacing its plot windows; a file
+        that cannot be used is named in the status bar and nothing changes."""
+        try:
+            layout = read_layout(Path(path))
+        except LayoutError as error:
+            self.statusBar().showMessage(f"Layout not loaded, nothing changed: {error}")
+            return False
+        if not layout.apply(self):
+            self.statusBar().showMessage(f"{path}: Qt could not restore the window's docks")
+            return False
+        self.statusBar().showMessage(f"Layout loaded from {path}", 10_000)
+        return True
+
+    def ask_save_layout(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Save layout as", str(Path.home() / "layout.json"), LAYOUT_FILTER
+        )
+        if path:
+            self.save_layout_file(Path(path))
+
+    def ask_load_layout(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Load layout", str(Path.home()), LAYOUT_FILTER
+        )
+        if path:
+            self.load_layout_file(Path(path))
 
     def link_x_axes(self, linked: bool) -> None:
         for window in self.plot_windows:

@@ -100,6 +100,9 @@ class Menus(QtCore.QObject):
         self.import_action = menu.addAction("&Import…", self.ask_import, "Ctrl+I")
         menu.addAction("&Export signals…", self.ask_export, "Ctrl+E")
         menu.addSeparator()
+        menu.addAction("Save &layout as…", self.window.ask_save_layout)
+        menu.addAction("Load la&yout…", self.window.ask_load_layout)
+        menu.addSeparator()
         menu.addAction("&Quit", self.window.close, QtGui.QKeySequence.Quit)
 
     def choose_files(

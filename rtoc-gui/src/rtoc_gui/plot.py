@@ -79,6 +79,9 @@ class PlotView(QtWidgets.QWidget):
         self.show_new = show_new
         self.visible: set[SignalKey] = set()
         self.known: dict[SignalKey, SignalInfo] = {}
+        #: shown (True) or hidden when they appear: signals a restored layout names that
+        #: the logger does not have yet
+        self.wanted: dict[SignalKey, bool] = {}
         self.curves: dict[SignalKey, pg.PlotDataItem] = {}
         self.overviews: dict[SignalKey, Overview] = {}
         #: signals whose overview is being read now
@@ -162,6 +165,7 @@ class PlotView(QtWidgets.QWidget):
     # -- what is shown ----------------------------------------------------------------
 
     def set_visible(self, key: SignalKey, visible: bool) -> None:
+        self.wanted.pop(key, None)  # chosen now: no longer as a layout said
         if visible == (key in self.visible):
             return
         if visible:
@@ -174,6 +178,24 @@ class PlotView(QtWidgets.QWidget):
                 self.plot.removeItem(curve)
         self.visibility_changed.emit(key, visible)
         self.schedule_redraw()
+
+    def choices(self) -> dict[SignalKey, bool]:
+        """Whether each signal is shown here: those the logger has, and those a restored
+        layout named that have not appeared yet."""
+        return {
+            **self.wanted,
+            **dict.fromkeys(self.known, False),
+            **dict.fromkeys(self.visible, True),
+        }
+
+    def restore_choices(self, choices: dict[SignalKey, bool]) -> None:
+        """Show or hide signals as a saved layout says: those the logger has now at once,
+        the others when they appear."""
+        for key, shown in choices.items():
+            if key in self.known:
+                self.set_visible(key, shown)
+            else:
+                self.wanted[key] = shown
 
     def restyle(self, key: SignalKey, style: PlotStyle) -> None:
         self.colours[key] = style.colour
@@ -254,7 +276,7 @@ class PlotView(QtWidgets.QWidget):
             style = self.styles.get(key)
             colour = curve_colour(len(self.colours)) if style is None else style.colour
             self.colours.setdefault(key, colour)
-            if self.show_new:
+            if self.wanted.pop(key, self.show_new) and key not in self.visible:
                 self.visible.add(key)
                 self.visibility_changed.emit(key, True)
         for key in self.visible - fresh.keys():  # deleted on the logger
