@@ -177,7 +177,7 @@ class TcpServer:
             if self._logger is None:
                 raise ServerError("this TCP server is not a running logger's frontend")
             self.serve(self._logger, ServerSettings.from_config(tcp, self._logger.home))
-        elif not on:
+        elif not on and self.serving:
             self.halt()
             log.info("TCP server stopped")
 
