@@ -59,7 +59,11 @@ def main() -> None:
             base,
             global_=attrs.evolve(base.global_, recordLength=SAMPLES),
             telegram=attrs.evolve(
-                base.telegram, active=True, token=api.token, base_url=api.base_url
+                base.telegram,
+                active=True,
+                token=api.token,
+                base_url=api.base_url,
+                inlineMenu=True,
             ),
         )
         registry = PluginRegistry.load(entry_points=False)

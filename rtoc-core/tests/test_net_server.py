@@ -22,7 +22,13 @@ from rtoc.net import (
 )
 from rtoc.net.frame import Cipher, FrameDecoder, dumps, encode, open_frame
 from rtoc.net.requests import RequestHandler
-from rtoc.net.server import BIG_FRAMES, CONTROL_REFUSAL, INLINE_FRAME, is_loopback
+from rtoc.net.server import (
+    BIG_FRAMES,
+    CONTROL_REFUSAL,
+    INLINE_FRAME,
+    is_loopback,
+    tcp_frontend,
+)
 
 
 class Pump(Device):
@@ -791,3 +797,32 @@ def test_get_keys_set_to_false_ask_for_nothing(logger):
     reply = handler.handle({"getLatest": False, "getSignalList": False, "getEventList": False})
 
     assert reply == {"error": False}
+
+
+def test_the_tcp_frontend_is_switched_on_and_off_while_the_logger_runs(logger):
+    """As ``rtoc run`` starts it (tcp.active false), then a frontend's "TCP server on/off"."""
+    base = Config()
+    tcp = attrs.evolve(base.tcp, port=free_port())
+    server = TcpServer()
+    server.start(logger, attrs.evolve(base, tcp=tcp))
+    try:
+        assert tcp_frontend(logger) is server and not server.serving
+        server.switch(True, tcp)
+        with Client("127.0.0.1", tcp.port) as client:
+            assert client.request(y=[1.0], sname="S", dname="D", x=[1.0])["sent"]
+        server.switch(False, tcp)
+        assert not server.serving
+        with pytest.raises(ConnectionError):
+            socket.create_connection(("127.0.0.1", tcp.port), timeout=2).close()
+        server.switch(True, tcp)  # on again, on the same port
+        with Client("127.0.0.1", tcp.port) as client:
+            assert client.request(getLatest=True)["latest"] == {"D.S": [1.0, 1.0, ""]}
+        with socket.socket() as taken, pytest.raises(ServerError, match="cannot listen"):
+            server.switch(False, tcp)
+            taken.bind(("127.0.0.1", tcp.port))
+            taken.listen()
+            server.switch(True, tcp)
+        assert not server.serving
+    finally:
+        server.stop()
+    assert tcp_frontend(logger) is None

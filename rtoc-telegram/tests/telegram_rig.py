@@ -84,6 +84,13 @@ class Rig:
 
 def telegram_config(api: BotApiStub, **keys: object) -> Config:
     base = Config()
-    keys = {"active": True, "token": api.token, "base_url": api.base_url, **keys}
+    # inline keyboards unless a test asks for the reply keyboard (inlineMenu false)
+    keys = {
+        "active": True,
+        "token": api.token,
+        "base_url": api.base_url,
+        "inlineMenu": True,
+        **keys,
+    }
     section = attrs.evolve(base.telegram, **keys)
     return attrs.evolve(base, telegram=section)

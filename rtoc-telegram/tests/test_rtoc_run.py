@@ -34,8 +34,10 @@ def test_rtoc_run_serves_the_bot_and_stops_it_on_sigterm(tmp_path: Path) -> None
             api.send_text(ADA, "/start")
             menu = api.wait_for_message(ADA, lambda m: bool(m.buttons))
             assert "admin" in menu.text
+            # telegram.inlineMenu is false by default: the menu is a reply keyboard
+            assert menu.parameters["reply_markup"]["keyboard"][0][0]["text"] == "📈 Latest values"
             after = len(api.sent)
-            api.press_button(ADA, "Latest values")
+            api.send_text(ADA, "📈 Latest values")
             latest = api.wait_for_message(ADA, lambda m: "Generator." in m.text, after=after)
             assert " s ago)" in latest.text
         finally:

@@ -48,15 +48,15 @@ def delete_samples(
             "  WHERE p.signal_id = %(id)s AND p.seq BETWEEN t.first_seq AND t.last_seq"
             + sample_bounds
             + "  RETURNING p.x)"
-            " SELECT count(*), min(x) FILTER (WHERE x <> 'NaN'),"
-            " max(x) FILTER (WHERE x <> 'NaN') FROM gone"
+            " SELECT count(*), min(x) FILTER (WHERE x NOT IN ('NaN', 'Infinity', '-Infinity')),"
+            " max(x) FILTER (WHERE x NOT IN ('NaN', 'Infinity', '-Infinity')) FROM gone"
         ).format(s=s),
         parameters,
     )
     removed, low, high = cursor.fetchone()
     if removed:
         _rebuild_chunks(cursor, s, signal_id)
-        if low is not None:
+        if low is not None:  # rollups hold finite timestamps only
             _rebuild_rollups(cursor, s, signal_id, low, high)
         if not bounded:  # NaN timestamps too: no rollup holds them, none is left
             cursor.execute(

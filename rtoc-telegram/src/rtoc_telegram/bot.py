@@ -30,6 +30,7 @@ from rtoc_telegram.link import Link, WatchedRequest
 from rtoc_telegram.menu_base import MAX_MESSAGE
 from rtoc_telegram.menus import Menus
 from rtoc_telegram.notify import Notifier
+from rtoc_telegram.settings import LoggerSettings
 
 log = logging.getLogger("rtoc_telegram")
 
@@ -48,8 +49,11 @@ class Bot:
         *,
         poll_timeout: float = 10.0,
         notify_interval: float = 1.0,
+        settings: LoggerSettings | None = None,
     ) -> None:
+        """``settings``: Settings → General and Backup of the logger in this process."""
         self.view = view
+        self.settings = settings
         self.section = section
         self.home = home
         self.clients = ClientStore(home, section.default_permission, section.default_eventlevel)
@@ -133,6 +137,8 @@ class Bot:
             self._blocking,
             self.home,
             edit_automation=self.section.editAutomation,
+            inline_menu=self.section.inlineMenu,
+            settings=self.settings,
         )
         application.add_handler(CallbackQueryHandler(menus.on_press))
         application.add_handler(

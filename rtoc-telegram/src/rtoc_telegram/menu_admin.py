@@ -1,4 +1,4 @@
-"""Automation, notification level and bot clients: the Settings and admin menus."""
+"""Automation and bot clients: the admin menus (Settings → Bot clients)."""
 
 from __future__ import annotations
 
@@ -16,11 +16,9 @@ RULE_EXAMPLES = {
     "action": '{"listenID": ["flow"], "script": "Pump.speed = 1"}',
 }
 
-LEVELS = {0: "all (info and up)", 1: "warnings and errors", 2: "errors only"}
-
 
 class AdminMenus(MenuBase):
-    """Routes of Automation and Settings (notification level, bot clients); rule editing."""
+    """Routes of Automation and Settings → Bot clients; rule editing."""
 
     async def _route_auto(self, update: Update, client: Client, session: Session, _: str) -> None:
         state = await self.run(self.view.automation_state)
@@ -158,31 +156,6 @@ class AdminMenus(MenuBase):
         session.prompt = None
         await self._route_rule(update, client, session, session.ref((kind, name)))
 
-    async def _route_settings(
-        self, update: Update, client: Client, session: Session, _: str
-    ) -> None:
-        rows = [
-            [
-                InlineKeyboardButton(
-                    ("• " if client.eventlevel == level else "") + label,
-                    callback_data=f"lvl:{level}",
-                )
-            ]
-            for level, label in LEVELS.items()
-        ]
-        if client.may(Role.ADMIN):
-            rows.append([InlineKeyboardButton("👥 Bot clients", callback_data="clients")])
-        rows.append([InlineKeyboardButton("« Menu", callback_data="menu")])
-        await self._say(
-            update, "Notifications: which events reach you?", InlineKeyboardMarkup(rows)
-        )
-
-    async def _route_lvl(self, update: Update, client: Client, session: Session, ref: str) -> None:
-        if ref not in ("0", "1", "2"):
-            raise ValueError(f"no such notification level: {ref!r}")
-        client = await self.run(self.clients.change, client.id, eventlevel=int(ref))
-        await self._route_settings(update, client, session, "")
-
     async def _route_clients(
         self, update: Update, client: Client, session: Session, _: str
     ) -> None:
@@ -194,7 +167,7 @@ class AdminMenus(MenuBase):
             ]
             for other in self.clients.all()
         ]
-        rows.append([InlineKeyboardButton("« Menu", callback_data="menu")])
+        rows.append([InlineKeyboardButton("« Settings", callback_data="settings")])
         await self._say(update, "Bot clients: pick one to change.", InlineKeyboardMarkup(rows))
 
     async def _route_cl(self, update: Update, client: Client, session: Session, ref: str) -> None:

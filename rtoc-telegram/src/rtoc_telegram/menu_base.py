@@ -12,7 +12,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 from telegram.error import BadRequest
 
 from rtoc.frontend import LoggerView
@@ -29,7 +35,8 @@ MAX_REFS = 1000
 class Prompt:
     """What the next text of a user answers."""
 
-    kind: str  # "param", "args", "event", "value", "rulename", "rule"
+    #: "param", "args", "event", "value", "rate", "reclen", "grate", "backup", "rulename", "rule"
+    kind: str
     target: tuple[str, ...] = ()
     #: The arguments to ask for: (name, an example value of its type or None).
     asked: list[tuple[str, Any]] = field(default_factory=list)
@@ -50,6 +57,10 @@ class Session:
     #: The device whose signals are listed when there are too many for one list, and the page.
     folder: str | None = None
     offset: int = 0
+    #: The menu shown last (telegram.inlineMenu false: its labels are what the user may
+    #: send), and its label → callback data.
+    keyboard: InlineKeyboardMarkup | None = None
+    buttons: dict[str, str] = field(default_factory=dict)
     _counter: itertools.count = field(default_factory=itertools.count)
 
     def ref(self, value: Any) -> str:
@@ -69,14 +80,25 @@ class MenuBase:
     run: Callable[..., Any]
     #: telegram.editAutomation: admins may add, edit and delete rules (code) here.
     edit_automation: bool
+    #: telegram.inlineMenu: menus as inline keyboards; else as reply keyboards.
+    inline_menu: bool
+    sessions: dict[int, Session]
     #: The main menu (Menus draws it: it knows every entry).
     _main: Callable[[Update, Client, Session, str], Awaitable[None]]
 
     async def _say(self, update: Update, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
-        """Show ``text``: edit the pressed message, else send (split when too long)."""
+        """Show ``text``: edit the pressed message, else send (split when too long).
+
+        With reply keyboards (``telegram.inlineMenu`` false) the same menu is
+        sent as a keyboard of its labels, and the session remembers what each
+        label stands for (see :meth:`rtoc_telegram.menus.Menus.on_text`).
+        """
         chunks = split(text)
+        markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None = keyboard
+        if not self.inline_menu:
+            markup = self._reply_keyboard(update, keyboard)
         query = update.callback_query
-        if query is not None and len(chunks) == 1:
+        if query is not None and len(chunks) == 1 and self.inline_menu:
             try:
                 await query.edit_message_text(chunks[0], reply_markup=keyboard)
                 return
@@ -86,7 +108,27 @@ class MenuBase:
         assert chat is not None
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
-            await chat.send_message(chunk, reply_markup=keyboard if last else None)
+            await chat.send_message(chunk, reply_markup=markup if last else None)
+
+    def _reply_keyboard(
+        self, update: Update, keyboard: InlineKeyboardMarkup | None
+    ) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
+        """``keyboard`` as a reply keyboard, its labels remembered in the user's session."""
+        user = update.effective_user
+        assert user is not None
+        session = self.sessions.setdefault(user.id, Session())
+        session.keyboard = keyboard
+        session.buttons = {}
+        if keyboard is None:
+            return ReplyKeyboardRemove()
+        rows = []
+        for row in keyboard.inline_keyboard:
+            labels = []
+            for button in row:
+                session.buttons[button.text] = str(button.callback_data)
+                labels.append(button.text)
+            rows.append(labels)
+        return ReplyKeyboardMarkup(rows, resize_keyboard=True)
 
     @staticmethod
     def _back() -> InlineKeyboardMarkup:

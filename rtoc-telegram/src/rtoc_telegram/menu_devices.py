@@ -65,6 +65,18 @@ class DeviceMenus(MenuBase):
         )
         rows = [[InlineKeyboardButton(toggle[0], callback_data=toggle[1])]]
         for parameter in device.parameters:
+            if parameter.name == "samplerate":  # an entry of its own, as in RTOC
+                rows.append(
+                    [
+                        InlineKeyboardButton(
+                            f"⏱ Samplerate: {parameter.value:g} Hz",
+                            callback_data=f"rate:{session.ref(name)}",
+                        )
+                    ]
+                )
+        for parameter in device.parameters:
+            if parameter.name == "samplerate":
+                continue
             label = f"✏️ {parameter.name} = {parameter.value!r}"[:60]
             rows.append(
                 [
@@ -109,6 +121,27 @@ class DeviceMenus(MenuBase):
         session.prompt = Prompt("param", (device, name))
         keyboard = self._shortcut_keyboard(client, session, "p", device, name)
         await self._say(update, f"{device}.{name} is {current!r}. Send the new value.", keyboard)
+
+    async def _route_rate(self, update: Update, client: Client, session: Session, ref: str) -> None:
+        device = session.refs[ref]
+        current = await self.run(self.view.get_parameter, device, "samplerate")
+        session.prompt = Prompt("rate", (device,))
+        await self._say(
+            update,
+            f"{device} samples {current:g} times a second. Send the new samplerate (Hz).",
+            self._back(),
+        )
+
+    async def _answer_rate(
+        self, update: Update, client: Client, session: Session, prompt: Prompt, text: str
+    ) -> None:
+        (device,) = prompt.target
+        rate = parse_value(text, 0.0)
+        if not 0 < rate < float("inf"):
+            raise ValueError(f"a samplerate is a number of Hz above 0, not {text.strip()!r}")
+        await self.run(self.view.set_parameter, device, "samplerate", rate)
+        session.prompt = None
+        await self._say(update, f"{device} samples at {rate:g} Hz now.", self._back())
 
     async def _route_fn(self, update: Update, client: Client, session: Session, ref: str) -> None:
         device, name, signature = session.refs[ref]

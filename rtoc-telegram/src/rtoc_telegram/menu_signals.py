@@ -1,11 +1,15 @@
-"""Latest values and Signals (plots): what every user with read permission sees."""
+"""Latest values and Signals (plots) for every user with read permission; deleting
+signals' samples or events of the chosen period for admins."""
 
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 
+from rtoc.frontend import EventQuery
+from rtoc.users import Role
 from rtoc_telegram.clients import Client
 from rtoc_telegram.menu_base import MenuBase, Session
 from rtoc_telegram.plot import render
@@ -79,6 +83,13 @@ class SignalMenus(MenuBase):
                 InlineKeyboardButton("🖼 Generate plot", callback_data="plot"),
             ]
         )
+        if client.may(Role.ADMIN):
+            rows.append(
+                [
+                    InlineKeyboardButton("🗑 Delete samples", callback_data="dels"),
+                    InlineKeyboardButton("🗑 Delete events", callback_data="dele"),
+                ]
+            )
         rows.append([InlineKeyboardButton("« Menu", callback_data="menu")])
         await self._say(update, text, InlineKeyboardMarkup(rows))
 
@@ -130,6 +141,70 @@ class SignalMenus(MenuBase):
         names = ", ".join(f"{d}.{n}" for d, n in keys)
         await chat.send_photo(InputFile(png, filename="plot.png"), caption=names[:1000])
         await self._route_signals(update, client, session, "")
+
+    # -- deleting (admin), each after a confirmation ----------------------------------
+
+    def _period(self, session: Session) -> tuple[float | None, float | None, str]:
+        """The chosen period as (start, end, words); "all" has no bounds."""
+        if session.period == 0:
+            return None, None, "all of it"
+        end = time.time()
+        start = end - session.period
+        label = next(name for name, seconds in PERIODS.items() if seconds == session.period)
+        return start, end, f"the last {label} ({_utc(start)} to {_utc(end)} UTC)"
+
+    async def _route_dels(self, update: Update, client: Client, session: Session, _: str) -> None:
+        if not session.selected:
+            await self._say(update, "Pick the signals to delete from first.", self._back())
+            return
+        start, end, words = self._period(session)
+        keys = list(session.selected)
+        names = ", ".join(f"{d}.{n}" for d, n in keys)
+        what = "the whole signals" if start is None else f"their samples of {words}"
+        await self._confirm(
+            update, session, ("signals", keys, start, end), f"Delete {what}: {names}?"
+        )
+
+    async def _route_dele(self, update: Update, client: Client, session: Session, _: str) -> None:
+        start, end, words = self._period(session)
+        query = EventQuery(start=start, end=end, limit=1)
+        count = (await self.run(self.view.event_page, query)).total
+        await self._confirm(
+            update, session, ("events", start, end), f"Delete the {count} events of {words}?"
+        )
+
+    async def _confirm(
+        self, update: Update, session: Session, deletion: tuple, question: str
+    ) -> None:
+        rows = [
+            [InlineKeyboardButton("🗑 Yes, delete", callback_data=f"delok:{session.ref(deletion)}")],
+            [InlineKeyboardButton("« Signals", callback_data="signals")],
+        ]
+        await self._say(
+            update,
+            f"{question}\nFrom memory and long-term storage; this cannot be undone.",
+            InlineKeyboardMarkup(rows),
+        )
+
+    async def _route_delok(
+        self, update: Update, client: Client, session: Session, ref: str
+    ) -> None:
+        kind, *what = session.refs.pop(ref)  # pressed twice: out of date the second time
+        if kind == "signals":
+            keys, start, end = what
+            touched = await self.run(self.view.delete_signals, keys, start, end)
+            if start is None:
+                session.selected = [key for key in session.selected if key not in touched]
+            done = f"Deleted from {len(touched)} signals."
+        else:
+            start, end = what
+            count = await self.run(self.view.delete_events, EventQuery(start=start, end=end))
+            done = f"Deleted {count} events."
+        await self._say(update, done, self._back())
+
+
+def _utc(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%d %H:%M")
 
 
 def _age(seconds: float) -> str:

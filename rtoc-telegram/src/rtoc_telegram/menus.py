@@ -24,16 +24,24 @@ from telegram.ext import ContextTypes
 from rtoc.automation.watchdog import Watchdog
 from rtoc.device import DeviceError
 from rtoc.frontend import ControlUnavailable, LoggerView
+from rtoc.storage.base import StorageError
 from rtoc.users import Role, UserError
 from rtoc_telegram.actions import ActionError, admin_only, load_actions, run_action
 from rtoc_telegram.clients import Client, ClientStore
 from rtoc_telegram.menu_admin import AdminMenus
 from rtoc_telegram.menu_base import Session
 from rtoc_telegram.menu_devices import DeviceMenus, shortcuts
+from rtoc_telegram.menu_settings import SettingsMenus
 from rtoc_telegram.menu_signals import SignalMenus
+from rtoc_telegram.settings import LoggerSettings
 
 #: Longest chat text the bot reads; more is answered, not processed.
 MAX_INPUT = 2000
+
+
+async def _no_answer(text: str | None = None) -> None:
+    """A reply keyboard's button has no callback query to answer."""
+
 
 ROUTES: dict[str, Role] = {
     "menu": Role.READ,
@@ -48,6 +56,11 @@ ROUTES: dict[str, Role] = {
     "more": Role.READ,
     "settings": Role.READ,
     "lvl": Role.READ,
+    "gen": Role.WRITE,
+    "reclen": Role.WRITE,
+    "grate": Role.WRITE,
+    "tcp": Role.WRITE,
+    "rate": Role.WRITE,
     "devices": Role.WRITE,
     "dev": Role.WRITE,
     "dstart": Role.WRITE,
@@ -69,9 +82,18 @@ ROUTES: dict[str, Role] = {
     "clients": Role.ADMIN,
     "cl": Role.ADMIN,
     "perm": Role.ADMIN,
+    "dels": Role.ADMIN,
+    "dele": Role.ADMIN,
+    "delok": Role.ADMIN,
+    "backup": Role.ADMIN,
+    "bkey": Role.ADMIN,
+    "wipe": Role.ADMIN,
+    "wipeok": Role.ADMIN,
 }
-#: Routes whose ref is the value itself (a period, a level, a priority), not a session ref.
-_LITERAL_REFS = frozenset({"per", "lvl", "prio"})
+#: Routes whose ref is the value itself (a period, a level, a priority, on/off), not a session ref.
+_LITERAL_REFS = frozenset({"per", "lvl", "prio", "tcp"})
+#: Prompts only admins may answer (the others need write).
+_ADMIN_PROMPTS = frozenset({"rule", "rulename", "backup"})
 TITLES = {
     "devices": "Devices",
     "send": "Send event / value",
@@ -80,11 +102,24 @@ TITLES = {
     "auto": "Automation",
     "clients": "Clients",
     "perm": "Changing permissions",
+    "gen": "Settings → General",
+    "reclen": "Recording length",
+    "grate": "Global samplerate",
+    "tcp": "Switching the TCP server",
+    "rate": "Samplerate",
+    "dels": "Deleting signals",
+    "dele": "Deleting events",
+    "delok": "Deleting",
+    "backup": "Settings → Backup",
+    "bkey": "Backup options",
+    "wipe": "Deleting all data",
+    "wipeok": "Deleting all data",
 }
 
 
-class Menus(SignalMenus, DeviceMenus, AdminMenus):
-    """Handlers for python-telegram-bot; everything the logger does goes through ``view``."""
+class Menus(SignalMenus, DeviceMenus, SettingsMenus, AdminMenus):
+    """Handlers for python-telegram-bot; everything the logger does goes through ``view``
+    (and Settings → General and Backup through ``settings``)."""
 
     def __init__(
         self,
@@ -94,6 +129,8 @@ class Menus(SignalMenus, DeviceMenus, AdminMenus):
         run: Callable[..., Any],
         home: Path,
         edit_automation: bool = False,
+        inline_menu: bool = True,
+        settings: LoggerSettings | None = None,
     ) -> None:
         self.view = view
         self.clients = clients
@@ -105,6 +142,8 @@ class Menus(SignalMenus, DeviceMenus, AdminMenus):
         self.watchdog = Watchdog()
         #: telegram.editAutomation: admins may add, edit and delete rules (code) here.
         self.edit_automation = edit_automation
+        self.inline_menu = inline_menu
+        self.settings = settings
         self.sessions: dict[int, Session] = {}
 
     # -- entry points ------------------------------------------------------------
@@ -127,29 +166,54 @@ class Menus(SignalMenus, DeviceMenus, AdminMenus):
                 self._main_keyboard(client, session),
             )
             return
+        if not self.inline_menu and text in session.buttons:  # a reply keyboard's button
+            await self._press(update, client, session, session.buttons[text], _no_answer)
+            return
         if session.prompt is not None and not text.startswith("/"):
             await self._answer_prompt(update, client, session, text)
             return
         session.prompt = None
-        greeting = "" if text.strip() in ("/start", "/menu") else "Use the menu:\n"
-        await self._main(update, client, session, greeting)
+        if text.strip() in ("/start", "/menu"):
+            await self._main(update, client, session, "")
+        elif self.inline_menu or session.keyboard is None:
+            await self._main(update, client, session, "Use the menu:\n")
+        else:
+            await self._say(
+                update,
+                f"“{text[:40]}” is none of the buttons here: press one of them, "
+                "or send /menu for the main menu.",
+                session.keyboard,
+            )
 
     async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         client = self._client(update)
         if query is None or client is None:
             return
-        data = query.data or ""
-        route, _, ref = data.partition(":")
         if not self._allowed(client):
             await query.answer("No access")
             await self._refuse(update, client)
             return
         session = self.sessions.setdefault(client.id, Session())
+        await self._press(update, client, session, query.data or "", query.answer)
+
+    async def _press(
+        self,
+        update: Update,
+        client: Client,
+        session: Session,
+        data: str,
+        answer: Callable[..., Awaitable[Any]],
+    ) -> None:
+        """One button: an inline button's callback data, or a reply keyboard's label's.
+
+        ``answer(text=None)`` answers the callback query (a reply keyboard has none).
+        """
+        route, _, ref = data.partition(":")
         needed = ROUTES.get(route)
         if needed is not None and not client.may(needed):
             title = TITLES.get(route, route)
-            await query.answer("Not allowed")
+            await answer("Not allowed")
             await self._main(
                 update,
                 client,
@@ -158,10 +222,10 @@ class Menus(SignalMenus, DeviceMenus, AdminMenus):
             )
             return
         if needed is None or (ref and route not in _LITERAL_REFS and ref not in session.refs):
-            await query.answer("This button is out of date")
+            await answer("This button is out of date")
             await self._main(update, client, session, "That button is out of date. ")
             return
-        await query.answer()
+        await answer()
         session.prompt = None
         handler: Callable[[Update, Client, Session, str], Awaitable[None]] = getattr(
             self, f"_route_{route}"
@@ -170,7 +234,14 @@ class Menus(SignalMenus, DeviceMenus, AdminMenus):
             await handler(update, client, session, ref)
         except ControlUnavailable as error:
             await self._say(update, f"Not possible here: {error}", self._back())
-        except (DeviceError, ValueError, LookupError, UserError, ActionError) as error:
+        except (
+            DeviceError,
+            ValueError,
+            LookupError,
+            UserError,
+            ActionError,
+            StorageError,
+        ) as error:
             await self._say(update, f"⚠️ {error}", self._back())
 
     # -- who may ---------------------------------------------------------------
@@ -275,12 +346,6 @@ class Menus(SignalMenus, DeviceMenus, AdminMenus):
     async def _route_menu(self, update: Update, client: Client, session: Session, _: str) -> None:
         await self._main(update, client, session, "")
 
-    # -- settings ------------------------------------------------------------------
-
-    # -- write -------------------------------------------------------------------------
-
-    # -- admin -----------------------------------------------------------------
-
     # -- text answers ----------------------------------------------------------
 
     async def _answer_prompt(
@@ -288,12 +353,12 @@ class Menus(SignalMenus, DeviceMenus, AdminMenus):
     ) -> None:
         prompt = session.prompt
         assert prompt is not None
-        needed = Role.ADMIN if prompt.kind in ("rule", "rulename") else Role.WRITE
+        needed = Role.ADMIN if prompt.kind in _ADMIN_PROMPTS else Role.WRITE
         if not client.may(needed):  # demoted meanwhile
             session.prompt = None
             await self._main(update, client, session, "")
             return
         try:
             await getattr(self, f"_answer_{prompt.kind}")(update, client, session, prompt, text)
-        except (DeviceError, ValueError, LookupError, ControlUnavailable) as error:
+        except (DeviceError, ValueError, LookupError, ControlUnavailable, StorageError) as error:
             await self._say(update, f"⚠️ {error}\nSend another value, or go back.", self._back())

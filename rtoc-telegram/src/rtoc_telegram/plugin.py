@@ -42,6 +42,7 @@ class TelegramFrontend:
     def start(self, logger: Logger, config: Config) -> None:
         from rtoc_telegram.bot import Bot
         from rtoc_telegram.clients import ClientsFileError
+        from rtoc_telegram.settings import LoggerSettings
 
         section = config.telegram
         if not section.active or not section.token:
@@ -55,6 +56,7 @@ class TelegramFrontend:
             )
             return
         home = Path(logger.home) if logger.home is not None else Path.cwd()
+        sections = logger.plugins.config_sections() if logger.plugins is not None else None
         try:
             bot = Bot(
                 logger,
@@ -62,6 +64,7 @@ class TelegramFrontend:
                 home,
                 poll_timeout=self.poll_timeout,
                 notify_interval=self.notify_interval,
+                settings=LoggerSettings(logger, home, sections),
             )
         except ClientsFileError as error:
             logger.event(

@@ -145,20 +145,51 @@ class TcpServer:
         self.connections: set[Connection] = set()  # counted against max_clients
         self.lingering: set[Connection] = set()  # refused, draining what the client still sends
         self.big_frames_held = 0  # bytes of big frames held by all connections
+        self._logger: Logger | None = None  # whose frontend this is (start() to stop())
 
     # -- frontend ----------------------------------------------------------------
 
     def start(self, logger: Logger, config: Config) -> None:
+        """Serve when ``tcp.active``; either way this is the logger's TCP frontend from now
+        until :meth:`stop`, which :func:`tcp_frontend` finds to switch it on and off."""
+        self._logger = logger
+        with _FRONTENDS_LOCK:
+            _FRONTENDS[id(logger)] = self
         if config.tcp.active:
             self.serve(logger, ServerSettings.from_config(config.tcp, logger.home))
 
     def stop(self) -> None:
+        self.halt()
+        logger, self._logger = self._logger, None
+        if logger is not None:
+            with _FRONTENDS_LOCK:
+                if _FRONTENDS.get(id(logger)) is self:
+                    del _FRONTENDS[id(logger)]
+
+    @property
+    def serving(self) -> bool:
+        return self._thread is not None
+
+    def switch(self, on: bool, tcp: TcpConfig) -> None:
+        """Serve (with the ``tcp`` settings) or stop serving while the logger runs; a
+        frontend's "TCP server on/off". ServerError when it cannot listen."""
+        if on and not self.serving:
+            if self._logger is None:
+                raise ServerError("this TCP server is not a running logger's frontend")
+            self.serve(self._logger, ServerSettings.from_config(tcp, self._logger.home))
+        elif not on and self.serving:
+            self.halt()
+            log.info("TCP server stopped")
+
+    def halt(self) -> None:
+        """Stop serving: close the listeners and every connection."""
         loop, thread = self._loop, self._thread
         if loop is None or thread is None:
             return
         loop.call_soon_threadsafe(self._shutdown)
         thread.join(timeout=10)
         self._loop = self._thread = None
+        self.address = None
 
     # -- serving -----------------------------------------------------------------
 
@@ -175,6 +206,8 @@ class TcpServer:
             nonce_file=settings.nonce_file,
         )
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rtoc-tcp")
+        self._failure = None
+        self.big_frames_held = 0
         self._ready.clear()
         self._thread = threading.Thread(target=self._run, name="rtoc-tcp", daemon=True)
         self._thread.start()
@@ -269,6 +302,17 @@ class TcpServer:
             now = asyncio.get_running_loop().time()
             for connection in [*self.connections, *self.lingering]:
                 connection.check_timeouts(now)
+
+
+#: The TCP frontend of each running logger, by the logger's id (see TcpServer.start).
+_FRONTENDS: dict[int, TcpServer] = {}
+_FRONTENDS_LOCK = threading.Lock()
+
+
+def tcp_frontend(logger: Logger) -> TcpServer | None:
+    """The TCP frontend ``rtoc run`` started for ``logger`` (serving or not), if any."""
+    with _FRONTENDS_LOCK:
+        return _FRONTENDS.get(id(logger))
 
 
 def listen(host: str, port: int) -> list[socket.socket]:

@@ -496,8 +496,9 @@ class StorageContract:
 
     def test_delete_samples_with_open_bounds(self, storage: Storage) -> None:
         x, y = ramp(0, 10)
-        storage.append_samples([batch("d", "s", np.r_[x, np.nan], np.r_[y, 99.0])])
-        assert storage.delete_samples("d", "s", None, T0 + 0.25) == 3  # NaN x fails a bound
+        storage.append_samples([batch("d", "s", np.r_[x, np.nan, -np.inf], np.r_[y, 99.0, -1])])
+        # NaN x fails a bound; -inf is before every end
+        assert storage.delete_samples("d", "s", None, T0 + 0.25) == 4
         assert storage.delete_samples("d", "s", T0 + 0.65, None) == 3
         assert_samples(storage.read("d", "s"), np.r_[x[3:7], np.nan], np.r_[y[3:7], 99.0])
         assert [info.first for info in storage.signals()] == [T0 + 0.3]
