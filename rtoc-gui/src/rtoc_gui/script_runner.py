@@ -14,7 +14,9 @@ widget needs each run's output, value and error line, and
 had it, and behaves like a job's: a repeat tick that comes while a run is
 under way is skipped and counted, and samples that arrive during a run fold
 into one more run afterwards. Signal triggers are found by polling the
-chosen signals' latest timestamps (one ``latest(keys)`` per poll).
+chosen signals' latest timestamps (one ``latest(keys)`` per poll, through the
+link's reads: off the GUI thread on a remote logger, a poll skipped while
+the one before is under way).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from PyQt5 import QtCore
 from rtoc.frontend import ScriptResult
 
 if TYPE_CHECKING:
+    from rtoc.logger import Reading
     from rtoc.signals import SignalKey
     from rtoc_gui.link import Link
 
@@ -67,6 +70,8 @@ class ScriptRunner(QtCore.QObject):
         self._busy = 0  # runs handed to the worker and not finished
         self._pending = False  # new samples came during a run
         self._seen: dict[SignalKey, float] = {}
+        #: the name of this runner's polls (:class:`rtoc_gui.reads.Reads`)
+        self._watch = f"script watch {id(self):x}"
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="rtoc-gui-script")
         self._repeat = QtCore.QTimer(self)
         self._repeat.timeout.connect(self._tick)
@@ -113,6 +118,7 @@ class ScriptRunner(QtCore.QObject):
         self._source, self._name, self.keys = source, name, keys
         latest = self.link.read(lambda view: view.latest(keys), {})
         self._seen = {key: reading.x for key, reading in latest.items()}
+        self.link.reads.invalidate(self._watch)  # a poll under way asks for other keys
         self._set_mode("signals")
         self._poll.start()
 
@@ -142,13 +148,19 @@ class ScriptRunner(QtCore.QObject):
         self._submit(self._source, self._name)
 
     def _look(self) -> None:
-        try:
-            latest = self.link.read(lambda view: view.latest(self.keys), None)
-        except Exception as error:  # the logger refused the names (a signal deleted)
+        keys = self.keys
+        self.link.reads.ask(
+            self._watch, lambda view: view.latest(keys), self._looked, self._cannot_look
+        )
+
+    def _cannot_look(self, error: Exception) -> None:
+        """The logger refused the names (a signal deleted)."""
+        if self.mode == "signals":
             self.stop()
             self.finished.emit(ScriptResult("", None, f"stopped watching: {error}", None))
-            return
-        if not latest:
+
+    def _looked(self, latest: dict[SignalKey, Reading]) -> None:
+        if self.mode != "signals" or not latest:
             return
         fresh = False
         for key, reading in latest.items():
