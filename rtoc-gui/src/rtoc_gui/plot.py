@@ -5,7 +5,9 @@ points per pixel column (:mod:`rtoc_gui.trace`), so a signal of 10 M samples
 pans like one of a thousand. While "Follow" is on, the x range keeps the
 whole of the shown signals in view as samples arrive; a pan or zoom with the
 mouse turns it off. Events in the visible range are vertical lines coloured
-by priority.
+by priority. A redraw's reads (every curve and the event lines) are one read
+of the link's :class:`rtoc_gui.reads.Reads`: on a remote logger off the GUI
+thread, and dropped when the user moved the plot before they came.
 """
 
 from __future__ import annotations
