@@ -11,7 +11,9 @@ go offline.
 actions use them (they are rare and need the answer; the connection's timeout
 bounds them). The timers' periodic reads go through :attr:`Link.reads`
 (:mod:`rtoc_gui.reads`), which keeps a remote logger's round trips off the
-GUI thread.
+GUI thread. The state changes in the GUI thread only: worker threads ask the
+view themselves and hand what happened to :meth:`Link.lost` or
+:meth:`Link.answered` there.
 """
 
 from __future__ import annotations

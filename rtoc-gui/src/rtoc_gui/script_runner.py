@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Literal
 from PyQt5 import QtCore
 
 from rtoc.frontend import ScriptResult
+from rtoc_gui.link import Offline
 
 if TYPE_CHECKING:
     from rtoc.logger import Reading
@@ -50,7 +51,7 @@ class ScriptRunner(QtCore.QObject):
     finished = QtCore.pyqtSignal(object)
     #: the mode, as :meth:`describe` words it, whenever it changes
     mode_changed = QtCore.pyqtSignal(str)
-    _done = QtCore.pyqtSignal(object)  # from the worker thread
+    _done = QtCore.pyqtSignal(object)  # (result, whether answered), from the worker thread
 
     def __init__(
         self, link: Link, poll_interval: int = POLL_INTERVAL, parent: QtCore.QObject | None = None
@@ -181,14 +182,28 @@ class ScriptRunner(QtCore.QObject):
 
     def _work(self, source: str, name: str) -> None:
         """In the worker thread: one run; any failure to run at all is the result's error."""
+        answered: bool | OSError = True  # or False: not asked; an OSError: unreachable
         try:
-            result = self.link.act(lambda view: view.run_script(source, name))
-        except Exception as error:  # offline, refused (ControlUnavailable, a RemoteError)
+            self.link.check()
+            result = self.link.view.run_script(source, name)
+        except Offline as error:
+            answered = False
+            result = ScriptResult("", None, f"not run: {error}", None)
+        except OSError as error:  # the link's state changes in the GUI thread (_finished)
+            answered = error
+            where = self.link.where
+            result = ScriptResult("", None, f"not run: no connection to {where}: {error}", None)
+        except Exception as error:  # refused (ControlUnavailable, a RemoteError)
             result = ScriptResult("", None, f"not run: {error}", None)
         with contextlib.suppress(RuntimeError):  # the widget is gone: nobody to tell
-            self._done.emit(result)
+            self._done.emit((result, answered))
 
-    def _finished(self, result: ScriptResult) -> None:
+    def _finished(self, outcome: tuple[ScriptResult, bool | OSError]) -> None:
+        result, answered = outcome
+        if isinstance(answered, OSError):
+            self.link.lost(answered)
+        elif answered:
+            self.link.answered()
         self._busy -= 1
         self.runs += 1
         self.finished.emit(result)
