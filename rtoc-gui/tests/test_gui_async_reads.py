@@ -181,3 +181,19 @@ def test_a_slow_server_s_answer_for_a_range_left_is_dropped(qtbot, proxied):
     proxy.delay = 0.0
     plot.set_follow(True)
     qtbot.waitUntil(lambda: newest_drawn(window) > old_range[1], timeout=WAIT)
+
+
+def test_a_long_script_run_holds_the_connection_not_the_window(qtbot, proxied):
+    window, _ = proxied
+    reads = window.link.reads
+    tab = window.scripts.current()
+    tab.editor.setPlainText("import time\ntime.sleep(2)\n'slept'")
+    heartbeat = Heartbeat()
+    window.scripts.run_once()
+    qtbot.waitUntil(lambda: reads.skipped > 0, timeout=WAIT)  # the reads wait for the run
+    qtbot.waitUntil(lambda: "→ 'slept'" in tab.output.toPlainText(), timeout=WAIT)
+    longest, _ = heartbeat.stop()
+    assert longest < 1.0, f"the GUI thread stood still {longest:.2f} s"
+    assert not window.banner.isVisible()
+    before = newest_drawn(window)
+    qtbot.waitUntil(lambda: newest_drawn(window) > before, timeout=WAIT)
