@@ -16,6 +16,7 @@ from PyQt5 import QtCore
 from rtoc.net.frame import FrameDecoder
 from rtoc.net.remote import RemoteLogger
 from rtoc_gui.app import build_window
+from rtoc_gui.link import Link, Offline
 from rtoc_gui.mainwindow import MainWindow
 
 WAIT = 10_000  # ms
@@ -197,3 +198,50 @@ def test_a_long_script_run_holds_the_connection_not_the_window(qtbot, proxied):
     assert not window.banner.isVisible()
     before = newest_drawn(window)
     qtbot.waitUntil(lambda: newest_drawn(window) > before, timeout=WAIT)
+
+
+def test_reads_skip_drop_and_hold_back_as_documented(qtbot, logger):
+    """The rules of rtoc_gui.reads on a real logger held at a gate (a remote link's worker)."""
+    link = Link(logger, "elsewhere:5050", local=False)
+    reads, gate, answers = link.reads, threading.Event(), []
+    logger.stream(1.0, "S", "Dev")
+
+    def gated(view):
+        gate.wait(5)
+        return view.signal_infos()
+
+    def keep(tag):
+        return lambda infos: answers.append((tag, [info.key for info in infos]))
+
+    try:
+        assert reads.ask("signals", gated, keep("first"))
+        assert not reads.ask("signals", gated, keep("skipped"))  # one in flight per name
+        assert reads.skipped == 1
+        reads.invalidate("signals")
+        assert reads.ask("signals", gated, keep("older ask"))
+        assert reads.ask("signals", gated, keep("newest ask"))  # replaces the one waiting
+        gate.set()
+        qtbot.waitUntil(lambda: bool(answers), timeout=WAIT)
+        assert answers == [("newest ask", [("Dev", "S")])]
+        assert reads.dropped == 1
+
+        # unreachable: offline, and what was queued behind it is not sent
+        gate.clear()
+
+        def unreachable(view):
+            gate.wait(5)
+            raise ConnectionResetError("reset by peer")
+
+        states = []
+        link.state_changed.connect(lambda online, message: states.append(online))
+        assert reads.ask("failing", unreachable, keep("never"))
+        assert reads.ask("queued", lambda view: view.signal_infos(), keep("not sent"))
+        gate.set()
+        qtbot.waitUntil(lambda: not reads.in_flight("queued"), timeout=WAIT)
+        assert states == [False] and answers == [("newest ask", [("Dev", "S")])]
+        assert not reads.ask("signals", gated, keep("offline"))  # until the next probe
+        with pytest.raises(Offline, match="no connection to elsewhere:5050"):
+            link.act(lambda view: view.signal_infos())
+    finally:
+        gate.set()
+        link.close()

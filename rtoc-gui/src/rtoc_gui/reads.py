@@ -165,6 +165,7 @@ class Reads(QtCore.QObject):
         """In the GUI thread: the link's state, then the answer to whoever asked."""
         if self._flying.get(read.name) is read:
             del self._flying[read.name]
+        waiting = self._waiting.pop(read.name, None)
         error = read.error
         if isinstance(error, OSError):
             self.link.lost(error)
@@ -179,7 +180,12 @@ class Reads(QtCore.QObject):
                 log.warning("cannot read %s: %s", read.name, error)
             else:
                 read.failed(error)
-        waiting = self._waiting.pop(read.name, None)
-        if waiting is not None and not self._closed and self.link.due():
-            waiting.failures = self._failures
-            self._send(waiting)
+        if waiting is None or self._closed or not self.link.due():
+            return
+        if read.name in self._flying:  # ``done`` asked again meanwhile: that ask is newer
+            return
+        if waiting.generation != self._generations.get(read.name, 0):  # stale already
+            self.dropped += 1
+            return
+        waiting.failures = self._failures
+        self._send(waiting)
