@@ -89,10 +89,6 @@ class Reads(QtCore.QObject):
         self.dropped = 0
         self._answered.connect(self._deliver)
 
-    @property
-    def immediate(self) -> bool:
-        return self._worker is None
-
     def ask(
         self,
         name: str,
@@ -104,8 +100,8 @@ class Reads(QtCore.QObject):
 
         ``failed`` gets any error but an unreachable logger (that one shows as
         the link going offline); without it such an error is logged. False when
-        nothing was asked: a read of ``name`` is in flight, or the link is
-        offline until its next probe.
+        nothing was asked: a read of ``name`` is in flight, the link is
+        offline until its next probe, or the reads are closed.
         """
         if self._closed or not self.link.due():
             return False
