@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import socket
+import threading
 from pathlib import Path
 
 import click
@@ -13,6 +16,8 @@ from click.testing import CliRunner
 from rtoc.compat.loggerplugin import LoggerPlugin
 from rtoc.logger import Logger
 from rtoc.net import ServerSettings, TcpServer
+from rtoc.net.client import Client
+from rtoc.net.frame import FrameDecoder, encode
 from rtoc.net.remote_cli import remote_command
 from rtoc.net.script_cli import jobs_command, script_command
 
@@ -139,3 +144,33 @@ def test_the_ten_line_client_in_the_docs_works(logger, port, capsys):
     assert logger.latest([("Greenhouse", "Temperature")])[("Greenhouse", "Temperature")].y == 21.5
     printed = capsys.readouterr().out
     assert "'Greenhouse.Temperature': [" in printed and "'error': False" in printed
+
+
+def test_a_reply_that_comes_too_late_is_not_taken_for_the_next_one():
+    """A request that timed out closes the connection: the next one opens a fresh
+    connection and gets its own reply, not the late one of the request before."""
+    release = threading.Event()
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer(connection: socket.socket, late: bool) -> None:
+        decoder = FrameDecoder()
+        with connection, contextlib.suppress(OSError):  # the client went: fine
+            while data := connection.recv(65536):
+                for frame in decoder.feed(data):
+                    if late:
+                        release.wait(10)
+                    connection.sendall(encode({"echo": json.loads(frame.body)["n"]}))
+
+    def accept() -> None:
+        with listener:
+            for late in (True, False):
+                connection, _ = listener.accept()
+                threading.Thread(target=answer, args=(connection, late), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    client = Client("127.0.0.1", listener.getsockname()[1], timeout=0.3)
+    with client:
+        with pytest.raises(TimeoutError):
+            client.request(n=1)
+        release.set()
+        assert client.request(n=2) == {"echo": 2}

@@ -157,7 +157,8 @@ def test_a_remote_loggers_devices_say_their_widget_cannot_run_here(qtbot, logger
     window = MainWindow(Link(logger, "elsewhere:5050", local=False), logger.config.gui)
     qtbot.addWidget(window)
     logger.attach_installed("Generator")
-    window.slow_tick()
+    window.slow_tick()  # a remote link's reads answer on the GUI thread when they come
+    qtbot.waitUntil(lambda: "Generator" in window.devices.rows, timeout=5000)
     row = window.devices.rows["Generator"]
     assert row.gui is None and not row.more.isHidden()
     (only,) = row.more.menu().actions()

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from rtoc_gui.link import Link
 
 PAGE = 100
+#: the name of the table's reads (:class:`rtoc_gui.reads.Reads`)
+READ = "events"
 COLUMNS = ("Time", "Priority", "Device.Signal", "Text")
 PRIORITY_NAMES = {Priority.INFO: "info", Priority.WARNING: "warning", Priority.ERROR: "error"}
 
@@ -117,10 +119,14 @@ class EventWidget(QtWidgets.QWidget):
         )
 
     def refresh(self) -> None:
+        """Ask the logger for the page shown (the window's slow timer calls this)."""
         query = self.query()
-        page = self.link.read(lambda view: view.event_page(query), None)
-        if page is not None:
-            self.show_page(page)
+        self.link.reads.ask(READ, lambda view: view.event_page(query), self.show_page)
+
+    def _query_changed(self) -> None:
+        """Another filter or page: a page asked for before is dropped when it comes."""
+        self.link.reads.invalidate(READ)
+        self.refresh()
 
     def show_page(self, page: EventPage) -> None:
         self.total = page.total
@@ -191,13 +197,13 @@ class EventWidget(QtWidgets.QWidget):
             self.message.emit(f"{deleted} event(s) deleted")
         self.shown = None
         self.offset = 0
-        self.refresh()
+        self._query_changed()
         return deleted
 
     def _filter_changed(self, *_: object) -> None:
         self.offset = 0
-        self.refresh()
+        self._query_changed()
 
     def _page(self, step: int) -> None:
         self.offset = max(0, min(self.offset + step, max(self.total - 1, 0)))
-        self.refresh()
+        self._query_changed()

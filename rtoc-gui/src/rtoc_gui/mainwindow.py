@@ -5,7 +5,10 @@ Three timers drive it: one at ``GUI.plotRate`` reads the signal list and
 redraws every plot; one at :data:`VALUE_RATE` shows the latest values; one
 at :data:`SLOW_RATE` refreshes devices, parameters and the event table. Everything goes through one
 :class:`rtoc_gui.link.Link`, so a remote logger that goes away shows as a
-banner, and the window carries on once it answers again. The menu bar and the
+banner, and the window carries on once it answers again. The timers read
+through the link's :class:`rtoc_gui.reads.Reads`: on a remote logger off the
+GUI thread, each answer shown when it comes, so a slow or stalled network
+never freezes the window. The menu bar and the
 data bar are :class:`rtoc_gui.menus.Menus` (``window.menus``).
 """
 
@@ -32,6 +35,7 @@ from rtoc_gui.styles import StyleBook
 
 if TYPE_CHECKING:
     from rtoc.config import GuiConfig
+    from rtoc.device import DeviceDescription
     from rtoc.plugins import PluginRegistry
     from rtoc.storage.base import SignalInfo
     from rtoc_gui.link import Link
@@ -134,7 +138,7 @@ class MainWindow(QtWidgets.QMainWindow):
             link, self.styles, self.views, lambda: self.new_plot_window().view, self
         )
         self.signal_actions.message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
-        self.signal_actions.changed.connect(self.tick)
+        self.signal_actions.changed.connect(self.signals_changed)
         self.signals.menu_requested.connect(self.signal_actions.open_menu)
         self.plot.menu_requested.connect(self.signal_actions.open_menu)
         self.signals.toggled.connect(self.plot.set_visible)
@@ -202,9 +206,16 @@ class MainWindow(QtWidgets.QMainWindow):
         self.values.start()
 
     def tick(self) -> None:
-        infos = self.link.read(lambda view: view.signal_infos(), None)
-        if infos is None:
-            return
+        """The signal list, then every plot redrawn with it."""
+        self.link.reads.ask("signals", lambda view: view.signal_infos(), self._signals_arrived)
+
+    def signals_changed(self) -> None:
+        """A signal was renamed, copied or deleted from here: a list asked for before is
+        dropped when it comes."""
+        self.link.reads.invalidate("signals")
+        self.tick()
+
+    def _signals_arrived(self, infos: list[SignalInfo]) -> None:
         self.infos = infos
         self.plot.update_signals(infos)
         for window in self.plot_windows:
@@ -213,17 +224,23 @@ class MainWindow(QtWidgets.QMainWindow):
     def show_values(self) -> None:
         """The signal widget's values and colours (at :data:`VALUE_RATE`: a number that
         changes eight times a second cannot be read, and each change costs a repaint)."""
-        latest = self.link.read(lambda view: view.latest(), None)
-        if latest is not None:
-            self.signals.update_signals(self.infos, latest, self.plot.colours, self.plot.visible)
+        self.link.reads.ask(
+            "latest",
+            lambda view: view.latest(),
+            lambda latest: self.signals.update_signals(
+                self.infos, latest, self.plot.colours, self.plot.visible
+            ),
+        )
 
     def slow_tick(self) -> None:
-        devices = self.link.read(lambda view: view.describe_devices(), None)
-        if devices is not None:
-            self.devices.update_devices(devices)
-            self.raw.update_devices(devices)
-            self.scripts.update_logger(self.infos, devices)
+        """Devices, their parameters and functions, the script help; the event table."""
+        self.link.reads.ask("devices", lambda view: view.describe_devices(), self._devices_arrived)
         self.events.refresh()
+
+    def _devices_arrived(self, devices: list[DeviceDescription]) -> None:
+        self.devices.update_devices(devices)
+        self.raw.update_devices(devices)
+        self.scripts.update_logger(self.infos, devices)
 
     def import_files(self, paths: list[str]) -> None:
         """Import files: tables (CSV, TSV) in the Import dialog, other formats straight away."""
@@ -322,6 +339,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.fast.stop()
         self.slow.stop()
         self.values.stop()
+        self.link.close()
         self.scripts.stop_all()
         if self.layout_file is not None:
             save_layout(self, self.layout_file)

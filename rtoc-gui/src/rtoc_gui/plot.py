@@ -5,7 +5,9 @@ points per pixel column (:mod:`rtoc_gui.trace`), so a signal of 10 M samples
 pans like one of a thousand. While "Follow" is on, the x range keeps the
 whole of the shown signals in view as samples arrive; a pan or zoom with the
 mouse turns it off. Events in the visible range are vertical lines coloured
-by priority.
+by priority. A redraw's reads (every curve and the event lines) are one read
+of the link's :class:`rtoc_gui.reads.Reads`: on a remote logger off the GUI
+thread, and dropped when the user moved the plot before they came.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from PyQt5 import QtCore, QtGui, QtWidgets
 from rtoc.frontend import EventQuery
 from rtoc_gui.dragging import key_from
 from rtoc_gui.legend import SignalLegend
-from rtoc_gui.link import Offline
 from rtoc_gui.measure import MeasureCursor
 from rtoc_gui.overview import MIN_SAMPLES as OVERVIEW_MIN
 from rtoc_gui.overview import Overview, would_draw
@@ -35,11 +36,14 @@ from rtoc_gui.trace import read_trace
 if TYPE_CHECKING:
     from rtoc.config import GuiConfig
     from rtoc.events import Event
-    from rtoc.frontend import LoggerView
+    from rtoc.frontend import EventPage, LoggerView
     from rtoc.signals import SignalKey
     from rtoc.storage.base import SignalInfo
     from rtoc_gui.link import Link
     from rtoc_gui.styles import PlotStyle, StyleBook
+
+    #: What one redraw reads: (x, y, aggregated) per signal, the events in range (or None).
+    PlotData = tuple[dict[SignalKey, tuple[np.ndarray, np.ndarray, bool]], EventPage | None]
 
 log = logging.getLogger("rtoc_gui")
 
@@ -47,6 +51,31 @@ log = logging.getLogger("rtoc_gui")
 MAX_EVENT_LINES, LABELLED = 200, 12
 #: Seconds shown around a single sample (a range needs a width).
 LONE_SAMPLE_SPAN = 10.0
+
+
+def read_plot(
+    view: LoggerView,
+    wanted: list[tuple[SignalKey, int | None, Overview | None]],
+    start: float,
+    end: float,
+    pixels: int,
+    events: EventQuery | None,
+) -> PlotData:
+    """The curves of ``wanted`` (key, count, overview) for ``start..end`` drawn ``pixels``
+    wide, and the events ``events`` asks for; one read of the plot's, in whichever thread
+    the link's reads run. ``OSError`` (the logger cannot be reached) ends it; a signal
+    that cannot be read is left out, and never stops the others."""
+    traces = {}
+    for key, count, overview in wanted:
+        try:
+            traces[key] = read_trace(view, *key, start, end, pixels, count, overview)
+        except OSError:
+            raise
+        except LookupError:  # gone since the last signal list
+            continue
+        except Exception as error:
+            log.warning("cannot read %s: %s", label(key), error)
+    return traces, None if events is None else view.event_page(events)
 
 
 class PlotView(QtWidgets.QWidget):
@@ -159,6 +188,8 @@ class PlotView(QtWidgets.QWidget):
         self.plot.viewport().setAcceptDrops(False)
         self.setAcceptDrops(True)
         self.overview_read.connect(self._overview_arrived)
+        #: the name of this plot's reads (:class:`rtoc_gui.reads.Reads`)
+        self.read_name = f"plot {id(self):x}"
         self._pending = QtCore.QTimer(self, singleShot=True, interval=0)
         self._pending.timeout.connect(self.redraw)
 
@@ -285,6 +316,9 @@ class PlotView(QtWidgets.QWidget):
         self.redraw()
 
     def schedule_redraw(self) -> None:
+        """Redraw soon, for something the user changed: a read under way for what was
+        shown before is dropped when it comes."""
+        self.link.reads.invalidate(self.read_name)
         self._pending.start()
 
     def _moved_by_user(self, mask: Sequence[bool] | None = None) -> None:
@@ -316,7 +350,11 @@ class PlotView(QtWidgets.QWidget):
         return first, last
 
     def redraw(self) -> None:
-        """Read the visible range of every shown signal and draw it."""
+        """Read the visible range of every shown signal and draw it.
+
+        Through the link's reads (:mod:`rtoc_gui.reads`): drawn before this returns
+        on a logger in this process, when the answer comes on a remote one.
+        """
         started = time.perf_counter()
         if self.follow:
             span = self.x_span()
@@ -330,38 +368,42 @@ class PlotView(QtWidgets.QWidget):
         if not end > start:
             return
         pixels = max(int(self.viewbox.width()), 1)
-        aggregated = waiting = 0
+        wanted: list[tuple[SignalKey, int | None, Overview | None]] = []
+        waiting = 0
         for key in sorted(self.visible):
             info = self.known.get(key)
-            count = None if info is None else info.count
-            try:
-                overview = self._overview(key, info)
-                if overview is None and key in self.reading:
-                    assert info is not None
-                    if would_draw(info, start, end, pixels):
-                        waiting += 1  # bucketing it all now would only delay its overview
-                        continue
-                x, y, coarse = self.link.act(
-                    lambda view, key=key, count=count, overview=overview: read_trace(
-                        view, *key, start, end, pixels, count, overview
-                    )
-                )
-            except Offline:
-                return
-            except LookupError:  # gone since the last signal list
-                continue
-            except Exception as error:  # one bad signal never stops the others
-                log.warning("cannot read %s: %s", label(key), error)
-                continue
-            aggregated += coarse
-            self._curve(key).setData(x, y)
+            overview = self._overview(key, info)
+            if overview is None and key in self.reading:
+                assert info is not None
+                if would_draw(info, start, end, pixels):
+                    waiting += 1  # bucketing it all now would only delay its overview
+                    continue
+            wanted.append((key, None if info is None else info.count, overview))
+        events = (
+            EventQuery(start=start, end=end, limit=MAX_EVENT_LINES)
+            if self.config.showEvents
+            else None
+        )
+        self.link.reads.ask(
+            self.read_name,
+            lambda view: read_plot(view, wanted, start, end, pixels, events),
+            lambda found: self._draw(found, started, waiting),
+        )
+
+    def _draw(self, found: PlotData, started: float, waiting: int) -> None:
+        traces, page = found
+        aggregated = 0
+        for key, (x, y, coarse) in traces.items():
+            if key in self.visible:
+                aggregated += coarse
+                self._curve(key).setData(x, y)
         self.aggregated = aggregated
         self.waiting = waiting
         self.measure.refresh()
         if self.auto_y:
             self._fit_y()
-        if self.config.showEvents:
-            self._draw_events(start, end)
+        if page is not None:
+            self._draw_events(page)
         self.last_redraw = time.perf_counter() - started
         self._show_status()
 
@@ -445,11 +487,7 @@ class PlotView(QtWidgets.QWidget):
             self.curves[key] = curve
         return curve
 
-    def _draw_events(self, start: float, end: float) -> None:
-        query = EventQuery(start=start, end=end, limit=MAX_EVENT_LINES)
-        page = self.link.read(lambda view: view.event_page(query), None)
-        if page is None:
-            return
+    def _draw_events(self, page: EventPage) -> None:
         wanted = {event.uid: event for event in page.events}
         for uid in self.event_lines.keys() - wanted.keys():
             self.plot.removeItem(self.event_lines.pop(uid))

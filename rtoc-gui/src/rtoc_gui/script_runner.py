@@ -14,7 +14,9 @@ widget needs each run's output, value and error line, and
 had it, and behaves like a job's: a repeat tick that comes while a run is
 under way is skipped and counted, and samples that arrive during a run fold
 into one more run afterwards. Signal triggers are found by polling the
-chosen signals' latest timestamps (one ``latest(keys)`` per poll).
+chosen signals' latest timestamps (one ``latest(keys)`` per poll, through the
+link's reads: off the GUI thread on a remote logger, a poll skipped while
+the one before is under way).
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ from typing import TYPE_CHECKING, Literal
 from PyQt5 import QtCore
 
 from rtoc.frontend import ScriptResult
+from rtoc_gui.link import Offline
 
 if TYPE_CHECKING:
+    from rtoc.logger import Reading
     from rtoc.signals import SignalKey
     from rtoc_gui.link import Link
 
@@ -47,7 +51,7 @@ class ScriptRunner(QtCore.QObject):
     finished = QtCore.pyqtSignal(object)
     #: the mode, as :meth:`describe` words it, whenever it changes
     mode_changed = QtCore.pyqtSignal(str)
-    _done = QtCore.pyqtSignal(object)  # from the worker thread
+    _done = QtCore.pyqtSignal(object)  # (result, whether answered), from the worker thread
 
     def __init__(
         self, link: Link, poll_interval: int = POLL_INTERVAL, parent: QtCore.QObject | None = None
@@ -67,6 +71,8 @@ class ScriptRunner(QtCore.QObject):
         self._busy = 0  # runs handed to the worker and not finished
         self._pending = False  # new samples came during a run
         self._seen: dict[SignalKey, float] = {}
+        #: the name of this runner's polls (:class:`rtoc_gui.reads.Reads`)
+        self._watch = f"script watch {id(self):x}"
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="rtoc-gui-script")
         self._repeat = QtCore.QTimer(self)
         self._repeat.timeout.connect(self._tick)
@@ -113,6 +119,7 @@ class ScriptRunner(QtCore.QObject):
         self._source, self._name, self.keys = source, name, keys
         latest = self.link.read(lambda view: view.latest(keys), {})
         self._seen = {key: reading.x for key, reading in latest.items()}
+        self.link.reads.invalidate(self._watch)  # a poll under way asks for other keys
         self._set_mode("signals")
         self._poll.start()
 
@@ -142,13 +149,19 @@ class ScriptRunner(QtCore.QObject):
         self._submit(self._source, self._name)
 
     def _look(self) -> None:
-        try:
-            latest = self.link.read(lambda view: view.latest(self.keys), None)
-        except Exception as error:  # the logger refused the names (a signal deleted)
+        keys = self.keys
+        self.link.reads.ask(
+            self._watch, lambda view: view.latest(keys), self._looked, self._cannot_look
+        )
+
+    def _cannot_look(self, error: Exception) -> None:
+        """The logger refused the names (a signal deleted)."""
+        if self.mode == "signals":
             self.stop()
             self.finished.emit(ScriptResult("", None, f"stopped watching: {error}", None))
-            return
-        if not latest:
+
+    def _looked(self, latest: dict[SignalKey, Reading]) -> None:
+        if self.mode != "signals" or not latest:
             return
         fresh = False
         for key, reading in latest.items():
@@ -169,14 +182,28 @@ class ScriptRunner(QtCore.QObject):
 
     def _work(self, source: str, name: str) -> None:
         """In the worker thread: one run; any failure to run at all is the result's error."""
+        answered: bool | OSError = True  # or False: not asked; an OSError: unreachable
         try:
-            result = self.link.act(lambda view: view.run_script(source, name))
-        except Exception as error:  # offline, refused (ControlUnavailable, a RemoteError)
+            self.link.check()
+            result = self.link.view.run_script(source, name)
+        except Offline as error:
+            answered = False
+            result = ScriptResult("", None, f"not run: {error}", None)
+        except OSError as error:  # the link's state changes in the GUI thread (_finished)
+            answered = error
+            where = self.link.where
+            result = ScriptResult("", None, f"not run: no connection to {where}: {error}", None)
+        except Exception as error:  # refused (ControlUnavailable, a RemoteError)
             result = ScriptResult("", None, f"not run: {error}", None)
         with contextlib.suppress(RuntimeError):  # the widget is gone: nobody to tell
-            self._done.emit(result)
+            self._done.emit((result, answered))
 
-    def _finished(self, result: ScriptResult) -> None:
+    def _finished(self, outcome: tuple[ScriptResult, bool | OSError]) -> None:
+        result, answered = outcome
+        if isinstance(answered, OSError):
+            self.link.lost(answered)
+        elif answered:
+            self.link.answered()
         self._busy -= 1
         self.runs += 1
         self.finished.emit(result)

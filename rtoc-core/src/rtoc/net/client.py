@@ -146,12 +146,19 @@ class Client:
         if self._socket is None:
             self._reconnect()
         try:
-            reply = self.send(message).recv()
-        except (ConnectionError, BrokenPipeError):
-            # The server hung up after the previous reply without reading this
-            # request (RTOC's one-request-per-connection server): send it again.
-            self._reconnect()
-            reply = self.send(message).recv()
+            try:
+                reply = self.send(message).recv()
+            except (ConnectionError, BrokenPipeError):
+                # The server hung up after the previous reply without reading this
+                # request (RTOC's one-request-per-connection server): send it again.
+                self._reconnect()
+                reply = self.send(message).recv()
+        except (OSError, FrameError):
+            # A timeout leaves this request's reply on its way (and the reader in an
+            # unknown state): the next request would read it as its own. So the
+            # connection goes, and the next request opens a fresh one.
+            self.close()
+            raise
         return checked(reply)
 
     def pipeline(
