@@ -74,9 +74,7 @@ def test_a_bad_cell_edited_to_a_number_is_imported_as_edited(
     assert model.data(model.index(3, 1), QtCore.Qt.ToolTipRole) == "edited; the file has 'n/a'"
     assert model.data(model.index(2, 1), QtCore.Qt.BackgroundRole) is None
     assert dialog.reasons == [""] and status(dialog, 0) == ("ready", READY)
-    assert dialog.edits_info.text() == (
-        "1 cell edited: imported as edited, the rest of the file as it is"
-    )
+    assert dialog.edits_info.text() == "1 cell edited (imported so)"
     import_clicked(qtbot, dialog)
     stored = logger.read("lab", "U")
     assert len(stored.y) == PREVIEW_ROWS + 100 and stored.unit == "V"
@@ -99,7 +97,7 @@ def test_an_edited_time_cell_and_a_deleted_row(qtbot, window: MainWindow, logger
     assert model.rowCount() == 3
     assert [model.headerData(r, QtCore.Qt.Vertical) for r in range(3)] == ["2", "3", "5"]
     assert dialog.reasons == [""]
-    assert dialog.edits_info.text().startswith("1 cell edited, 1 row deleted")
+    assert dialog.edits_info.text() == "1 cell edited, 1 row deleted (imported so)"
 
     # the time format read again keeps the definitions and the edits
     dialog.time_format.setCurrentText("unix")

@@ -223,7 +223,10 @@ class ImportDialog(QtWidgets.QDialog):
             "Undo edits", toolTip="Every cell as the file has it, every row back"
         )
         self.undo_edits.clicked.connect(self.undo)
-        self.edits_info = QtWidgets.QLabel(wordWrap=True, objectName="importEdits")
+        self.edits_info = QtWidgets.QLabel(objectName="importEdits")
+        self.edits_info.setToolTip(
+            "The rows shown are imported as edited, the rest of the file as it is"
+        )
         edit_bar = QtWidgets.QHBoxLayout()
         edit_bar.addWidget(self.delete_rows)
         edit_bar.addWidget(self.undo_edits)
@@ -375,9 +378,7 @@ class ImportDialog(QtWidgets.QDialog):
 
     def _show_edits(self) -> None:
         described = "" if self.model is None else self.model.describe()
-        self.edits_info.setText(
-            f"{described}: imported as edited, the rest of the file as it is" if described else ""
-        )
+        self.edits_info.setText(f"{described} (imported so)" if described else "")
         self.undo_edits.setEnabled(bool(described))
         self.delete_rows.setEnabled(self.model is not None)
 
