@@ -221,7 +221,8 @@ def test_overrunning_periodic_job_skips_ticks_instead_of_stacking_runs(logger):
     elapsed = time.monotonic() - started
 
     kept = job.script.globals
-    assert kept["peak"] == 1 and kept["active"] == 0  # never two runs at once
+    # never two runs at once (``active`` may be 1: stop interrupts a run under way)
+    assert kept["peak"] == 1
     spans = kept["spans"]
     assert all(end <= next_start for (_, end), (next_start, _) in itertools.pairwise(spans))
     assert job.runs <= elapsed / 0.08 + 1  # not one run per 20 ms tick

@@ -61,7 +61,8 @@ def test_screenshot(qtbot, window: MainWindow, logger, tmp_path):
 
 
 def test_import_dialog_screenshot(qtbot, window: MainWindow, tmp_path):
-    """A semicolon file with decimal commas and a column of notes; one definition refused."""
+    """A semicolon file with decimal commas and a column of notes; one definition refused,
+    one cell edited."""
     start = 1_709_294_400  # 2024-03-01 12:00 UTC
     rows = [
         f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(start + 10 * i))};"
@@ -75,6 +76,9 @@ def test_import_dialog_screenshot(qtbot, window: MainWindow, tmp_path):
     (dialog,) = window.importing.dialogs
     dialog.resize(1300, 560)
     dialog.add_definition(Definition("note", 5, 1, "Bench"))
+    model = dialog.table.model()
+    assert model.setData(model.index(2, 1), "12,25")
+    assert dialog.edits_info.text().startswith("1 cell edited")
     image = IMPORT_IMAGE if os.environ.get("RTOC_SCREENSHOTS") == "1" else tmp_path / "import.png"
     image.parent.mkdir(parents=True, exist_ok=True)
     assert dialog.grab().save(str(image))

@@ -1,12 +1,16 @@
-"""The Import dialog (RTOC manual 5.7.9.2): a table file on the left, signals to take from it
-on the right, each coloured by whether it can be imported and, if not, why.
+"""The Import dialog (RTOC manual 5.7.9.2): a table (a CSV file, or a sheet of an XLSX or
+ODS workbook) on the left, signals to take from it on the right, each coloured by whether
+it can be imported and, if not, why.
 
-The file's first rows are shown through a model (:class:`PreviewModel`), never
-the whole file. The definitions start as the sniffer's proposals (one signal
-per column of numbers over the time column it found); every edit checks them
-again (:meth:`rtoc_gui.import_plan.Plan.reasons`). **Import** imports the
-valid ones through the window's :class:`rtoc_gui.link.Link` (a logger here or
-over TCP) and says how many samples each signal got; invalid ones are skipped.
+The table's first rows are shown through a model (:class:`PreviewModel`),
+never the whole file; as in RTOC, its cells can be edited and its rows
+deleted, and the import reads them so (the rest of a bigger file as it is).
+A workbook of several sheets has a sheet to choose. The definitions start as
+the reader's proposals (one signal per column of numbers over the time column
+it found); every change of a definition or a cell checks them again
+(:meth:`rtoc_gui.import_plan.Plan.reasons`). **Import** imports the valid
+ones through the window's :class:`rtoc_gui.link.Link` (a logger here or over
+TCP) and says how many samples each signal got; invalid ones are skipped.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from typing import TYPE_CHECKING
 
 from PyQt5 import QtCore, QtGui, QtWidgets
 
-from rtoc.io.formats import FileFormatError, ImportOptions
-from rtoc_gui.import_plan import AUTO, Definition, Outcome, Plan, open_source
+from rtoc.io.edits import Edits
+from rtoc.io.formats import FileFormatError, ImportOptions, MissingExtra
+from rtoc_gui.import_plan import AUTO, Definition, Outcome, Plan, SheetError, open_source
 
 if TYPE_CHECKING:
     from rtoc.io.formats import Importer
@@ -29,34 +34,136 @@ if TYPE_CHECKING:
 
 READY = "#2e7d4f"
 REFUSED = "#8b1e1e"
+#: the background of an edited cell
+EDITED = "#f2c94c"
 TIME_FORMATS = ("auto", "unix", "iso", "excel")
 NAME, DEVICE, X, Y, STATUS = range(5)
 
 
 class PreviewModel(QtCore.QAbstractTableModel):
-    """The first rows of the file as text cells, headed ``3: U [V]``."""
+    """The first rows of the table as text cells, headed ``3: U [V]``, each row numbered by
+    its line in the file (a sheet's row number), as errors name it.
 
-    def __init__(self, labels: list[str], rows: list[list[str]], parent=None) -> None:
+    Cells are editable and rows can be deleted; an edited cell is marked
+    (:data:`EDITED`, its tooltip shows what the file has). Nothing is written:
+    :meth:`edits` is the overlay rtoc.io applies to these rows when it reads
+    the file (:class:`rtoc.io.edits.Edits`), for the checks and the import alike.
+    """
+
+    #: a cell was edited, rows were deleted, or the edits were undone
+    edited = QtCore.pyqtSignal()
+
+    def __init__(
+        self, labels: list[str], rows: list[list[str]], lines: list[int], parent=None
+    ) -> None:
         super().__init__(parent)
         self.labels = labels
         self.rows = rows
+        self.lines = lines
+        #: (line, 0-based column) -> the text typed over the file's
+        self.changes: dict[tuple[int, int], str] = {}
+        #: lines of the rows deleted
+        self.deleted: set[int] = set()
+        self.shown = list(range(len(rows)))
 
     def rowCount(self, parent: QtCore.QModelIndex | None = None) -> int:
-        return 0 if parent is not None and parent.isValid() else len(self.rows)
+        return 0 if parent is not None and parent.isValid() else len(self.shown)
 
     def columnCount(self, parent: QtCore.QModelIndex | None = None) -> int:
         return 0 if parent is not None and parent.isValid() else len(self.labels)
 
-    def data(self, index: QtCore.QModelIndex, role: int = QtCore.Qt.DisplayRole):
-        if role != QtCore.Qt.DisplayRole or not index.isValid():
-            return None
-        row = self.rows[index.row()]
+    def original(self, index: QtCore.QModelIndex) -> str:
+        """The file's text of a cell."""
+        row = self.rows[self.shown[index.row()]]
         return row[index.column()] if index.column() < len(row) else ""
+
+    def _key(self, index: QtCore.QModelIndex) -> tuple[int, int]:
+        return self.lines[self.shown[index.row()]], index.column()
+
+    def data(self, index: QtCore.QModelIndex, role: int = QtCore.Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        key = self._key(index)
+        if role in (QtCore.Qt.DisplayRole, QtCore.Qt.EditRole):
+            return self.changes.get(key, self.original(index))
+        if key not in self.changes:
+            return None
+        if role == QtCore.Qt.BackgroundRole:
+            return QtGui.QColor(EDITED)
+        if role == QtCore.Qt.ForegroundRole:
+            return QtGui.QColor("black")
+        if role == QtCore.Qt.ToolTipRole:
+            return f"edited; the file has {self.original(index)!r}"
+        return None
+
+    def flags(self, index: QtCore.QModelIndex) -> QtCore.Qt.ItemFlags:
+        return super().flags(index) | QtCore.Qt.ItemIsEditable
+
+    def setData(self, index: QtCore.QModelIndex, value, role: int = QtCore.Qt.EditRole) -> bool:
+        if role != QtCore.Qt.EditRole or not index.isValid():
+            return False
+        text, key = str(value), self._key(index)
+        if text == self.original(index):
+            self.changes.pop(key, None)
+        else:
+            self.changes[key] = text
+        self.dataChanged.emit(index, index)
+        self.edited.emit()
+        return True
+
+    def delete_rows(self, rows: set[int]) -> None:
+        """Leave the rows shown at ``rows`` out of the import."""
+        if not rows:
+            return
+        self.beginResetModel()
+        lines = {self.lines[self.shown[row]] for row in rows}
+        self.deleted |= lines
+        self.changes = {key: text for key, text in self.changes.items() if key[0] not in lines}
+        self._show()
+        self.endResetModel()
+        self.edited.emit()
+
+    def restore(self, changes: dict[tuple[int, int], str], deleted: set[int]) -> None:
+        """Take over the edits of the same rows read again (another time format)."""
+        self.beginResetModel()
+        self.changes, self.deleted = dict(changes), set(deleted)
+        self._show()
+        self.endResetModel()
+
+    def undo(self) -> None:
+        """Every cell as the file has it, every row back."""
+        self.restore({}, set())
+        self.edited.emit()
+
+    def _show(self) -> None:
+        self.shown = [i for i, line in enumerate(self.lines) if line not in self.deleted]
+
+    def edits(self) -> Edits | None:
+        """The edits as rtoc.io applies them; None for none."""
+        if not (self.changes or self.deleted):
+            return None
+        cells = tuple(sorted((line, column, text) for (line, column), text in self.changes.items()))
+        return Edits(cells, frozenset(self.deleted))
+
+    def describe(self) -> str:
+        """``2 cells edited, 1 row deleted`` ("" for no edits)."""
+        parts = []
+        if self.changes:
+            parts.append(_count(len(self.changes), "cell") + " edited")
+        if self.deleted:
+            parts.append(_count(len(self.deleted), "row") + " deleted")
+        return ", ".join(parts)
 
     def headerData(self, section: int, orientation: int, role: int = QtCore.Qt.DisplayRole):
         if role != QtCore.Qt.DisplayRole:
             return None
-        return self.labels[section] if orientation == QtCore.Qt.Horizontal else str(section + 1)
+        if orientation == QtCore.Qt.Horizontal:
+            return self.labels[section]
+        return str(self.lines[self.shown[section]])
+
+
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}" + ("" if number == 1 else "s")
 
 
 class ImportDialog(QtWidgets.QDialog):
@@ -73,6 +180,8 @@ class ImportDialog(QtWidgets.QDialog):
         self.folder = Path(tempfile.mkdtemp(prefix="rtoc-gui-import-"))
         self._remove_folder = weakref.finalize(self, shutil.rmtree, self.folder, True)
         self.plan: Plan | None = None
+        #: the table shown, with its edits; None when the file cannot be read
+        self.model: PreviewModel | None = None
         #: why each definition cannot be imported ("" when it can), after the last check
         self.reasons: list[str] = []
         #: what the last import did with each definition
@@ -94,7 +203,11 @@ class ImportDialog(QtWidgets.QDialog):
         )
         self.skip_bad = QtWidgets.QCheckBox("Skip rows that cannot be read")
         self.force = QtWidgets.QCheckBox("Import again if imported before")
+        self.sheet = QtWidgets.QComboBox(toolTip="The workbook's sheet to import from")
+        self.sheet_label = QtWidgets.QLabel("Sheet")
         options = QtWidgets.QHBoxLayout()
+        options.addWidget(self.sheet_label)
+        options.addWidget(self.sheet)
         options.addWidget(QtWidgets.QLabel("Time format"))
         options.addWidget(self.time_format)
         options.addWidget(self.skip_bad)
@@ -102,7 +215,27 @@ class ImportDialog(QtWidgets.QDialog):
         options.addStretch(1)
 
         self.table = QtWidgets.QTableView()
-        self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectColumns)
+        self.delete_rows = QtWidgets.QPushButton(
+            "Delete rows", toolTip="Leave the rows of the selected cells out of the import"
+        )
+        self.delete_rows.clicked.connect(self.delete_selected_rows)
+        self.undo_edits = QtWidgets.QPushButton(
+            "Undo edits", toolTip="Every cell as the file has it, every row back"
+        )
+        self.undo_edits.clicked.connect(self.undo)
+        self.edits_info = QtWidgets.QLabel(objectName="importEdits")
+        self.edits_info.setToolTip(
+            "The rows shown are imported as edited, the rest of the file as it is"
+        )
+        edit_bar = QtWidgets.QHBoxLayout()
+        edit_bar.addWidget(self.delete_rows)
+        edit_bar.addWidget(self.undo_edits)
+        edit_bar.addWidget(self.edits_info, 1)
+        left = QtWidgets.QWidget()
+        left_column = QtWidgets.QVBoxLayout(left)
+        left_column.setContentsMargins(0, 0, 0, 0)
+        left_column.addLayout(edit_bar)
+        left_column.addWidget(self.table, 1)
         self.definitions_table = QtWidgets.QTableWidget(0, 5)
         self.definitions_table.setHorizontalHeaderLabels(["Signal", "Device", "X", "Y", ""])
         header = self.definitions_table.horizontalHeader()
@@ -130,7 +263,7 @@ class ImportDialog(QtWidgets.QDialog):
         column.addWidget(self.why)
         column.addLayout(buttons)
         splitter = QtWidgets.QSplitter()
-        splitter.addWidget(self.table)
+        splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setSizes([600, 600])
 
@@ -162,35 +295,92 @@ class ImportDialog(QtWidgets.QDialog):
             lambda _text: self.load(self.definitions() if self.plan else None)
         )
         self.skip_bad.toggled.connect(lambda _on: self.check())
+        # another sheet: other columns, other rows; its own proposals, no edits
+        self.sheet.currentTextChanged.connect(lambda _name: self.load())
 
     def options(self) -> ImportOptions:
         return ImportOptions(
-            time_format=self.time_format.currentText(), skip_bad=self.skip_bad.isChecked()
+            time_format=self.time_format.currentText(),
+            skip_bad=self.skip_bad.isChecked(),
+            sheet=self.sheet.currentText() if self.sheet.count() else None,
+            edits=self.edits(),
         )
 
+    def edits(self) -> Edits | None:
+        """The cells edited and rows deleted, as rtoc.io applies them."""
+        return None if self.model is None else self.model.edits()
+
     def load(self, keep: list[Definition] | None = None) -> None:
-        """Read the file's first rows again and propose its signals (or ``keep`` these);
-        a file that cannot be read shows why, and nothing can be imported."""
+        """Read the file's first rows again and propose its signals (or ``keep`` these,
+        and the edits of the rows); a file that cannot be read shows why, and nothing
+        can be imported."""
         self.info.setText(self.path.name)
         self.info.setToolTip(str(self.path))
+        previous = self.model if keep is not None else None
         try:
-            source = open_source(self.path, self.options())
-        except (FileFormatError, OSError) as error:
+            source = open_source(self.path, self.importer, self.options(), self.folder)
+        except (FileFormatError, OSError, MissingExtra) as error:
             self.plan = None
+            self.model = None
             self.table.setModel(None)
             self.set_definitions([])
             self._show_error(f"Cannot import {self.path.name}: {error}")
+            self._show_edits()
+            # another sheet may do
+            sheet = isinstance(error, SheetError)
+            self._show_sheets(error.sheets if sheet else (), error.sheet if sheet else None)
             return
-        self.plan = Plan(source, self.importer, self.options(), self.folder)
+        self._show_sheets(source.sheets, source.sheet)
+        self.model = PreviewModel(
+            [source.label(column) for column in range(1, source.width + 1)],
+            source.rows,
+            source.lines,
+            self.table,
+        )
+        if previous is not None:
+            self.model.restore(previous.changes, previous.deleted)
+        self.model.edited.connect(self._edited)
+        self.plan = Plan(source, self.importer, self.options())
         self.info.setText(
             f"{self.path.name} — {source.describe()}; showing the first {len(source.rows)} rows"
             + (" (the file has more)" if source.more else "")
         )
-        labels = [source.label(column) for column in range(1, source.width + 1)]
-        self.table.setModel(PreviewModel(labels, source.rows, self.table))
+        self.table.setModel(self.model)
         self.table.resizeColumnsToContents()
         self._show_error("")
+        self._show_edits()
         self.set_definitions(self.plan.proposals() if keep is None else keep)
+
+    def _show_sheets(self, sheets: tuple[str, ...], sheet: str | None) -> None:
+        """The sheet box: the workbook's sheets, shown when there are several."""
+        with QtCore.QSignalBlocker(self.sheet):
+            self.sheet.clear()
+            self.sheet.addItems(sheets)
+            if sheet is not None:
+                self.sheet.setCurrentText(sheet)
+        several = len(sheets) > 1
+        self.sheet.setVisible(several)
+        self.sheet_label.setVisible(several)
+
+    # -- the table's edits ----------------------------------------------------------------
+
+    def delete_selected_rows(self) -> None:
+        if self.model is not None:
+            self.model.delete_rows({index.row() for index in self.table.selectedIndexes()})
+
+    def undo(self) -> None:
+        if self.model is not None:
+            self.model.undo()
+
+    def _edited(self) -> None:
+        self._show_edits()
+        self.check()
+
+    def _show_edits(self) -> None:
+        described = "" if self.model is None else self.model.describe()
+        self.edits_info.setText(f"{described} (imported so)" if described else "")
+        self.undo_edits.setEnabled(bool(described))
+        self.delete_rows.setEnabled(self.model is not None)
 
     def _show_error(self, text: str) -> None:
         self.error.setText(text)
@@ -229,7 +419,7 @@ class ImportDialog(QtWidgets.QDialog):
             column = free[0] if free else 1
             x = present[-1].x if present else AUTO
             device = present[-1].device if present else self.plan.device
-            name = self.plan.source.dialect.names[column - 1]
+            name = self.plan.source.names[column - 1]
             definition = Definition(name, column, x if x != column else AUTO, device)
         with QtCore.QSignalBlocker(self.definitions_table):
             self._add_row(definition)

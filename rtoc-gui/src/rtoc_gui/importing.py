@@ -1,12 +1,14 @@
 """Files and pasted text into the logger: tables through the Import dialog, the rest as
 ``rtoc import`` would take them.
 
-A file read by rtoc.io's CSV importer (CSV, TSV, text) opens
+A file read by rtoc.io's CSV importer (CSV, TSV, text) or by a workbook
+importer (XLSX, ODS: :class:`rtoc.io.spreadsheet.Workbook`) opens
 :class:`rtoc_gui.import_dialog.ImportDialog`; so does tabular text pasted or
 dropped onto the window (written to a file ``clipboard.txt`` first, so rtoc.io
 reads it as it reads a file). Every other format rtoc.io knows (session JSON,
-Parquet, MATLAB, WAV, XLSX, ODS) and rtoc's own long CSV export are imported
-straight away, all their signals, and a message shows rtoc.io's summary.
+Parquet, MATLAB, WAV) and rtoc's own long export (CSV, or a sheet) are
+imported straight away, all their signals, and a message shows rtoc.io's
+summary.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from PyQt5 import QtCore, QtGui, QtWidgets
 
 from rtoc.io import importers
 from rtoc.io.csv_sniff import sniff
-from rtoc.io.formats import FileFormatError, ImportOptions, choose
+from rtoc.io.formats import FileFormatError, ImportOptions, MissingExtra, choose
 from rtoc.io.ingest import into_view, read_file
+from rtoc.io.spreadsheet import Workbook
 from rtoc_gui.import_dialog import ImportDialog
 from rtoc_gui.import_plan import is_long
 
@@ -29,7 +32,7 @@ if TYPE_CHECKING:
     from rtoc.io.formats import Importer
     from rtoc_gui.link import Link
 
-#: The importer whose files the dialog shows.
+#: The importer of text tables, whose files the dialog shows (and workbooks').
 TABLE_FORMAT = "csv"
 CLIPBOARD_FILE = "clipboard.txt"
 
@@ -63,7 +66,7 @@ class Importing(QtCore.QObject):
             except ValueError as error:  # no format reads this suffix
                 self._tell(f"Cannot import {path.name}", str(error), warning=True)
                 continue
-            if importer.name == TABLE_FORMAT and not self._long(path):
+            if self._table(importer) and not self._long(path, importer):
                 self._dialog(path, importer)
             else:
                 self.import_directly(path, importer)
@@ -92,13 +95,22 @@ class Importing(QtCore.QObject):
         lines.append(f"Sent {sent} samples to {self.link.where}.")
         self._tell(f"Imported {path.name}", "\n".join(lines), warning=False)
 
-    def _long(self, path: Path) -> bool:
-        """rtoc's own CSV export: its rows name their signals, no definitions needed."""
+    @staticmethod
+    def _table(importer: Importer) -> bool:
+        return importer.name == TABLE_FORMAT or isinstance(importer, Workbook)
+
+    @staticmethod
+    def _long(path: Path, importer: Importer) -> bool:
+        """rtoc's own export (CSV, or a sheet): its rows name their signals, no
+        definitions needed."""
         try:
+            if isinstance(importer, Workbook):
+                head = importer.preview(path, ImportOptions(), 0).head
+                return head is not None and head.long
             dialect = sniff(path, ImportOptions())
-        except (FileFormatError, OSError):
+        except (FileFormatError, OSError, MissingExtra):
             return False  # the dialog says what is wrong
-        return dialect is not None and is_long(dialect)
+        return dialect is not None and is_long(dialect.names)
 
     def _dialog(self, path: Path, importer: Importer) -> ImportDialog:
         dialog = ImportDialog(self.link, path, importer, self.window)

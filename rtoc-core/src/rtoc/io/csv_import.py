@@ -10,6 +10,10 @@ Two engines read the same files to the same samples:
   that block, so the error names the line and column (or the row is skipped
   and counted with ``skip_bad``).
 
+Cells edited and rows deleted (``ImportOptions.edits``) reach both engines
+alike: they read the file through :func:`rtoc.io.csv_head.edited_source`,
+which rewrites the lines up to the last edited row and streams the rest.
+
 Two layouts: a wide table (a time column and one column per signal), and
 rtoc's own CSV export (``device,signal,unit,x,y``, one row per sample),
 whose signals keep their names.
@@ -18,7 +22,9 @@ whose signals keep their names.
 from __future__ import annotations
 
 import csv
+import functools
 import importlib.util
+import io
 import itertools
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -26,6 +32,7 @@ from pathlib import Path
 import attrs
 import numpy as np
 
+from rtoc.io.csv_head import Opener, edited_source
 from rtoc.io.csv_sniff import Dialect, sniff
 from rtoc.io.formats import BadRow, Block, FileFormatError, ImportOptions, require
 from rtoc.io.times import excel_to_unix, parse_iso
@@ -57,19 +64,25 @@ class CsvImporter:
         dialect = sniff(path, options)
         if dialect is None:
             return
+        source: Opener = functools.partial(open, path, "rb")
+        if options.edits:
+            source = edited_source(path, dialect, options.edits)
+            dialect = sniff(path, options, source)
+            if dialect is None:  # every row deleted
+                return
         long = tuple(name.casefold() for name in dialect.names) == LONG_LAYOUT
         if long:
             dialect = _long_dialect(dialect)
         rows_done = 0
         if self._arrow_fits(dialect):
             try:
-                for blocks, rows in _arrow_blocks(path, dialect, long):
+                for blocks, rows in _arrow_blocks(source, dialect, long):
                     yield from blocks
                     rows_done += rows
                 return
             except _Fallback:
                 pass
-        yield from _python_blocks(path, dialect, options, long, rows_done)
+        yield from _python_blocks(path, source, dialect, options, long, rows_done)
 
     def _arrow_fits(self, dialect: Dialect) -> bool:
         if self.engine == "python":
@@ -89,9 +102,9 @@ def _long_dialect(dialect: Dialect) -> Dialect:
 
 
 def _python_blocks(
-    path: Path, dialect: Dialect, options: ImportOptions, long: bool, skip: int
+    path: Path, source: Opener, dialect: Dialect, options: ImportOptions, long: bool, skip: int
 ) -> Iterator[Block]:
-    with open(path, encoding=dialect.encoding, newline="") as file:
+    with io.TextIOWrapper(source(), encoding=dialect.encoding, newline="") as file:
         reader = csv.reader(file, delimiter=dialect.delimiter)
         if dialect.header:
             next(reader, None)
@@ -231,7 +244,9 @@ def _runs(
 # -- the arrow engine ----------------------------------------------------------
 
 
-def _arrow_blocks(path: Path, dialect: Dialect, long: bool) -> Iterator[tuple[list[Block], int]]:
+def _arrow_blocks(
+    source: Opener, dialect: Dialect, long: bool
+) -> Iterator[tuple[list[Block], int]]:
     """(blocks, rows they hold) per batch; _Fallback at a cell pyarrow cannot convert.
 
     Arrow gets a file object, not the path: a path it opens as a seekable file
@@ -243,7 +258,7 @@ def _arrow_blocks(path: Path, dialect: Dialect, long: bool) -> Iterator[tuple[li
     names = [f"c{i}" for i in range(len(dialect.names))]
     numeric = {3, 4} if long else {dialect.time_index, *dialect.value_indexes}
     types = {name: pa.float64() if i in numeric else pa.string() for i, name in enumerate(names)}
-    with open(path, "rb", buffering=0) as file:
+    with source() as file:
         try:
             reader = pacsv.open_csv(
                 file,

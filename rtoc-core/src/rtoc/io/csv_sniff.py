@@ -28,7 +28,9 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import attrs
 
@@ -64,12 +66,15 @@ class Dialect:
         return [i for i in wanted if i != self.time_index]
 
 
-def sniff(path: Path, options: ImportOptions) -> Dialect | None:
+def sniff(
+    path: Path, options: ImportOptions, source: Callable[[], BinaryIO] | None = None
+) -> Dialect | None:
     """How ``path`` is written; None for a file without any data or header.
 
+    ``source`` opens the bytes to look at instead of the file (the file edited).
     FileFormatError for binary data and for ``options`` naming columns not there.
     """
-    with open(path, "rb") as file:
+    with open(path, "rb") if source is None else source() as file:
         raw = file.read(SAMPLE_BYTES)
         complete = len(raw) < SAMPLE_BYTES or not file.read(1)
     encoding = _encoding(raw)

@@ -24,6 +24,7 @@ import attrs
 import numpy as np
 
 from rtoc.events import Event
+from rtoc.io.edits import Edits
 
 
 class FileFormatError(ValueError):
@@ -86,7 +87,8 @@ class ImportOptions:
     is the row number. ``skip_bad``: skip rows that cannot be read (each
     reported) instead of failing. ``columns``: of a table (CSV, spreadsheet),
     read only these value columns (names or 1-based numbers), so a column of
-    text beside them is no error; None: every column.
+    text beside them is no error; None: every column. ``edits``: of a table,
+    cells changed and rows deleted before it is read (:mod:`rtoc.io.edits`).
     """
 
     time_column: str | None = None
@@ -94,6 +96,7 @@ class ImportOptions:
     skip_bad: bool = False
     sheet: str | None = None  # of a spreadsheet; None: the first
     columns: tuple[str, ...] | None = None
+    edits: Edits | None = None
 
 
 @attrs.frozen

@@ -1,27 +1,34 @@
 """XLSX (openpyxl, ``rtoc-core[xlsx]``) and ODS (odfpy, ``rtoc-core[ods]``).
 
 Reading takes the first sheet, or ``--sheet NAME``, by the rules of
-:mod:`rtoc.io.table`. Writing puts every signal in one sheet ``signals`` in
-rtoc's long layout (``device, signal, unit, x, y``), which reads back with
-its names and units. ODS keeps float64 values bit for bit; openpyxl writes
-16 significant digits, so XLSX values come back within one or two units in
+:mod:`rtoc.io.table`; :meth:`Workbook.preview` shows a sheet's head and
+first rows and names the workbook's sheets (the GUI's Import dialog).
+Writing puts every signal in one sheet ``signals`` in rtoc's long layout
+(``device, signal, unit, x, y``), which reads back with its names and
+units. ODS keeps float64 values bit for bit; openpyxl writes 16
+significant digits, so XLSX values come back within one or two units in
 the last place (Excel itself shows 15). A NaN is an empty cell and
-infinities are the texts ``inf``/``-inf``, as spreadsheets hold neither. A sheet holds at most
-1,048,575 samples (Excel's row limit): more is refused, use CSV or Parquet.
+infinities are the texts ``inf``/``-inf``, as spreadsheets hold neither.
+A sheet holds at most 1,048,575 samples (Excel's row limit): more is
+refused, use CSV or Parquet.
 """
 
 from __future__ import annotations
 
+import abc
+import contextlib
 import math
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
+
+import attrs
 
 from rtoc.events import Event
 from rtoc.files import write_atomically_binary
 from rtoc.io.formats import Block, ExportSignal, FileFormatError, ImportOptions, Target, require
-from rtoc.io.table import Row, table_blocks
+from rtoc.io.table import Row, TableHead, table_blocks, table_head
 
 MAX_ROWS = 1_048_575
 HEADER = ["device", "signal", "unit", "x", "y"]
@@ -61,21 +68,79 @@ def _save(target: Target, save) -> None:
         save(target)
 
 
-class XlsxFormat:
+#: Opens a workbook: its sheets' names, and the rows of a sheet by its name.
+Book = tuple[list[str], Callable[[str], Iterator[Row]]]
+
+
+@attrs.frozen
+class SheetPreview:
+    """A sheet's first rows as the importer reads them, for the GUI's Import dialog.
+
+    ``head`` is None for a sheet without any cell. ``header`` is the header row,
+    ``rows`` the first data rows (empty rows left out), each with its row
+    number, which :class:`rtoc.io.edits.Edits` name rows by.
+    """
+
+    sheets: tuple[str, ...]
+    sheet: str
+    head: TableHead | None
+    header: Row | None
+    rows: tuple[Row, ...]
+    #: the sheet has more rows than ``rows``
+    more: bool
+
+
+class Workbook(abc.ABC):
+    """An importer of workbooks: a sheet read through :mod:`rtoc.io.table`, and a preview
+    of it; a format (XLSX, ODS, a plugin's) says how to open the book."""
+
+    @abc.abstractmethod
+    def _book(self, path: Path) -> contextlib.AbstractContextManager[Book]:
+        """The book's sheet names and rows; FileFormatError for a file that is none."""
+
+    def read(self, path: Path, options: ImportOptions) -> Iterator[Block]:
+        with self._book(path) as (names, rows_of):
+            yield from table_blocks(path, rows_of(_sheet(path, names, options)), options)
+
+    def preview(self, path: Path, options: ImportOptions, limit: int) -> SheetPreview:
+        """The sheet ``options.sheet`` (or the first), its head and first ``limit`` data
+        rows; FileFormatError for a file that is no such workbook or a sheet not in it."""
+        with self._book(path) as (names, rows_of):
+            sheet = _sheet(path, names, options)
+            rows = (row for row in rows_of(sheet) if any(c not in (None, "") for c in row[1]))
+            first = next(rows, None)
+            if first is None:
+                return SheetPreview(tuple(names), sheet, None, None, (), False)
+            head = table_head(path, first[1], options)
+            data = [] if head.header else [first]
+            more = False
+            for row in rows:
+                if len(data) == limit:
+                    more = True
+                    break
+                data.append(row)
+            header = first if head.header else None
+            return SheetPreview(tuple(names), sheet, head, header, tuple(data), more)
+
+
+class XlsxFormat(Workbook):
     name = "xlsx"
     suffixes = (".xlsx", ".xlsm")
     extra = "xlsx"
 
-    def read(self, path: Path, options: ImportOptions) -> Iterator[Block]:
+    @contextlib.contextmanager
+    def _book(self, path: Path) -> Iterator[Book]:
         openpyxl = require("openpyxl", "xlsx", "read .xlsx")
         try:
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
             raise FileFormatError(path, f"not an XLSX file rtoc can read: {error}") from None
+
+        def rows_of(name: str) -> Iterator[Row]:
+            return enumerate((list(row) for row in book[name].iter_rows(values_only=True)), 1)
+
         try:
-            sheet = _sheet(path, book.sheetnames, options, lambda name: book[name])
-            rows = enumerate((list(row) for row in sheet.iter_rows(values_only=True)), 1)
-            yield from table_blocks(path, rows, options)
+            yield book.sheetnames, rows_of
         finally:
             book.close()
 
@@ -92,22 +157,23 @@ class XlsxFormat:
         _save(target, book.save)
 
 
-def _sheet(path: Path, names: list[str], options: ImportOptions, get):
+def _sheet(path: Path, names: list[str], options: ImportOptions) -> str:
     if options.sheet is None:
         if not names:
             raise FileFormatError(path, "the file has no sheet")
-        return get(names[0])
+        return names[0]
     if options.sheet not in names:
         raise FileFormatError(path, f"no sheet {options.sheet!r}; sheets: {', '.join(names)}")
-    return get(options.sheet)
+    return options.sheet
 
 
-class OdsFormat:
+class OdsFormat(Workbook):
     name = "ods"
     suffixes = (".ods",)
     extra = "ods"
 
-    def read(self, path: Path, options: ImportOptions) -> Iterator[Block]:
+    @contextlib.contextmanager
+    def _book(self, path: Path) -> Iterator[Book]:
         require("odf", "ods", "read .ods")
         from odf.opendocument import load
         from odf.table import Table
@@ -119,8 +185,7 @@ class OdsFormat:
         tables = {
             str(t.getAttribute("name")): t for t in document.spreadsheet.getElementsByType(Table)
         }
-        table = _sheet(path, list(tables), options, tables.__getitem__)
-        yield from table_blocks(path, _ods_rows(table), options)
+        yield list(tables), lambda name: _ods_rows(tables[name])
 
     def write(
         self, target: Target, signals: Iterable[ExportSignal], events: Sequence[Event]

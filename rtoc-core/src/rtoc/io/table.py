@@ -6,6 +6,8 @@ unit, the time column found by name, by holding dates, or as the first of
 several. A time cell is a date (local time when it has no zone), a number
 (unix seconds; Excel serial days with ``--time-format excel``) or ISO text.
 rtoc's own long layout (``device, signal, unit, x, y``) keeps its names.
+Cells edited and rows deleted (``ImportOptions.edits``, by row number) are
+applied to the rows as they are read.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+import attrs
 import numpy as np
 
 from rtoc.io.csv_import import BLOCK_ROWS, LONG_LAYOUT, _runs
@@ -29,24 +32,50 @@ class _Bad(ValueError):
     pass
 
 
+@attrs.frozen
+class TableHead:
+    """How a sheet's first row reads: column names and units (from a header row, else
+    ``col1``, ``col2``, ...), the time column's index (None: x is the row number) and
+    the value columns ``ImportOptions.columns`` chose (None: every one)."""
+
+    names: tuple[str, ...]
+    units: tuple[str, ...]
+    header: bool
+    time_index: int | None
+    chosen: tuple[int, ...] | None
+    long: bool
+
+
+def table_head(path: Path, cells: list[object], options: ImportOptions) -> TableHead:
+    """The head of a table whose first non-empty row is ``cells``; FileFormatError for
+    ``options`` naming columns it does not have."""
+    header = any(isinstance(c, str) and not _is_number(c) for c in cells)
+    if header:
+        names, units = zip(*(_name_unit(str(c or "")) for c in cells), strict=True)
+    else:
+        names = tuple(f"col{i + 1}" for i in range(len(cells)))
+        units = ("",) * len(cells)
+    long = tuple(str(n).casefold() for n in names) == LONG_LAYOUT
+    time_index = 3 if long else _time_index(path, names, options)
+    chosen = None if long else chosen_columns(path, names, options)
+    return TableHead(tuple(names), tuple(units), header, time_index, chosen, long)
+
+
 def table_blocks(path: Path, rows: Iterable[Row], options: ImportOptions) -> Iterator[Block]:
-    """Blocks of up to BLOCK_ROWS rows; FileFormatError at a bad cell unless ``skip_bad``."""
+    """Blocks of up to BLOCK_ROWS rows; FileFormatError at a bad cell unless ``skip_bad``.
+
+    ``options.edits`` apply to the rows below the header as they are read.
+    """
     rows = iter(row for row in rows if any(cell not in (None, "") for cell in row[1]))
     first = next(rows, None)
     if first is None:
         return
-    cells = first[1]
-    header = any(isinstance(c, str) and not _is_number(c) for c in cells)
-    if header:
-        names, units = zip(*(_name_unit(str(c or "")) for c in cells), strict=True)
-        data: Iterable[Row] = rows
-    else:
-        names = tuple(f"col{i + 1}" for i in range(len(cells)))
-        units = ("",) * len(cells)
-        data = _chain(first, rows)
-    long = tuple(str(n).casefold() for n in names) == LONG_LAYOUT
-    time_index = 3 if long else _time_index(path, names, options)
-    columns = (time_index, None if long else chosen_columns(path, names, options))
+    head = table_head(path, first[1], options)
+    names, units, long = head.names, head.units, head.long
+    data: Iterable[Row] = rows if head.header else _chain(first, rows)
+    if options.edits:
+        data = options.edits.apply(data)
+    columns = (head.time_index, head.chosen)
     block: list[Row] = []
     counted = 0
     for row in data:
