@@ -5,7 +5,6 @@ storage as it is recorded, and :meth:`rtoc.frontend.LoggerView.resample_signals`
 thins what is recorded already, in memory and storage (:func:`bin_means` and
 :func:`thinned`, which every backend uses the same way).
 
-
 RTOC 2.x resampled signals "before creating a backup"; a 1 kHz signal kept
 for a year is 31 billion rows, at 1 Hz it is 31 million. Memory keeps every
 sample; only what goes to storage is thinned.
@@ -136,11 +135,6 @@ class Resampler:
             )
             for batch in held
         ]
-
-
-#: The highest rate resampling takes: a bin of a microsecond is about as fine as a
-#: float64 unix time resolves (0.24 us today), and ``x * rate`` must stay exact.
-MAX_RATE = 1e6
 
 
 @attrs.frozen
