@@ -12,6 +12,7 @@ import pytest
 
 from rtoc.storage.base import SampleBatch
 from rtoc.testing.installed import run_rtoc
+from rtoc.testing.storage_contract import assert_buckets
 from rtoc.testing.waiting import wait_until
 from rtoc_postgres.maintenance import DAY, Maintenance, Policy, apply
 from rtoc_postgres.schema import MIGRATIONS
@@ -74,6 +75,27 @@ def test_rollups_keep_old_buckets_exact(storage):
     got = storage.read_buckets("D", "S", T0, T0 + 400, 40)
     for field in ("bucket_start", "bucket_stop", "count", "minimum", "maximum", "first", "last"):
         np.testing.assert_array_equal(getattr(got, field), getattr(want, field))
+
+
+def test_a_period_resampled_later_gets_rollups_of_its_new_samples(storage):
+    x = T0 + np.arange(0, 4000, 0.5)  # 2 Hz in batches of 500 s
+    y = np.sin(np.arange(len(x)) / 7.0)
+    fill(storage, x, y)
+    storage.resample_before(T0 + 1000, 0.1)  # the first 1000 s thinned, raw rollups kept
+    # 500..1000 s: 50 thinned samples; 1000..3500 s: 5001 raw ones; bins of 100 s: 31
+    assert storage.resample_samples("D", "S", 0.01, T0 + 500, T0 + 3500) == (5051, 31)
+    found = storage.read("D", "S", T0 + 500, T0 + 4000)
+    assert len(found.x) == 31 + 999
+    for start, end, most in [(T0 + 500, T0 + 3999.5, 35), (T0 + 1000, T0 + 3000, 4)]:
+        inside = (found.x >= start) & (found.x <= end)
+        assert_buckets(
+            storage.read_buckets("D", "S", start, end, most),
+            found.x[inside],
+            found.y[inside],
+            start,
+            end,
+            most,
+        )
 
 
 def test_resampling_again_at_the_same_rate_changes_nothing_and_lower_rates_thin_more(storage):

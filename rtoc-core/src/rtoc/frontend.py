@@ -88,6 +88,61 @@ def period(start: object, end: object) -> tuple[float | None, float | None]:
     return bounds[0], bounds[1]
 
 
+#: The highest resampling rate (Hz): a bin of a microsecond is about as fine as a
+#: float64 unix time resolves (0.24 us today), and ``floor(x * rate)`` stays exact.
+MAX_RESAMPLE_RATE = 1e6
+
+
+def resample_rate(value: object) -> float:
+    """``value`` as a resampling rate: a number of samples per second above 0 and at
+    most :data:`MAX_RESAMPLE_RATE`; else a ValueError naming it."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not 0 < value <= MAX_RESAMPLE_RATE
+    ):
+        raise ValueError(
+            f"the resampling rate must be a number of samples per second above 0 and at most "
+            f"{MAX_RESAMPLE_RATE:g} Hz, got {value!r}"
+        )
+    return float(value)
+
+
+@attrs.frozen
+class SignalResampled:
+    """What resampling did to one signal's samples in the period.
+
+    Counted as :meth:`LoggerView.signal_infos` counts a signal: the larger of
+    memory's and storage's count (storage holds every sample, memory the
+    newest ``recordLength``; with ``backup.resample`` storage holds fewer).
+    """
+
+    key: SignalKey
+    #: Samples in the period before, and after (one per bin that had samples).
+    before: int
+    after: int
+
+
+@attrs.frozen
+class ResampleReport:
+    """The answer of :meth:`LoggerView.resample_signals`: the rate and period asked
+    for, and each signal chosen (in the order given, all of them sorted; those with
+    nothing in the period too)."""
+
+    rate: float
+    start: float | None
+    end: float | None
+    signals: tuple[SignalResampled, ...]
+
+    @property
+    def before(self) -> int:
+        return sum(signal.before for signal in self.signals)
+
+    @property
+    def after(self) -> int:
+        return sum(signal.after for signal in self.signals)
+
+
 #: Most events one page may hold: a frontend pages, it never asks for all of them.
 MAX_PAGE = 1000
 
@@ -346,6 +401,28 @@ class LoggerView(Protocol):
     def copy_signal(self, key: SignalKey, new_key: SignalKey) -> None:
         """Duplicate a signal as a new one: all its samples (memory and storage) under
         ``new_key``; ValueError naming ``new_key`` when a signal has it already."""
+        ...
+
+    def resample_signals(
+        self,
+        rate: float,
+        keys: Iterable[SignalKey] | None = None,
+        start: float | None = None,
+        end: float | None = None,
+    ) -> ResampleReport:
+        """Replace the samples of signals (``keys``; None: every one) with
+        ``start <= x <= end`` (None: unbounded) by one sample per ``1/rate`` s, in
+        memory and long-term storage.
+
+        The rule (:mod:`rtoc.storage.resample`, as ``backup.resample`` and
+        ``rtoc postgres resample``): time is cut into bins of ``1/rate`` s on a
+        fixed grid (``floor(x * rate)``); each bin with samples in the period
+        becomes one sample, the mean of its x and the mean of its y, in the
+        place of the bin's first sample. So the new first and last time lie
+        within the first and last bin and never outside the period. Samples
+        with a NaN or infinite time stay. :class:`SignalNotFound` naming an
+        unknown key, ValueError for a bad rate, key or period; nothing changed
+        then."""
         ...
 
     @property

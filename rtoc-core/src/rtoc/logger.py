@@ -28,11 +28,14 @@ from rtoc.frontend import (
     AutomationState,
     EventPage,
     EventQuery,
+    ResampleReport,
     RuleKind,
     ScriptResult,
     SignalNotFound,
+    SignalResampled,
     page_of,
     period,
+    resample_rate,
     signal_key,
 )
 from rtoc.signals import Signal, SignalKey, SignalStore, as_samples
@@ -579,6 +582,41 @@ class Logger:
                 if self.writer is not None:
                     self.writer.drop_between(key, start, end)
         return chosen
+
+    def resample_signals(
+        self,
+        rate: float,
+        keys: Iterable[SignalKey] | None = None,
+        start: float | None = None,
+        end: float | None = None,
+    ) -> ResampleReport:
+        """One mean sample per ``1/rate`` s of the period, in memory and storage.
+
+        See :meth:`rtoc.frontend.LoggerView.resample_signals`. Storage and
+        memory are each resampled by the same rule; memory's oldest bin may
+        hold only part of what storage's holds (memory keeps the newest
+        samples). Samples that arrive meanwhile stay as they come.
+        """
+        rate = resample_rate(rate)
+        start, end = period(start, end)
+        done = []
+        with self._holding():
+            chosen = self._known(keys, self._stored_keys())
+            if self.writer is not None:
+                self.writer.settle(chosen, start, end)
+            stored = self._stored_keys()
+            for key in chosen:
+                in_storage = (0, 0)
+                if key in stored:
+                    in_storage = self.storage.resample_samples(*key, rate, start, end)  # type: ignore[union-attr]
+                signal = self.store.get(*key)
+                in_memory = (0, 0) if signal is None else signal.resample_between(rate, start, end)
+                done.append(
+                    SignalResampled(
+                        key, max(in_storage[0], in_memory[0]), max(in_storage[1], in_memory[1])
+                    )
+                )
+        return ResampleReport(rate, start, end, tuple(done))
 
     def delete_events(self, query: EventQuery) -> int:
         """Delete the events ``query`` matches, in memory and storage; return how many."""

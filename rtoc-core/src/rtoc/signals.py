@@ -355,6 +355,36 @@ class Signal:
             self._rearm()
             return count
 
+    def resample_between(
+        self, rate: float, start: float | None, end: float | None
+    ) -> tuple[int, int]:
+        """Replace the held samples with ``start <= x <= end`` by one mean sample per
+        ``1/rate`` s (:mod:`rtoc.storage.resample`); (samples before, after).
+
+        Samples the writer has not taken yet are left as they are, still
+        untaken: they reach storage after its resampling, and stay as they
+        are there too.
+        """
+        from rtoc.storage.resample import bin_means, thinned  # storage imports this module
+
+        with self._lock:
+            x, y = self._ordered()
+            taken = len(x) - (self._untaken() if self._armed else 0)
+            old = Samples(x[:taken], y[:taken])
+            bins = bin_means([old], rate, start, end)
+            if not bins.before:
+                return 0, 0
+            new_x, new_y = thinned(0, *old, bins, start, end)
+            size = len(new_x) + len(x) - taken
+            self._x[:size] = np.r_[new_x, x[taken:]]
+            self._y[:size] = np.r_[new_y, y[taken:]]
+            self._size = size
+            self._head = size % self.capacity
+            self._cursor = self.total - (len(x) - taken)
+            self._checked = self._disorder = self.total - size  # nothing checked for order
+            self._rearm()
+            return bins.before, bins.after
+
     # -- write-behind ----------------------------------------------------------
 
     def collect(self) -> Collected:

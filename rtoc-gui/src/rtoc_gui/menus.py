@@ -27,6 +27,7 @@ from rtoc_gui import __version__, session, theme
 from rtoc_gui.global_rules import RulesWidget
 from rtoc_gui.marks import confirm
 from rtoc_gui.network import ConnectDialog, known_hosts
+from rtoc_gui.resample_dialog import ResampleDialog
 from rtoc_gui.settings import SettingsWidget
 from rtoc_gui.tray import NO_TRAY, tray_icon
 
@@ -200,6 +201,7 @@ class Menus(QtCore.QObject):
     def data_menu(self, menu: QtWidgets.QMenu) -> None:
         menu.addAction("&New plot window", self.window.new_plot_window, QtGui.QKeySequence.New)
         menu.addSeparator()
+        menu.addAction("&Resample…", self.ask_resample)
         menu.addAction("&Delete all data…", self.ask_delete_all)
 
     def data_bar(self) -> QtWidgets.QSpinBox:
@@ -238,6 +240,14 @@ class Menus(QtCore.QObject):
         spin.setToolTip("Samples each signal keeps in memory (the rest stays in storage)")
         self.tell(f"Each signal keeps {record_length} samples in memory.")
         return True
+
+    def ask_resample(self) -> ResampleDialog:
+        """Data ▸ Resample…, open without blocking (see :mod:`rtoc_gui.resample_dialog`)."""
+        dialog = ResampleDialog(self.window)
+        self.dialogs.append(dialog)
+        dialog.finished.connect(lambda _: self.dialogs.remove(dialog))
+        dialog.open()
+        return dialog
 
     def ask_delete_all(self) -> QtWidgets.QMessageBox:
         return confirm(

@@ -1,10 +1,11 @@
-"""Changing stored samples in place: deleting a time range, copying a signal.
+"""Changing stored samples in place: deleting or resampling a time range, copying a signal.
 
-Both run inside the caller's transaction, so a failure changes nothing.
-Deleting a range keeps the time index and the rollups exact: the batches
-(``chunks`` rows) that held deleted samples get their span recomputed (or
-go, when nothing is left of them), and every rollup bucket the range touched
-is computed again, in the database, from the samples that are left.
+Each runs inside the caller's transaction, so a failure changes nothing.
+Deleting or resampling a range keeps the time index and the rollups exact:
+the batches (``chunks`` rows) that held changed samples get their span
+recomputed (or go, when nothing is left of them), and every rollup bucket
+the range touched is computed again, in the database, from the samples that
+are there now.
 """
 
 from __future__ import annotations
@@ -73,6 +74,84 @@ def delete_samples(
         )
     cursor.execute("DROP TABLE touched")
     return int(removed)
+
+
+def resample_samples(
+    cursor: Any,
+    s: sql.Identifier,
+    signal_id: int,
+    rate: float,
+    start: float | None,
+    end: float | None,
+) -> tuple[int, int]:
+    """Replace the samples of ``signal_id`` with a finite x in ``start <= x <= end`` by
+    one per bin of ``1/rate`` s; (samples before, samples after).
+
+    The rule of :mod:`rtoc.storage.resample`, as :func:`rtoc_postgres.thinning.resample_before`
+    bins (``floor(x * rate)``, the bin's sample at the seq of its first one, so
+    the signal's order is kept): the mean of x, taken from the bin's start so
+    that it keeps float8's precision and kept within the bin's first and last
+    x, and the mean of y. Unlike that thinning of old batches, which keeps the
+    rollups of the raw samples, a resampled period's rollups are computed
+    again from its new samples: the signal's buckets follow what ``read``
+    returns, as for every change a frontend makes.
+    """
+    parameters = {"id": signal_id, "rate": rate, "start": start, "end": end}
+    sample_bounds = (
+        " AND p.x NOT IN ('NaN', 'Infinity', '-Infinity')"
+        + (" AND p.x >= %(start)s" if start is not None else "")
+        + (" AND p.x <= %(end)s" if end is not None else "")
+    )
+    chunk_bounds = (" AND x_max >= %(start)s" if start is not None else "") + (
+        " AND x_min <= %(end)s" if end is not None else ""
+    )
+    cursor.execute(
+        sql.SQL(
+            "CREATE TEMP TABLE touched ON COMMIT DROP AS SELECT first_seq, last_seq"
+            " FROM {s}.chunks WHERE signal_id = %(id)s" + chunk_bounds
+        ).format(s=s),
+        parameters,
+    )
+    cursor.execute(
+        "CREATE TEMP TABLE binned (seq bigint, x float8, y float8, n bigint, low float8,"
+        " high float8) ON COMMIT DROP"
+    )
+    cursor.execute(
+        sql.SQL(
+            "WITH gone AS (DELETE FROM {s}.samples p USING touched t"
+            "  WHERE p.signal_id = %(id)s AND p.seq BETWEEN t.first_seq AND t.last_seq"
+            + sample_bounds
+            + "  RETURNING p.seq, p.x, p.y, floor(p.x * %(rate)s) AS bin)"
+            " INSERT INTO binned"
+            " SELECT min(seq), least(greatest("
+            "  bin / %(rate)s + avg(x - bin / %(rate)s), min(x)), max(x)),"
+            " avg(y), count(*), min(x), max(x) FROM gone GROUP BY bin"
+        ).format(s=s),
+        parameters,
+    )
+    cursor.execute("SELECT coalesce(sum(n), 0), count(*), min(low), max(high) FROM binned")
+    before, after, low, high = cursor.fetchone()
+    if before:
+        cursor.execute(
+            sql.SQL(
+                "INSERT INTO {s}.samples (signal_id, seq, x, y)"
+                " SELECT %(id)s, seq, x, y FROM binned"
+            ).format(s=s),
+            parameters,
+        )
+        _rebuild_chunks(cursor, s, signal_id)
+        _rebuild_rollups(cursor, s, signal_id, low, high)
+        cursor.execute(
+            sql.SQL(
+                "UPDATE {s}.signals SET count = count - %(before)s + %(after)s,"
+                " x_min = (SELECT min(x_min) FROM {s}.chunks WHERE signal_id = %(id)s),"
+                " x_max = (SELECT max(x_max) FROM {s}.chunks WHERE signal_id = %(id)s)"
+                " WHERE id = %(id)s"
+            ).format(s=s),
+            {"before": before, "after": after, "id": signal_id},
+        )
+    cursor.execute("DROP TABLE touched, binned")
+    return int(before), int(after)
 
 
 def _rebuild_chunks(cursor: Any, s: sql.Identifier, signal_id: int) -> None:

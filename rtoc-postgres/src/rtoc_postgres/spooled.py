@@ -122,6 +122,13 @@ class SpooledStorage:
     def delete_samples(self, device: str, name: str, start: float | None, end: float | None) -> int:
         return self._changing(lambda database: database.delete_samples(device, name, start, end))
 
+    def resample_samples(
+        self, device: str, name: str, rate: float, start: float | None, end: float | None
+    ) -> tuple[int, int]:
+        return self._changing(
+            lambda database: database.resample_samples(device, name, rate, start, end)
+        )
+
     def rename_signal(self, device: str, name: str, new_device: str, new_name: str) -> None:
         self._changing(lambda database: database.rename_signal(device, name, new_device, new_name))
 

@@ -495,6 +495,18 @@ class PostgresStorage:
                 return 0
             return editing.delete_samples(cursor, self._s, signal_id, _float(start), _float(end))
 
+    def resample_samples(
+        self, device: str, name: str, rate: float, start: float | None, end: float | None
+    ) -> tuple[int, int]:
+        """See :func:`rtoc_postgres.editing.resample_samples`: chunks and rollups follow."""
+        with self._transaction() as cursor:
+            signal_id = self._lookup(cursor, device, name)
+            if signal_id is None:
+                return 0, 0
+            return editing.resample_samples(
+                cursor, self._s, signal_id, float(rate), _float(start), _float(end)
+            )
+
     def rename_signal(self, device: str, name: str, new_device: str, new_name: str) -> None:
         with self._transaction() as cursor:
             signal_id = self._lookup(cursor, device, name)

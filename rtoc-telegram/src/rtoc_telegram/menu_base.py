@@ -35,7 +35,8 @@ MAX_REFS = 1000
 class Prompt:
     """What the next text of a user answers."""
 
-    #: "param", "args", "event", "value", "rate", "reclen", "grate", "backup", "rulename", "rule"
+    #: "param", "args", "event", "value", "rate", "reclen", "grate", "backup", "resample",
+    #: "rulename", "rule"
     kind: str
     target: tuple[str, ...] = ()
     #: The arguments to ask for: (name, an example value of its type or None).
@@ -51,6 +52,8 @@ class Session:
     prompt: Prompt | None = None
     selected: list[tuple[str, str]] = field(default_factory=list)
     period: int = 3600
+    #: Settings → Backup → Resample data: every signal (else those in ``selected``).
+    resample_all: bool = True
     events: bool = True
     #: The text of the event being sent, until its priority is pressed.
     event_text: str | None = None

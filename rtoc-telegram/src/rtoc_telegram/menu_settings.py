@@ -2,7 +2,9 @@
 
 General and Backup change the logger in this process and its config.json
 through :class:`rtoc_telegram.settings.LoggerSettings`; a bot without one (a
-logger elsewhere) says so instead.
+logger elsewhere) says so instead. Backup → Resample data (RTOC's "Resample
+database") replaces recorded samples by fewer, through the logger's
+``resample_signals``, after a confirmation.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ import json
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from rtoc.frontend import EventQuery
+from rtoc.frontend import EventQuery, ResampleReport, resample_rate
 from rtoc.users import Role
 from rtoc_telegram.clients import Client
 from rtoc_telegram.menu_base import MenuBase, Prompt, Session
+from rtoc_telegram.menu_signals import PERIODS, chosen_period
 from rtoc_telegram.settings import BACKUP_OPTIONS, LoggerSettings
 from rtoc_telegram.values import parse_value
 
@@ -149,6 +152,7 @@ class SettingsMenus(MenuBase):
             ]
             for key, value in options.items()
         ]
+        rows.append([InlineKeyboardButton("📉 Resample data", callback_data="rsmp")])
         rows.append([InlineKeyboardButton("🗑 Delete all data", callback_data="wipe")])
         rows.append([InlineKeyboardButton("« Settings", callback_data="settings")])
         text = (
@@ -195,3 +199,119 @@ class SettingsMenus(MenuBase):
         signals, events = await self.run(self._settings().delete_everything)
         session.selected.clear()
         await self._backup(update, session, f"Deleted {signals} signals and {events} events.\n")
+
+    # -- Backup → Resample data (admin) ---------------------------------------------
+
+    async def _route_rsmp(self, update: Update, client: Client, session: Session, _: str) -> None:
+        infos = await self.run(self.view.signal_infos)
+        picked = [key for key in session.selected if key in {info.key for info in infos}]
+        if not picked:
+            session.resample_all = True
+        _, _, words = chosen_period(session)
+        which = (
+            f"all {len(infos)} signals"
+            if session.resample_all
+            else ", ".join(f"{device}.{name}" for device, name in picked)
+        )
+        rows = [
+            [
+                InlineKeyboardButton(
+                    ("• " if session.resample_all else "") + "All signals",
+                    callback_data="rsig:all",
+                ),
+                InlineKeyboardButton(
+                    ("" if session.resample_all else "• ") + f"Picked in Signals ({len(picked)})",
+                    callback_data="rsig:picked",
+                ),
+            ],
+            [
+                InlineKeyboardButton(
+                    ("• " if seconds == session.period else "") + label,
+                    callback_data=f"rper:{seconds}",
+                )
+                for label, seconds in PERIODS.items()
+            ],
+            [InlineKeyboardButton("📉 Choose the rate", callback_data="rrate")],
+            [InlineKeyboardButton("« Backup", callback_data="backup")],
+        ]
+        text = (
+            "Resample data: the samples of a period become one mean sample per 1/rate "
+            "seconds, in memory and long-term storage.\n"
+            f"Signals: {which}\nPeriod: {words}\n"
+            "Pick them (signals are picked in 📊 Signals), then choose the rate."
+        )
+        await self._say(update, text, InlineKeyboardMarkup(rows))
+
+    async def _route_rsig(self, update: Update, client: Client, session: Session, ref: str) -> None:
+        if ref not in ("all", "picked"):
+            raise ValueError(f"resample all signals or the picked ones, not {ref!r}")
+        if ref == "picked" and not session.selected:
+            raise LookupError("no signals are picked: pick them in 📊 Signals first")
+        session.resample_all = ref == "all"
+        await self._route_rsmp(update, client, session, "")
+
+    async def _route_rper(self, update: Update, client: Client, session: Session, ref: str) -> None:
+        seconds = int(ref) if ref.isdigit() else -1
+        if seconds not in PERIODS.values():
+            raise ValueError(f"no such period: {ref!r}")
+        session.period = seconds
+        await self._route_rsmp(update, client, session, "")
+
+    async def _route_rrate(self, update: Update, client: Client, session: Session, _: str) -> None:
+        session.prompt = Prompt("resample")
+        await self._say(
+            update,
+            "Send the rate in Hz: how many samples a second to keep, e.g. 1, or 0.1 for one "
+            "every 10 seconds, 0.0166 for one a minute.",
+            InlineKeyboardMarkup([[InlineKeyboardButton("« Resample data", callback_data="rsmp")]]),
+        )
+
+    async def _answer_resample(
+        self, update: Update, client: Client, session: Session, prompt: Prompt, text: str
+    ) -> None:
+        rate = resample_rate(parse_value(text, 0.0))
+        start, end, words = chosen_period(session)
+        keys = None if session.resample_all else list(session.selected)
+        if keys == []:
+            raise LookupError("no signals are picked: pick them in 📊 Signals first")
+        which = (
+            "every signal"
+            if keys is None
+            else ", ".join(f"{device}.{name}" for device, name in keys)
+        )
+        session.prompt = None
+        rows = [
+            [
+                InlineKeyboardButton(
+                    "📉 Yes, resample",
+                    callback_data=f"rsok:{session.ref((rate, keys, start, end))}",
+                )
+            ],
+            [InlineKeyboardButton("« Resample data", callback_data="rsmp")],
+        ]
+        await self._say(
+            update,
+            f"Resample {which}, {words}, to {rate:g} Hz (one mean sample per {1 / rate:g} s), "
+            "in memory and long-term storage? This cannot be undone.",
+            InlineKeyboardMarkup(rows),
+        )
+
+    async def _route_rsok(self, update: Update, client: Client, session: Session, ref: str) -> None:
+        rate, keys, start, end = session.refs.pop(ref)  # pressed twice: out of date then
+        report = await self.run(self.view.resample_signals, rate, keys, start, end)
+        rows = [[InlineKeyboardButton("« Backup", callback_data="backup")]]
+        await self._say(update, _resampled(report), InlineKeyboardMarkup(rows))
+
+
+def _resampled(report: ResampleReport) -> str:
+    """The report as the bot shows it: the totals, then each signal that changed."""
+    changed = [signal for signal in report.signals if signal.before]
+    lines = [
+        f"Resampled {len(changed)} of {len(report.signals)} signals to {report.rate:g} Hz: "
+        f"{report.before:,} samples in the period became {report.after:,}."
+    ]
+    lines += [
+        f"{signal.key[0]}.{signal.key[1]}: {signal.before:,} → {signal.after:,}"
+        for signal in changed
+    ]
+    return "\n".join(lines)

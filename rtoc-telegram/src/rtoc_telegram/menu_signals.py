@@ -144,20 +144,11 @@ class SignalMenus(MenuBase):
 
     # -- deleting (admin), each after a confirmation ----------------------------------
 
-    def _period(self, session: Session) -> tuple[float | None, float | None, str]:
-        """The chosen period as (start, end, words); "all" has no bounds."""
-        if session.period == 0:
-            return None, None, "all of it"
-        end = time.time()
-        start = end - session.period
-        label = next(name for name, seconds in PERIODS.items() if seconds == session.period)
-        return start, end, f"the last {label} ({_utc(start)} to {_utc(end)} UTC)"
-
     async def _route_dels(self, update: Update, client: Client, session: Session, _: str) -> None:
         if not session.selected:
             await self._say(update, "Pick the signals to delete from first.", self._back())
             return
-        start, end, words = self._period(session)
+        start, end, words = chosen_period(session)
         keys = list(session.selected)
         names = ", ".join(f"{d}.{n}" for d, n in keys)
         what = "the whole signals" if start is None else f"their samples of {words}"
@@ -166,7 +157,7 @@ class SignalMenus(MenuBase):
         )
 
     async def _route_dele(self, update: Update, client: Client, session: Session, _: str) -> None:
-        start, end, words = self._period(session)
+        start, end, words = chosen_period(session)
         query = EventQuery(start=start, end=end, limit=1)
         count = (await self.run(self.view.event_page, query)).total
         await self._confirm(
@@ -201,6 +192,17 @@ class SignalMenus(MenuBase):
             count = await self.run(self.view.delete_events, EventQuery(start=start, end=end))
             done = f"Deleted {count} events."
         await self._say(update, done, self._back())
+
+
+def chosen_period(session: Session) -> tuple[float | None, float | None, str]:
+    """The period chosen in ``session``, ending now, as (start, end, words); "all" has
+    no bounds."""
+    if session.period == 0:
+        return None, None, "all of it"
+    end = time.time()
+    start = end - session.period
+    label = next(name for name, seconds in PERIODS.items() if seconds == session.period)
+    return start, end, f"the last {label} ({_utc(start)} to {_utc(end)} UTC)"
 
 
 def _utc(seconds: float) -> str:

@@ -89,11 +89,16 @@ ROUTES: dict[str, Role] = {
     "bkey": Role.ADMIN,
     "wipe": Role.ADMIN,
     "wipeok": Role.ADMIN,
+    "rsmp": Role.ADMIN,
+    "rsig": Role.ADMIN,
+    "rper": Role.ADMIN,
+    "rrate": Role.ADMIN,
+    "rsok": Role.ADMIN,
 }
 #: Routes whose ref is the value itself (a period, a level, a priority, on/off), not a session ref.
-_LITERAL_REFS = frozenset({"per", "lvl", "prio", "tcp"})
+_LITERAL_REFS = frozenset({"per", "lvl", "prio", "tcp", "rsig", "rper"})
 #: Prompts only admins may answer (the others need write).
-_ADMIN_PROMPTS = frozenset({"rule", "rulename", "backup"})
+_ADMIN_PROMPTS = frozenset({"rule", "rulename", "backup", "resample"})
 TITLES = {
     "devices": "Devices",
     "send": "Send event / value",
@@ -114,6 +119,11 @@ TITLES = {
     "bkey": "Backup options",
     "wipe": "Deleting all data",
     "wipeok": "Deleting all data",
+    "rsmp": "Resampling data",
+    "rsig": "Resampling data",
+    "rper": "Resampling data",
+    "rrate": "Resampling data",
+    "rsok": "Resampling data",
 }
 
 

@@ -23,10 +23,13 @@ from rtoc.frontend import (
     AutomationState,
     EventPage,
     EventQuery,
+    ResampleReport,
     RuleKind,
     RuleState,
     ScriptResult,
+    SignalResampled,
     period,
+    resample_rate,
     signal_key,
 )
 from rtoc.logger import Reading, SignalData
@@ -297,6 +300,29 @@ class RemoteLogger:
         spec = {"signals": names, "start": start, "end": end}
         touched = self.request(logger={"deleteSignals": spec})["logger"]["deleteSignals"]
         return [(device, name) for device, name in touched]
+
+    def resample_signals(
+        self,
+        rate: float,
+        keys: Iterable[SignalKey] | None = None,
+        start: float | None = None,
+        end: float | None = None,
+    ) -> ResampleReport:
+        rate = resample_rate(rate)  # checked here too: the same errors as in process
+        start, end = period(start, end)
+        names = None if keys is None else [list(signal_key(key)) for key in keys]
+        spec = {"rate": rate, "signals": names, "start": start, "end": end}
+        answer = self.request(logger={"resampleSignals": spec})["logger"]["resampleSignals"]
+        return ResampleReport(
+            answer["rate"],
+            answer["start"],
+            answer["end"],
+            tuple(
+                SignalResampled((device, name), done["before"], done["after"])
+                for done in answer["signals"]
+                for device, name in [done["signal"]]
+            ),
+        )
 
     def delete_events(self, query: EventQuery) -> int:
         if not isinstance(query, EventQuery):

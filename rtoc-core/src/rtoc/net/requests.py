@@ -523,12 +523,33 @@ def _delete_signals(handler: RequestHandler, value: Any) -> list[list[str]]:
     """``{"signals": ["D.S" or [D, S], ...] or null (all), "start": x, "end": x}``:
     the signals touched, as pairs."""
     spec = _spec("deleteSignals", value, ("signals", "start", "end"), ())
-    names = spec.get("signals")
-    if names is not None and not isinstance(names, list):
-        raise RequestError("logger.deleteSignals.signals must be a list of signals or null")
-    keys = None if names is None else [_signal(handler, "deleteSignals", n) for n in names]
+    keys = _signal_list(handler, "deleteSignals", spec)
     touched = handler.logger.delete_signals(keys, spec.get("start"), spec.get("end"))
     return [list(key) for key in touched]
+
+
+def _signal_list(handler: RequestHandler, command: str, spec: dict) -> list[SignalKey] | None:
+    names = spec.get("signals")
+    if names is not None and not isinstance(names, list):
+        raise RequestError(f"logger.{command}.signals must be a list of signals or null")
+    return None if names is None else [_signal(handler, command, n) for n in names]
+
+
+def _resample_signals(handler: RequestHandler, value: Any) -> dict[str, Any]:
+    """``{"rate": Hz, "signals": [...] or null (all), "start": x, "end": x}``: the rate,
+    the period and, per signal, the samples in the period before and after."""
+    spec = _spec("resampleSignals", value, ("rate", "signals", "start", "end"), ("rate",))
+    keys = _signal_list(handler, "resampleSignals", spec)
+    report = handler.logger.resample_signals(spec["rate"], keys, spec.get("start"), spec.get("end"))
+    return {
+        "rate": report.rate,
+        "start": report.start,
+        "end": report.end,
+        "signals": [
+            {"signal": list(signal.key), "before": signal.before, "after": signal.after}
+            for signal in report.signals
+        ],
+    }
 
 
 def _delete_events(handler: RequestHandler, value: Any) -> int:
@@ -597,6 +618,7 @@ LOGGER_COMMANDS: dict[str, Callable[[RequestHandler, Any], Any]] = {
     "samplerate": _samplerate,
     "deleteSignals": _delete_signals,
     "deleteEvents": _delete_events,
+    "resampleSignals": _resample_signals,
     "renameSignal": _renamed("renameSignal"),
     "copySignal": _renamed("copySignal"),
     "setUnit": _set_unit,

@@ -22,6 +22,11 @@ Contract (checked by :mod:`rtoc.testing.storage_contract`):
   bound does not limit; NaN timestamps fail a bound as in ``read``); the
   signal's count and span follow (one left with no samples may drop out of
   ``signals()``). Returns how many went.
+- ``resample_samples`` replaces the samples with a finite time in
+  ``start <= x <= end`` by one per bin of ``1/rate`` s, by the rule of
+  :mod:`rtoc.storage.resample` (the mean of each bin's x and y, in the place
+  of its first sample); the count, span and buckets follow. Returns (samples
+  before, samples after); (0, 0) for a signal never stored.
 - ``delete_events`` removes the events with the given uids; returns how many.
 - ``rename_signal`` moves every sample and the unit to a new key, and
   ``copy_signal`` duplicates them there; both raise ``ValueError`` naming the
@@ -206,6 +211,10 @@ class Storage(Protocol):
     def delete_samples(
         self, device: str, name: str, start: float | None, end: float | None
     ) -> int: ...
+
+    def resample_samples(
+        self, device: str, name: str, rate: float, start: float | None, end: float | None
+    ) -> tuple[int, int]: ...
 
     def rename_signal(self, device: str, name: str, new_device: str, new_name: str) -> None: ...
 

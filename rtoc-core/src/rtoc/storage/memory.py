@@ -14,6 +14,7 @@ from rtoc.events import Event
 from rtoc.signals import Samples, SignalKey, between, empty_samples, in_range
 from rtoc.storage.base import SampleBatch, SignalInfo, batch_arrays, taken, time_bounds
 from rtoc.storage.buckets import Buckets, UnknownSignal, bucket_samples, check_range
+from rtoc.storage.resample import bin_means, in_period, thinned
 
 if TYPE_CHECKING:
     from rtoc.config import Config
@@ -165,6 +166,27 @@ class MemoryStorage:
                     kept.append(_Chunk(x, y, *time_bounds(x)))
             stored.chunks = kept
         return removed
+
+    def resample_samples(
+        self, device: str, name: str, rate: float, start: float | None, end: float | None
+    ) -> tuple[int, int]:
+        with self._lock:
+            stored = self._signals.get((device, name))
+            if stored is None:
+                return 0, 0
+            bins = bin_means(((chunk.x, chunk.y) for chunk in stored.chunks), rate, start, end)
+            if not bins.before:
+                return 0, 0
+            kept = []
+            for number, chunk in enumerate(stored.chunks):
+                if not in_period(chunk.x, start, end).any():
+                    kept.append(chunk)  # untouched: shared with copies, never changed in place
+                    continue
+                x, y = thinned(number, chunk.x, chunk.y, bins, start, end)
+                if len(x):
+                    kept.append(_Chunk(x, y, *time_bounds(x)))
+            stored.chunks = kept
+        return bins.before, bins.after
 
     def rename_signal(self, device: str, name: str, new_device: str, new_name: str) -> None:
         with self._lock:

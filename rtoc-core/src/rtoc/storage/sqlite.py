@@ -70,6 +70,7 @@ from rtoc.storage.buckets import (
     merge,
     summarize_blocks,
 )
+from rtoc.storage.resample import bin_means, in_period, thinned
 
 if TYPE_CHECKING:
     from rtoc.config import Config
@@ -539,28 +540,34 @@ class SQLiteStorage:
                 if not count:
                     continue
                 removed += count
-                if count == len(x):
-                    db.execute("DELETE FROM chunks WHERE seq = ?", (seq,))
-                    db.execute("DELETE FROM chunk_blocks WHERE seq = ?", (seq,))
-                    continue
-                x, y = x[~gone], y[~gone]
-                db.execute(
-                    "UPDATE chunks SET count = ?, x_min = ?, x_max = ?, x = ?, y = ? WHERE seq = ?",
-                    (len(x), *time_bounds(x), _to_blob(x), _to_blob(y), seq),
-                )
-                db.execute(
-                    "UPDATE chunk_blocks SET stats = ? WHERE seq = ?",
-                    (_to_blob(summarize_blocks(x, y, BLOCK)), seq),
-                )
+                _rewrite_chunk(db, seq, x[~gone], y[~gone])
             if removed:
-                db.execute(
-                    "UPDATE signals SET count = count - ?,"
-                    " x_min = (SELECT min(x_min) FROM chunks WHERE signal_id = signals.id),"
-                    " x_max = (SELECT max(x_max) FROM chunks WHERE signal_id = signals.id)"
-                    " WHERE id = ?",
-                    (removed, signal[0]),
-                )
+                _recount(db, signal[0], -removed)
         return removed
+
+    def resample_samples(
+        self, device: str, name: str, rate: float, start: float | None, end: float | None
+    ) -> tuple[int, int]:
+        """Two passes over the chunks that hold samples in the period, in stored
+        order: the bins' sums, then each chunk rewritten (block summaries too), so
+        memory holds the bins and one chunk, not the period."""
+        with self._writing() as db:
+            signal = _signal_row(db, device, name)
+            if signal is None:
+                return 0, 0
+            query = _range_query(*signal, start, end, select="seq")
+            if query is None:
+                return 0, 0
+            seqs = [seq for (seq,) in db.execute(query[0] + " ORDER BY seq", query[1])]
+            bins = bin_means((_chunk(db, seq) for seq in seqs), rate, start, end)
+            if not bins.before:
+                return 0, 0
+            for number, seq in enumerate(seqs):
+                x, y = _chunk(db, seq)
+                if in_period(x, start, end).any():
+                    _rewrite_chunk(db, seq, *thinned(number, x, y, bins, start, end))
+            _recount(db, signal[0], bins.after - bins.before)
+        return bins.before, bins.after
 
     def rename_signal(self, device: str, name: str, new_device: str, new_name: str) -> None:
         with self._writing() as db:
@@ -655,6 +662,37 @@ def _insert_chunk(db: sqlite3.Connection, signal_id: int, x: np.ndarray, y: np.n
         (signal_id, len(x), *time_bounds(x), _to_blob(x), _to_blob(y)),
     ).lastrowid
     _insert_blocks(db, seq, x, y)
+
+
+def _chunk(db: sqlite3.Connection, seq: int) -> Samples:
+    return _join([db.execute("SELECT x, y FROM chunks WHERE seq = ?", (seq,)).fetchone()])
+
+
+def _rewrite_chunk(db: sqlite3.Connection, seq: int, x: np.ndarray, y: np.ndarray) -> None:
+    """Chunk ``seq`` holds ``x, y`` now (block summaries too); none left: it goes."""
+    if not len(x):
+        db.execute("DELETE FROM chunks WHERE seq = ?", (seq,))
+        db.execute("DELETE FROM chunk_blocks WHERE seq = ?", (seq,))
+        return
+    db.execute(
+        "UPDATE chunks SET count = ?, x_min = ?, x_max = ?, x = ?, y = ? WHERE seq = ?",
+        (len(x), *time_bounds(x), _to_blob(x), _to_blob(y), seq),
+    )
+    db.execute(
+        "UPDATE chunk_blocks SET stats = ? WHERE seq = ?",
+        (_to_blob(summarize_blocks(x, y, BLOCK)), seq),
+    )
+
+
+def _recount(db: sqlite3.Connection, signal_id: int, change: int) -> None:
+    """The signal's count moved by ``change``; its span from its chunks as they are now."""
+    db.execute(
+        "UPDATE signals SET count = count + ?,"
+        " x_min = (SELECT min(x_min) FROM chunks WHERE signal_id = signals.id),"
+        " x_max = (SELECT max(x_max) FROM chunks WHERE signal_id = signals.id)"
+        " WHERE id = ?",
+        (change, signal_id),
+    )
 
 
 def _insert_blocks(db: sqlite3.Connection, seq: int, x: np.ndarray, y: np.ndarray) -> None:

@@ -23,6 +23,7 @@ from rtoc.frontend import (
     ControlUnavailable,
     EventPage,
     EventQuery,
+    ResampleReport,
     RuleKind,
     ScriptResult,
     page_of,
@@ -187,6 +188,15 @@ class StorageView:
         start: float | None = None,
         end: float | None = None,
     ) -> list[SignalKey]:
+        self._refuse()
+
+    def resample_signals(
+        self,
+        rate: float,
+        keys: Iterable[SignalKey] | None = None,
+        start: float | None = None,
+        end: float | None = None,
+    ) -> ResampleReport:
         self._refuse()
 
     def delete_events(self, query: EventQuery) -> int:

@@ -184,6 +184,16 @@ class WriteBehind:
         if self._resampler is not None:
             self._resampler.drop_between(key, start, end)
 
+    def settle(self, keys: list[SignalKey], start: float | None, end: float | None) -> None:
+        """Samples of ``keys`` in ``start..end`` are about to be resampled in storage:
+        store what resampling holds back of them now (call it within :meth:`holding`),
+        so that they are resampled too rather than land in the period afterwards."""
+        if self._resampler is not None:
+            rest = self._resampler.rest(keys, start, end)
+            if rest:
+                self.storage.append_samples(rest)
+                self.stats.samples_written += _samples(rest)
+
     def renamed(self, key: SignalKey, new_key: SignalKey) -> None:
         if self._resampler is not None:
             self._resampler.rename(key, new_key)

@@ -508,6 +508,42 @@ class StorageContract:
         storage.append_samples([batch("d", "s", [T0 + 5], [5.0])])
         assert_samples(storage.read("d", "s"), [T0 + 5], [5.0])
 
+    def test_resample_samples_of_a_period(self, storage: Storage) -> None:
+        storage.append_samples([batch("d", "s", *ramp(0, 120), unit="V")])
+        storage.append_samples([batch("d", "s", *ramp(120, 200)), batch("d", "o", *ramp(0, 20))])
+        # samples 50..149 (10 a second, across both batches) become one per second
+        assert storage.resample_samples("d", "s", 1.0, T0 + 5, T0 + 14.95) == (100, 10)
+        x, y = ramp(0, 200)
+        seconds = np.arange(5.0, 15.0)
+        want_x = np.r_[x[:50], T0 + seconds + 0.45, x[150:]]
+        want_y = np.r_[y[:50], seconds * 10 + 4.5, y[150:]]
+        found = storage.read("d", "s")
+        np.testing.assert_allclose(found.x - T0, want_x - T0, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(found.y, want_y)
+        assert storage.signals()[1] == SignalInfo("d", "s", "V", 110, T0, T0 + 19.9)
+        near = storage.read("d", "s", T0 + 4.9, T0 + 5.5)
+        np.testing.assert_allclose(near.y, [49.0, 54.5])
+        assert_samples(storage.read_last("d", "s", 3), *ramp(197, 200))
+        for start, end, most in [(T0, T0 + 19.9, 10), (T0 + 4, T0 + 16, 7), (T0, T0 + 3e4, 3)]:
+            assert_buckets(
+                storage.read_buckets("d", "s", start, end, most), *found, start, end, most
+            )
+        assert storage.resample_samples("d", "s", 1.0, T0 + 5, T0 + 14.95) == (10, 10)
+        assert_samples(storage.read("d", "o"), *ramp(0, 20))
+        assert storage.resample_samples("d", "never-stored", 1.0, None, None) == (0, 0)
+        assert storage.resample_samples("d", "s", 1.0, T0 + 100, T0 + 200) == (0, 0)
+
+    def test_resample_keeps_the_order_and_what_has_no_time(self, storage: Storage) -> None:
+        storage.append_samples([batch("d", "s", [T0 + 0.2, T0 + 5.1, T0 + 0.7], [1, 2, np.nan])])
+        storage.append_samples([batch("d", "s", [np.nan, np.inf, T0 + 5.9], [4, 5, 6])])
+        # bins of 2 s: each bin's mean where its first sample was; NaN y makes a NaN mean
+        assert storage.resample_samples("d", "s", 0.5, None, None) == (4, 2)
+        found = storage.read("d", "s")
+        np.testing.assert_allclose(found.x - T0, [0.45, 5.5, np.nan, np.inf], rtol=0, atol=1e-6)
+        np.testing.assert_allclose(found.y, [np.nan, 4.0, 4.0, 5.0])
+        assert [(info.count, info.first) for info in storage.signals()] == [(4, T0 + 0.45)]
+        assert_samples(storage.read("d", "s", T0 + 1, T0 + 9), [T0 + 5.5], [4.0])
+
     def test_rename_signal(self, storage: Storage) -> None:
         storage.append_samples(
             [batch("d", "s", *ramp(0, 10), unit="V"), batch("d", "t", [T0], [1])]
