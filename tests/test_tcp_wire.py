@@ -1034,7 +1034,7 @@ def test_clients_that_never_read_their_replies_hold_up_nobody(tmp_path):
         assert len(reply["latest"]) >= 2000  # and the Generator's
         assert statistics.median(times) < 0.05, times
         assert peak - before < 100 * 2**20, (before, peak)
-        deadline = time.monotonic() + 8
+        deadline = time.monotonic() + 20  # a loaded machine drains three floods slowly
         while sum("replies were not read" in line for line in server.lines) < 3:
             assert time.monotonic() < deadline, "".join(server.lines)
             time.sleep(0.1)
