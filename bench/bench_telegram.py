@@ -7,7 +7,10 @@ event) to the moment the bot's answer reaches the stub:
 
 - "Latest values" with 1,000 signals;
 - a plot of one signal of 10 M samples (held in memory), all of it;
-- one event notified to 50 users.
+- one event notified to 50 users;
+- Telegram away for 30 s while 300 events are raised: the events that never
+  reached the admin once it is back (in full or counted in "N more events"),
+  and how many messages carried them.
 
     python bench/bench_telegram.py
 """
@@ -15,6 +18,7 @@ event) to the moment the bot's answer reaches the stub:
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import tempfile
 import time
@@ -35,6 +39,8 @@ ADMIN = TelegramUser(1, "Admin")
 USERS = 50
 SAMPLES = 10_000_000
 REPEAT = 5
+OUTAGE = 30.0
+OUTAGE_EVENTS = 300
 
 
 def answered(api: BotApiStub, user: TelegramUser, press: str, method: str) -> float:
@@ -46,6 +52,43 @@ def answered(api: BotApiStub, user: TelegramUser, press: str, method: str) -> fl
     last = (lambda m: m.method == method) if method == "sendPhoto" else (lambda m: m.buttons)
     api.wait_for_message(user, last, after=after, timeout=60)
     return time.perf_counter() - began
+
+
+def notified(api: BotApiStub, chat: int, after: int, tag: str) -> tuple[int, int]:
+    """Events tagged ``tag`` that reached ``chat`` since message ``after`` (shown in full,
+    or counted in a "… and N more events" line), and the messages they came in."""
+    events = messages = 0
+    for message in api.sent[after:]:
+        if message.chat_id != chat or tag not in message.text:
+            continue
+        messages += 1
+        events += message.text.count(f": {tag} ")
+        more = re.search(r"and (\d+) more events", message.text)
+        events += int(more.group(1)) if more else 0
+    return events, messages
+
+
+def outage(api: BotApiStub, logger: Logger) -> None:
+    """Telegram away for :data:`OUTAGE` seconds while events are due: none may be lost."""
+    after = len(api.sent)
+    api.stop()
+    began = time.monotonic()
+    for index in range(OUTAGE_EVENTS):
+        logger.event(f"outage {index}", device="Bench", priority=2)
+        time.sleep(OUTAGE / OUTAGE_EVENTS)
+    time.sleep(max(0.0, OUTAGE - (time.monotonic() - began)))
+    api.start()
+    back = time.monotonic()
+    deadline = back + 120
+    while notified(api, ADMIN.id, after, "outage")[0] < OUTAGE_EVENTS:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    events, messages = notified(api, ADMIN.id, after, "outage")
+    emit(f"telegram events lost over a {OUTAGE:g} s outage ({OUTAGE_EVENTS} due)",
+         OUTAGE_EVENTS - events, "events", "0", digits=0)  # fmt: skip
+    emit("telegram messages carrying them, once back", messages, "messages", "bounded", digits=0)
+    emit("telegram all of them delivered after the return", time.monotonic() - back, "s", "")
 
 
 def main() -> None:
@@ -109,6 +152,8 @@ def main() -> None:
                 api.wait_for_message(chat, lambda m: "bench" in m.text, after=after, timeout=30)
             emit("telegram event notified to 50 users", (time.perf_counter() - began) * 1000,
                  "ms", "< 500 ms", digits=1)  # fmt: skip
+
+            outage(api, logger)
         finally:
             frontend.stop()
             logger.close()
