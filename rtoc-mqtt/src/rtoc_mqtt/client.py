@@ -3,7 +3,7 @@ back-off, and publishes kept while the broker is away.
 
 The broker being away is told once (a warning event) and its return once (an
 info event with how many messages were kept); paho retries in between with a
-back-off from 1 to 30 seconds. While disconnected, publishes wait in a bounded
+back-off from 1 to 10 seconds. While disconnected, publishes wait in a bounded
 buffer; when it is full the oldest are dropped and a warning event says how
 many (at most once a minute).
 """
@@ -32,7 +32,7 @@ log = logging.getLogger("rtoc_mqtt")
 #: after rtoc disconnected: a week.
 SESSION_EXPIRY = 7 * 24 * 3600
 #: paho's reconnect back-off, seconds.
-RECONNECT_MIN, RECONNECT_MAX = 1, 30
+RECONNECT_MIN, RECONNECT_MAX = 1, 10
 #: Our publishes awaiting the broker's acknowledgement at once.
 INFLIGHT = 1000
 READ_BLOCK = 256 * 1024

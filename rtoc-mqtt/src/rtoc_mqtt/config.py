@@ -66,6 +66,9 @@ class MqttConfig:
     publish: tuple[str, ...] = ()
     #: Most publishes per second of one signal; the samples between go in one message.
     publishRate: Annotated[float, Limits(0.01, 1000)] = 1.0
+    #: QoS of rtoc's publishes: 1 arrives at least once (a duplicate is possible when the
+    #: broker stops between taking a message and acknowledging it), 2 exactly once.
+    qos: Literal[0, 1, 2] = 1
     #: Publish every event to ``rtoc/<global.name>/events``.
     publishEvents: bool = False
     #: Announce the published signals to Home Assistant (MQTT discovery).

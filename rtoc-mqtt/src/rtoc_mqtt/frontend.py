@@ -77,6 +77,7 @@ class MqttFrontend:
             section.publish,
             section.publishRate,
             section.discoveryPrefix if section.discovery else "",
+            section.qos,
         )
         self.publisher.start()
         if section.commands:

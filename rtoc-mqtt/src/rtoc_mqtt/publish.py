@@ -50,6 +50,7 @@ class Publisher:
         patterns: tuple[str, ...],
         rate: float,
         discovery_prefix: str = "",
+        qos: int = 1,
     ) -> None:
         self.logger = logger
         self.connection = connection
@@ -57,6 +58,7 @@ class Publisher:
         self.patterns = patterns
         self.interval = 1.0 / rate
         self.discovery_prefix = discovery_prefix
+        self.qos = qos
         self._sent: dict[tuple[str, str], int] = {}  # signal -> its total when last published
         self._announced: set[tuple[str, str]] = set()
         self._stop = threading.Event()
@@ -110,9 +112,9 @@ class Publisher:
                     "dname": signal.device,
                     "unit": signal.unit,
                 }
-                self.connection.publish(topic + "/samples", json.dumps(message))
+                self.connection.publish(topic + "/samples", json.dumps(message), self.qos)
             if len(y):
-                self.connection.publish(topic, repr(float(y[-1])), retain=True)
+                self.connection.publish(topic, repr(float(y[-1])), self.qos, retain=True)
 
     def announce(self, signal: Signal) -> None:
         """Home Assistant MQTT discovery: a sensor for ``signal`` on this logger's device."""
@@ -135,7 +137,7 @@ class Publisher:
         if signal.unit:
             config["unit_of_measurement"] = signal.unit
         topic = f"{self.discovery_prefix}/sensor/{node}/{object_id}/config"
-        self.connection.publish(topic, json.dumps(config), retain=True)
+        self.connection.publish(topic, json.dumps(config), self.qos, retain=True)
 
     def event(self, event: Event) -> None:
         message = {
@@ -147,4 +149,4 @@ class Publisher:
             "id": event.id,
             "value": event.value,
         }
-        self.connection.publish(f"{self.base}/events", json.dumps(message))
+        self.connection.publish(f"{self.base}/events", json.dumps(message), self.qos)
