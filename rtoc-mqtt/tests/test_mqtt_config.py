@@ -34,6 +34,8 @@ def test_the_section_loads_from_config_json_with_its_subscriptions(tmp_path):
         ({"subscribe": [{"topic": "a", "payload": "xml"}]}, "mqtt.subscribe[0].payload"),
         ({"subscribe": [{"topic": "a", "qos": 3}]}, "mqtt.subscribe[0].qos"),
         ({"subscribe": "a/b"}, "mqtt.subscribe"),
+        ({"publish": "Gen.*"}, "mqtt.publish"),
+        ({"publish": ["a", 1]}, "mqtt.publish[1]"),
         ({"publishRate": 0}, "mqtt.publishRate"),
         ({"bufferLimit": -1}, "mqtt.bufferLimit"),
         ({"active": "yes"}, "mqtt.active"),
