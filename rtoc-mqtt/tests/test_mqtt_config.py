@@ -71,10 +71,12 @@ def test_routes_map_wildcards_to_device_and_signal():
             Subscription("tree/#", signal="{1}"),
         )
     )
-    assert (router.target("home/light/hall/state").device, router.target("home/light/hall/state").signal) == ("hall", "light")  # fmt: skip
+    target = router.target("home/light/hall/state")
+    assert (target.device, target.signal) == ("hall", "light")
     target = router.target("sensors/kitchen/temperature")
     assert (target.device, target.signal) == ("kitchen", "temperature")
-    assert (router.target("plain/topic").device, router.target("plain/topic").signal) == ("MQTT", "topic")  # fmt: skip
+    target = router.target("plain/topic")
+    assert (target.device, target.signal) == ("MQTT", "topic")
     assert router.target("tree/a/b").signal == "a/b"
     assert router.target("sensors/kitchen/humidity") is None
     assert router.target("home/light/state") is None
@@ -86,7 +88,8 @@ def test_routes_map_wildcards_to_device_and_signal():
         (Subscription(""), r"mqtt.subscribe\[0\]: topic is empty"),
         (Subscription("a/b+/c"), "a wildcard must be a whole level"),
         (Subscription("a/#/c"), "'#' must be the last level"),
-        (Subscription("a/+/c", device="{2}"), r"mqtt.subscribe\[0\].device: '\{2\}' names a wildcard"),
+        (Subscription("a/+/c", device="{2}"),
+         r"mqtt.subscribe\[0\].device: '\{2\}' names a wildcard"),
         (Subscription("a/b", signal="{1}"), r"signal: '\{1\}' names a wildcard the topic 'a/b'"),
         (Subscription("a", payload="json", value=""), "a json payload needs the path"),
     ],
@@ -105,14 +108,15 @@ def test_numbers_are_read_as_one_batch_and_bad_ones_left_out():
 
 def test_json_values_and_times():
     assert json_value(b'{"a": {"b": [0, 7]}}', "a.b.1", "") == (None, 7.0)
-    assert json_value(b'{"v": 1, "t": "2024-01-01T01:00:00+01:00"}', "v", "t") == (1704067200.0, 1.0)
+    zoned = b'{"v": 1, "t": "2024-01-01T01:00:00+01:00"}'
+    assert json_value(zoned, "v", "t") == (1704067200.0, 1.0)
     assert json_value(b'{"v": 1, "t": "2024-01-01T00:00:00"}', "v", "t")[0] == 1704067200.0
     for payload, problem in [
         (b"{", "not JSON"),
         (b'{"v": "1"}', "'v' is not a number"),
         (b'{"v": true}', "'v' is not a number"),
         (b'{"w": 1}', "no 'v' in the JSON payload"),
-        (b'[1]', "no 'v'"),
+        (b"[1]", "no 'v'"),
     ]:
         with pytest.raises(PayloadError, match=problem):
             json_value(payload, "v", "")

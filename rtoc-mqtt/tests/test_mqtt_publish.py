@@ -9,9 +9,7 @@ import numpy as np
 from rtoc_mqtt.config import Subscription
 
 
-def test_chosen_signals_are_published_in_batches_with_the_latest_retained(
-    make_rig, watcher, name
-):
+def test_chosen_signals_are_published_in_batches_with_the_latest_retained(make_rig, watcher, name):
     rig = make_rig(name, publish=("Gen.*",), publishRate=20.0)
     rig.connected()
     base = f"rtoc/{name}"
@@ -68,7 +66,7 @@ def test_events_are_published_when_asked(make_rig, watcher, name):
     rig.logger.event("too hot", device="Oven", signal="T", priority=2, id="hot", value=250)
     event = json.loads(watcher.wait_for(f"rtoc/{name}/events")[0].payload)
     assert event["text"] == "too hot" and event["priority"] == 2
-    assert (event["dname"], event["sname"], event["id"], event["value"]) == ("Oven", "T", "hot", 250)
+    assert [event[key] for key in ("dname", "sname", "id", "value")] == ["Oven", "T", "hot", 250]
 
 
 def test_one_rtoc_publishes_and_another_takes_the_samples_in(make_rig, name):

@@ -420,10 +420,10 @@ def _open_tuple_hook(converter: cattrs.Converter, type_: Any) -> StructureHook:
             try:
                 items.append(converter.structure(item, item_type))
             except Exception as exc:
-                exc.__notes__ = [
-                    *getattr(exc, "__notes__", []),
-                    IterableValidationNote(f"Structuring {type_} @ index {index}", index, item_type),
-                ]
+                note = IterableValidationNote(
+                    f"Structuring {type_} @ index {index}", index, item_type
+                )
+                exc.__notes__ = [*getattr(exc, "__notes__", []), note]
                 errors.append(exc)
         if errors:
             raise IterableValidationError(f"While structuring {type_!r}", errors, type_)

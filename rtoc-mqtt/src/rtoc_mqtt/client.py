@@ -145,7 +145,8 @@ class Connection:
 
     def stop(self) -> None:
         if self.connected.is_set() and self.status_topic:
-            self.client.publish(self.status_topic, "offline", qos=1, retain=True).wait_for_publish(2)
+            offline = self.client.publish(self.status_topic, "offline", qos=1, retain=True)
+            offline.wait_for_publish(2)
         self.client.disconnect()
         self.client.loop_stop()
 

@@ -101,7 +101,9 @@ def parse_broker(url: str) -> Broker:
     try:
         port = parts.port
     except ValueError:
-        raise BrokerError(f"mqtt.broker {url!r}: the port is not a number from 1 to 65535") from None
+        raise BrokerError(f"mqtt.broker {url!r}: the port is not a number from 1 to 65535") from (
+            None
+        )
     if not parts.hostname:
         raise BrokerError(f"mqtt.broker {url!r} names no host")
     tls = parts.scheme == "mqtts"

@@ -67,8 +67,9 @@ class MqttFrontend:
         if router.routes:
             self.ingest = Ingest(logger, router, report, section.batchSize, section.batchDelay)
             connection.client.on_message = self.ingest.on_message
-            filters = [(route.subscription.topic, route.subscription.qos) for route in router.routes]
-            connection.subscribe(filters)
+            connection.subscribe(
+                [(route.subscription.topic, route.subscription.qos) for route in router.routes]
+            )
             self.ingest.start()
         self.publisher = Publisher(
             logger,

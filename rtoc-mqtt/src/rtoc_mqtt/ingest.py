@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("rtoc_mqtt")
 
+
 @attrs.define
 class IngestStats:
     received: int = 0

@@ -60,11 +60,15 @@ def _at(data: Any, path: str) -> Any:
     for key in path.split("."):
         if isinstance(data, dict) and key in data:
             data = data[key]
-        elif isinstance(data, list) and key.lstrip("-").isdigit() and -len(data) <= int(key) < len(data):
+        elif isinstance(data, list) and _index(key, len(data)):
             data = data[int(key)]
         else:
             raise PayloadError(f"no {path!r} in the JSON payload")
     return data
+
+
+def _index(key: str, length: int) -> bool:
+    return key.lstrip("-").isdigit() and -length <= int(key) < length
 
 
 def _number(value: Any, what: str) -> float:
@@ -79,7 +83,9 @@ def _time(value: Any, path: str) -> float:
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            raise PayloadError(f"{path!r} is neither unix seconds nor ISO 8601: {value[:40]!r}") from None
+            raise PayloadError(
+                f"{path!r} is neither unix seconds nor ISO 8601: {value[:40]!r}"
+            ) from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=timezone.utc)
         return moment.timestamp()
