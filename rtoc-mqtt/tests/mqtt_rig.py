@@ -9,6 +9,7 @@ unless RTOC_REQUIRE_SERVICES is set (as CI sets it): then they fail.
 from __future__ import annotations
 
 import contextlib
+import getpass
 import os
 import shutil
 import socket
@@ -75,6 +76,7 @@ class OwnBroker:
             f"persistence_location {folder}/\n"
             "max_queued_messages 0\n"
             "max_inflight_messages 0\n"
+            f"user {getpass.getuser()}\n"  # as root: not the mosquitto user
         )
         self.process: subprocess.Popen | None = None
         self.start()

@@ -66,6 +66,7 @@ class MqttFrontend:
         )
         if router.routes:
             self.ingest = Ingest(logger, router, report, section.batchSize, section.batchDelay)
+            connection.client.take_publish = self.ingest.take
             connection.client.on_message = self.ingest.on_message
             connection.subscribe(
                 [(route.subscription.topic, route.subscription.qos) for route in router.routes]

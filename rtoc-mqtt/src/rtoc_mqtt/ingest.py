@@ -1,7 +1,8 @@
 """Samples from subscribed topics into the logger, in batches.
 
 paho's thread only appends each message's arrival time and payload to its
-topic's list. A batch is handed over when it holds ``batchSize`` messages or
+topic's list (:meth:`Ingest.take`, called by rtoc_mqtt.client.BlockClient
+straight from the packet for QoS 0 and 1). A batch is handed over when it holds ``batchSize`` messages or
 its oldest waited ``batchDelay`` seconds: then each topic's payloads are read
 together (plain numbers in one numpy conversion) and go to the logger with one
 ``stream_many`` per signal. A message is acknowledged to the broker once it is
@@ -24,7 +25,7 @@ import numpy as np
 from rtoc.events import Priority, RepeatFilter
 from rtoc_mqtt.client import Report
 from rtoc_mqtt.payloads import PayloadError, describe, json_value, numbers, rtoc_blocks
-from rtoc_mqtt.routes import Router, Target
+from rtoc_mqtt.routes import CACHE_LIMIT, Router, Target
 
 if TYPE_CHECKING:
     from rtoc.logger import Logger
@@ -59,7 +60,9 @@ class Ingest:
         self.batch_size = batch_size
         self.batch_delay = batch_delay
         self.stats = IngestStats()
-        self._pending: dict[str, tuple[list[float], list[bytes]]] = {}
+        #: topic -> (its target, arrival times, payloads)
+        self._pending: dict[bytes, tuple[Target, list[float], list[bytes]]] = {}
+        self._targets: dict[bytes, Target | None] = {}
         self._count = 0
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
@@ -76,20 +79,43 @@ class Ingest:
             self._timer.join()
         self.flush()
 
-    def on_message(self, client: Any, userdata: Any, message: Any) -> None:
-        """paho's callback (its thread): keep the message for the next batch."""
-        topic = message.topic
+    def take(self, topic: bytes, payload: bytes) -> bool:
+        """Keep a message for the next batch (paho's thread); False when no subscription
+        routes ``topic``."""
         now = time.time()
         with self._lock:
             pending = self._pending.get(topic)
             if pending is None:
-                pending = self._pending[topic] = ([], [])
-            pending[0].append(now)
-            pending[1].append(message.payload)
+                target = self._target(topic)
+                if target is None:
+                    return False
+                pending = self._pending[topic] = (target, [], [])
+            pending[1].append(now)
+            pending[2].append(payload)
             self._count += 1
             full = self._count >= self.batch_size
         if full:
             self.flush()
+        return True
+
+    def on_message(self, client: Any, userdata: Any, message: Any) -> None:
+        """paho's callback for what :meth:`take` did not take straight (QoS 2)."""
+        if not self.take(message._topic, message.payload):
+            self.stats.unrouted += 1
+
+    def _target(self, topic: bytes) -> Target | None:
+        try:
+            return self._targets[topic]
+        except KeyError:
+            pass
+        try:
+            target = self.router.target(topic.decode())
+        except UnicodeDecodeError:
+            target = None
+        if len(self._targets) >= CACHE_LIMIT:
+            self._targets.clear()
+        self._targets[topic] = target
+        return target
 
     def _run(self) -> None:
         while not self._stop.wait(self.batch_delay):
@@ -106,11 +132,8 @@ class Ingest:
                 pending, self._pending = self._pending, {}
                 count, self._count = self._count, 0
             self.stats.received += count
-            for topic, (times, payloads) in pending.items():
-                target = self.router.target(topic)
-                if target is None:  # a retained or queued message of a filter no longer listed
-                    self.stats.unrouted += len(payloads)
-                    continue
+            for raw, (target, times, payloads) in pending.items():
+                topic = raw.decode()
                 kind = target.subscription.payload
                 if kind == "number":
                     self._numbers(topic, target, times, payloads)
