@@ -2,11 +2,12 @@
 
 paho's thread only appends each message's arrival time and payload to its
 topic's list (:meth:`Ingest.take`, called by rtoc_mqtt.client.BlockClient
-straight from the packet for QoS 0 and 1). A batch is handed over when it holds ``batchSize`` messages or
-its oldest waited ``batchDelay`` seconds: then each topic's payloads are read
-together (plain numbers in one numpy conversion) and go to the logger with one
-``stream_many`` per signal. A message is acknowledged to the broker once it is
-in a batch, so a crash of rtoc loses at most one batch.
+straight from the packet for QoS 0 and 1). A batch is handed over when it
+holds ``batchSize`` messages or its oldest waited ``batchDelay`` seconds:
+then each topic's payloads are read together (plain numbers in one numpy
+conversion) and go to the logger with one ``stream_many`` per signal. A
+message is acknowledged to the broker once it is in a batch, so a crash of
+rtoc loses at most one batch.
 
 Bad payloads are counted per topic and never stored; a warning event tells
 of them at most once per topic per minute.
