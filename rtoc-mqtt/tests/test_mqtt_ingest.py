@@ -112,3 +112,13 @@ def test_messages_sent_while_rtoc_was_stopped_arrive_after_restart(make_rig, wat
     assert rig.values("Q", "v") == [1.0]
     rig.restart()
     assert rig.wait_values("Q", "v", 11) == [float(v) for v in range(1, 12)]
+
+
+def test_a_retained_copy_is_no_new_sample(make_rig, watcher, name):
+    watcher.publish(f"{name}/kept", "5", retain=True)
+    rig = make_rig(name, subscribe=(Subscription(f"{name}/kept", device="K", signal="v"),))
+    rig.connected()
+    wait_until(lambda: rig.frontend.ingest.stats.retained == 1, 5, "the retained copy")
+    watcher.publish(f"{name}/kept", "6")
+    assert rig.wait_values("K", "v", 1) == [6.0]
+    watcher.publish(f"{name}/kept", b"", retain=True)  # leave the shared broker as it was

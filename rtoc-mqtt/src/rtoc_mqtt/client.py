@@ -46,7 +46,7 @@ class BlockClient(mqtt.Client):
     ``loop_read`` goes on while such a read still holds packets (select would
     not wake for them); a PUBLISH whose topic ``take_publish`` takes goes to
     it as (topic, payload) bytes and is acknowledged, without paho's message
-    object. Anything else (QoS 2, topics it does not take, a short packet)
+    object. Anything else (QoS 2, retained copies, topics it does not take, a short packet)
     goes through paho as usual. These are paho's private methods: the
     distribution pins paho-mqtt below 3, and the MQTT tests run through them.
     """
@@ -77,9 +77,16 @@ class BlockClient(mqtt.Client):
 
     def _handle_publish(self) -> mqtt.MQTTErrorCode:
         take = self.take_publish
-        qos = (self._in_packet["command"] & 0x06) >> 1
+        command = self._in_packet["command"]
+        qos = (command & 0x06) >> 1
         packet = bytes(self._in_packet["packet"])  # paho's is a bytearray
-        if take is None or qos == 2 or self._protocol != mqtt.MQTTv311 or len(packet) < 2:
+        if (
+            take is None
+            or command & 0x01
+            or qos == 2
+            or self._protocol != mqtt.MQTTv311
+            or len(packet) < 2
+        ):
             return super()._handle_publish()
         end = 2 + ((packet[0] << 8) | packet[1])
         if len(packet) < end + 2 * qos:
@@ -163,6 +170,12 @@ class Connection:
         self.client.loop_start()
 
     def stop(self) -> None:
+        if self._buffer:
+            self.report(
+                Priority.WARNING,
+                f"{len(self._buffer)} messages kept for the MQTT broker are not sent: "
+                "rtoc stops while the broker is away",
+            )
         if self.connected.is_set() and self.status_topic:
             offline = self.client.publish(self.status_topic, "offline", qos=1, retain=True)
             offline.wait_for_publish(2)

@@ -70,6 +70,9 @@ class Commands:
 
     def on_message(self, client: Any, userdata: Any, message: Any) -> None:
         user = message.topic.rsplit("/", 1)[1]
+        if message.retain:  # would run again at every connect
+            log.warning("MQTT command of %r ignored: it was published retained", user)
+            return
         self._pool.submit(self._answer, user, message.payload)
 
     def _answer(self, user: str, payload: bytes) -> None:

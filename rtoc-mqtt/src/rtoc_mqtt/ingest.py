@@ -40,6 +40,8 @@ class IngestStats:
     stored: int = 0
     bad: int = 0
     unrouted: int = 0
+    #: Retained copies the broker sent on subscribing: not stored.
+    retained: int = 0
     #: Bad payloads by topic.
     bad_by_topic: dict[str, int] = attrs.field(factory=dict)
 
@@ -100,8 +102,14 @@ class Ingest:
         return True
 
     def on_message(self, client: Any, userdata: Any, message: Any) -> None:
-        """paho's callback for what :meth:`take` did not take straight (QoS 2)."""
-        if not self.take(message._topic, message.payload):
+        """paho's callback for what :meth:`take` did not take straight (QoS 2, retained).
+
+        A retained message is the broker's copy of an old one, sent at every
+        subscribe: not a new sample, so it is counted and left out.
+        """
+        if message.retain:
+            self.stats.retained += 1
+        elif not self.take(message._topic, message.payload):
             self.stats.unrouted += 1
 
     def _target(self, topic: bytes) -> Target | None:
