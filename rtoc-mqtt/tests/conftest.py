@@ -11,7 +11,18 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from mqtt_rig import SHARED, OwnBroker, Rig, Watcher, mqtt_config, reachable, registry, unavailable
+from mqtt_rig import (
+    SHARED,
+    OwnBroker,
+    Rig,
+    Watcher,
+    end_session,
+    mqtt_config,
+    reachable,
+    registry,
+    unavailable,
+)
+from rtoc_mqtt.config import base_topic, client_id
 
 from rtoc.logger import Logger
 from rtoc_mqtt.plugin import RegisteredFrontend
@@ -52,7 +63,7 @@ def make_rig(tmp_path: Path, shared_broker: str) -> Iterator[Callable[..., Rig]]
         keys.setdefault("broker", shared_broker)
         config = mqtt_config(name, **keys)
         logger = Logger(config, plugins=registry(), home=home or tmp_path)
-        rig = Rig(logger, RegisteredFrontend(), config)
+        rig = Rig(logger, RegisteredFrontend(), config, keys["broker"] == shared_broker)
         made.append(rig)
         if start:
             rig.frontend.start(logger, config)
@@ -62,3 +73,6 @@ def make_rig(tmp_path: Path, shared_broker: str) -> Iterator[Callable[..., Rig]]
     for rig in made:
         rig.frontend.stop()
         rig.logger.close()
+        if rig.on_shared_broker:
+            name = rig.config.global_.name
+            end_session(client_id(rig.config.section("mqtt"), name), f"{base_topic(name)}/status")

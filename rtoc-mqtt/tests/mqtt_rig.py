@@ -134,6 +134,19 @@ class Watcher:
         self.client.loop_stop()
 
 
+def end_session(client_id: str, status_topic: str = "", port: int = SHARED[1]) -> None:
+    """Have the broker forget a persistent session (connect once with a clean one) and
+    the retained status of its logger."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+    with contextlib.suppress(OSError):
+        client.connect("127.0.0.1", port)
+        client.loop_start()
+        if status_topic:
+            client.publish(status_topic, b"", qos=1, retain=True).wait_for_publish(5)
+        client.disconnect()
+        client.loop_stop()
+
+
 def registry() -> PluginRegistry:
     plugins = PluginRegistry.load(entry_points=False)
     plugins.register(rtoc_mqtt.plugin, PluginInfo("mqtt", "rtoc-mqtt"))
@@ -156,6 +169,8 @@ class Rig:
     logger: Logger
     frontend: RegisteredFrontend
     config: Config
+    #: Its persistent session is on the shared broker (and ended after the test).
+    on_shared_broker: bool = True
 
     def restart(self) -> None:
         self.frontend.stop()
