@@ -31,6 +31,7 @@ def test_chosen_signals_are_published_in_batches_with_the_latest_retained(make_r
         late.subscribe(f"{base}/Gen/U")
         retained = late.wait_for(f"{base}/Gen/U")[0]
         assert retained.retain and float(retained.payload) == 8.0
+        late.publish(f"{base}/Gen/U", b"", retain=True)  # leave the shared broker as it was
     finally:
         late.close()
     status = watcher.wait_for(f"{base}/status", 2)
