@@ -22,9 +22,9 @@ from mqtt_rig import (
     registry,
     unavailable,
 )
-from rtoc_mqtt.config import base_topic, client_id
 
 from rtoc.logger import Logger
+from rtoc_mqtt.config import base_topic, client_id
 from rtoc_mqtt.plugin import RegisteredFrontend
 
 
@@ -74,5 +74,12 @@ def make_rig(tmp_path: Path, shared_broker: str) -> Iterator[Callable[..., Rig]]
         rig.frontend.stop()
         rig.logger.close()
         if rig.on_shared_broker:
-            name = rig.config.global_.name
-            end_session(client_id(rig.config.section("mqtt"), name), f"{base_topic(name)}/status")
+            base = base_topic(rig.config.global_.name)
+            publisher = rig.frontend.publisher
+            published = (
+                [] if publisher is None else [publisher.topic(*key) for key in publisher.sent]
+            )
+            end_session(
+                client_id(rig.config.section("mqtt"), rig.config.global_.name),
+                [f"{base}/status", *published],
+            )

@@ -134,15 +134,15 @@ class Watcher:
         self.client.loop_stop()
 
 
-def end_session(client_id: str, status_topic: str = "", port: int = SHARED[1]) -> None:
+def end_session(client_id: str, retained: list[str], port: int = SHARED[1]) -> None:
     """Have the broker forget a persistent session (connect once with a clean one) and
-    the retained status of its logger."""
+    the retained messages of its logger."""
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
     with contextlib.suppress(OSError):
         client.connect("127.0.0.1", port)
         client.loop_start()
-        if status_topic:
-            client.publish(status_topic, b"", qos=1, retain=True).wait_for_publish(5)
+        for topic in retained:
+            client.publish(topic, b"", qos=1, retain=True).wait_for_publish(5)
         client.disconnect()
         client.loop_stop()
 

@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 
+from mqtt_rig import end_session
+
 from rtoc_mqtt.config import base_topic
 
 
@@ -35,4 +37,4 @@ def test_rtoc_run_publishes_the_demo_generator(tmp_path, watcher, name):
         process.kill()
     assert process.returncode == 0, errors
     assert "Frontend mqtt failed" not in output
-    watcher.publish(topic, b"", retain=True)  # leave the shared broker as it was
+    end_session(f"rtoc-{name}", [f"{base_topic(name)}/status", topic])  # as it was

@@ -85,8 +85,8 @@ class Commands:
             if not isinstance(command, dict):
                 raise CommandError("a command is a JSON object")
             reply["id"] = command.get("id")
-            reply["result"] = self.run(user, command)
-            reply["ok"] = True
+            result = self.run(user, command)
+            reply.update(ok=True, result=result)
         except (CommandError, DeviceError, UserError, LookupError, TypeError, ValueError) as error:
             reply.update(ok=False, error=str(error))
             log.warning("MQTT command of %r refused: %s", user, error)

@@ -59,7 +59,8 @@ class Publisher:
         self.interval = 1.0 / rate
         self.discovery_prefix = discovery_prefix
         self.qos = qos
-        self._sent: dict[tuple[str, str], int] = {}  # signal -> its total when last published
+        #: Signals published so far, with their sample count (``total``) when last published.
+        self.sent: dict[tuple[str, str], int] = {}
         self._announced: set[tuple[str, str]] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rtoc-mqtt-publish", daemon=True)
@@ -96,10 +97,10 @@ class Publisher:
                 continue
             key = signal.key
             total = signal.total
-            new = total - self._sent.get(key, 0)
+            new = total - self.sent.get(key, 0)
             if new <= 0:
                 continue
-            self._sent[key] = total
+            self.sent[key] = total
             if self.discovery_prefix and key not in self._announced:
                 self.announce(signal)
             x, y = signal.last(new)
