@@ -98,7 +98,10 @@ class Ingest:
             self._count += 1
             full = self._count >= self.batch_size
         if full:
-            self.flush()
+            try:
+                self.flush()
+            except Exception:  # never into paho's loop: it would end the connection's thread
+                log.exception("MQTT batch failed")
         return True
 
     def on_message(self, client: Any, userdata: Any, message: Any) -> None:
