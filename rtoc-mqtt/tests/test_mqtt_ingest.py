@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from mqtt_rig import wait_time
+from mqtt_rig import Watcher, wait_time
 
 from rtoc.testing.waiting import wait_until
 from rtoc_mqtt.config import Subscription
@@ -122,3 +122,27 @@ def test_a_retained_copy_is_no_new_sample(make_rig, watcher, name):
     watcher.publish(f"{name}/kept", "6")
     assert rig.wait_values("K", "v", 1) == [6.0]
     watcher.publish(f"{name}/kept", b"", retain=True)  # leave the shared broker as it was
+
+
+def test_a_flood_arrives_whole_and_acknowledged(make_rig, own_broker, name):
+    entries = (
+        Subscription(f"{name}/flood/+", device="F"),
+        Subscription(f"{name}/q0", device="Z", signal="v", qos=0),  # delivered at QoS 0
+    )
+    rig = make_rig(name, broker=own_broker.url, subscribe=entries, batchSize=500)
+    rig.connected()
+    sender = Watcher(own_broker.port)
+    try:
+        infos = [sender.client.publish(f"{name}/flood/{k % 3}", str(k), qos=1) for k in range(3000)]
+        for info in infos:
+            info.wait_for_publish(10)
+        sender.publish(f"{name}/q0", "7")
+        wait_until(lambda: sum(len(rig.values("F", s)) for s in "012") == 3000, 10, "3000")
+        assert sorted(v for s in "012" for v in rig.values("F", s)) == list(map(float, range(3000)))
+        assert rig.wait_values("Z", "v", 1) == [7.0]
+        rig.restart()  # a message not acknowledged would come again now
+        rig.connected()
+        wait_time(0.5)
+        assert sum(len(rig.values("F", s)) for s in "012") == 3000
+    finally:
+        sender.close()

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.client import PUBACK
 from paho.mqtt.enums import CallbackAPIVersion
 
 from rtoc.events import Priority, RepeatFilter
@@ -45,10 +46,11 @@ class BlockClient(mqtt.Client):
     takes. Here ``_sock_recv`` hands out slices of one 256 KiB read, and
     ``loop_read`` goes on while such a read still holds packets (select would
     not wake for them); a PUBLISH whose topic ``take_publish`` takes goes to
-    it as (topic, payload) bytes and is acknowledged, without paho's message
-    object. Anything else (QoS 2, retained copies, topics it does not take, a short packet)
-    goes through paho as usual. These are paho's private methods: the
-    distribution pins paho-mqtt below 3, and the MQTT tests run through them.
+    it as (topic, payload) bytes, without paho's message object, and the
+    PUBACKs of one read go out as one write. Anything else (QoS 2, retained
+    copies, topics it does not take, a short packet) goes through paho as
+    usual. These are paho's private methods: the distribution pins paho-mqtt
+    below 3, and the MQTT tests run through them.
     """
 
     _block = b""
@@ -56,6 +58,10 @@ class BlockClient(mqtt.Client):
     _block_socket: Any = None
     #: ``take_publish(topic, payload)``: True when it took the message.
     take_publish: Callable[[bytes, bytes], bool] | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._acks: list[bytes] = []
 
     def _sock_recv(self, bufsize: int) -> bytes:
         if self._sock is not self._block_socket:  # a new connection: nothing left of the old
@@ -73,32 +79,33 @@ class BlockClient(mqtt.Client):
         code = super().loop_read(max_packets)
         while not code and self._at < len(self._block) and self._sock is not None:
             code = super().loop_read(max_packets)
+        self._send_acks()
         return code
+
+    def _send_acks(self) -> None:
+        """Queue the PUBACKs held back as one write (in the order of their messages)."""
+        if self._acks:
+            acks, self._acks = self._acks, []
+            self._packet_queue(PUBACK, b"".join(acks), 0, 0)
 
     def _handle_publish(self) -> mqtt.MQTTErrorCode:
         take = self.take_publish
         command = self._in_packet["command"]
         qos = (command & 0x06) >> 1
         packet = bytes(self._in_packet["packet"])  # paho's is a bytearray
-        if (
-            take is None
-            or command & 0x01
-            or qos == 2
-            or self._protocol != mqtt.MQTTv311
-            or len(packet) < 2
-        ):
-            return super()._handle_publish()
+        short = len(packet) < 2 or len(packet) < 2 + ((packet[0] << 8) | packet[1]) + 2 * qos
+        if take is None or command & 0x01 or qos == 2 or self._protocol != mqtt.MQTTv311 or short:
+            return self._through_paho()  # a short packet: paho names what is wrong with it
         end = 2 + ((packet[0] << 8) | packet[1])
-        if len(packet) < end + 2 * qos:
-            return super()._handle_publish()  # paho names what is wrong with it
+        if not take(packet[2:end], packet[end + 2 * qos :]):
+            return self._through_paho()
         if qos:
-            mid = (packet[end] << 8) | packet[end + 1]
-            if not take(packet[2:end], packet[end + 2 :]):
-                return super()._handle_publish()
-            return self._send_puback(mid)
-        if not take(packet[2:end], packet[end:]):
-            return super()._handle_publish()
+            self._acks.append(b"\x40\x02" + packet[end : end + 2])  # PUBACK, its message id
         return mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
+
+    def _through_paho(self) -> mqtt.MQTTErrorCode:
+        self._send_acks()  # acknowledgements go out in the order of their messages
+        return super()._handle_publish()
 
 
 class Connection:
