@@ -20,6 +20,10 @@ _running: dict[int, MqttFrontend] = {}
 class RegisteredFrontend(MqttFrontend):
     """An :class:`MqttFrontend` that the ``rtoc_event`` hook can find by its logger."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._logger_id: int | None = None
+
     def start(self, logger: Logger, config: Any) -> None:
         super().start(logger, config)
         if self.connection is not None:
@@ -27,7 +31,7 @@ class RegisteredFrontend(MqttFrontend):
             _running[self._logger_id] = self
 
     def stop(self) -> None:
-        if self.connection is not None and _running.get(self._logger_id) is self:
+        if self._logger_id is not None and _running.get(self._logger_id) is self:
             del _running[self._logger_id]
         super().stop()
 
