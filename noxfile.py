@@ -43,6 +43,7 @@ DISTRIBUTIONS = [
     "./rtoc-web[test]",
     "./rtoc-gui[test]",
     "./rtoc-telegram[test]",
+    "./rtoc-mqtt[test]",
     *(f"./{device}[test]" for device in DEVICES),
 ]
 TEST_FOLDERS = [
@@ -51,6 +52,7 @@ TEST_FOLDERS = [
     "rtoc-web/tests",
     "rtoc-gui/tests",
     "rtoc-telegram/tests",
+    "rtoc-mqtt/tests",
     *(f"{device}/tests" for device in DEVICES),
     "tests",
 ]

@@ -40,6 +40,7 @@ READMES = sorted(
         REPO / "rtoc-web" / "README.md",
         REPO / "rtoc-gui" / "README.md",
         REPO / "rtoc-telegram" / "README.md",
+        REPO / "rtoc-mqtt" / "README.md",
         *REPO.glob("rtoc-device-*/README.md"),
         REPO / "plugin-template" / "README.md",
         REPO / "plugin-template" / "rtoc-device-{{cookiecutter.slug}}" / "README.md",

@@ -331,3 +331,31 @@ def test_rtoc_run_gives_a_frontend_its_typed_section(tmp_path):
     runner.stop(echo=lambda text: None)
 
     assert frontend.section == WebSection(active=True, port=8443)
+
+
+@attrs.frozen
+class Route:
+    topic: str = ""
+    qos: Literal[0, 1, 2] = 1
+
+
+@attrs.frozen
+class ListSection:
+    patterns: tuple[str, ...] = ()
+    routes: tuple[Route, ...] = ()
+
+
+def test_a_list_field_takes_lists_and_names_a_bad_item_by_its_index(tmp_path: Path):
+    data = {"lists": {"patterns": ["a.*", "b"], "routes": [{"topic": "x"}, {"qos": 2}]}}
+    (tmp_path / "config.json").write_text(json.dumps(data))
+    section = load_config(tmp_path, {"lists": ListSection}).section("lists")
+    assert section == ListSection(("a.*", "b"), (Route("x"), Route(qos=2)))
+    for value, named in [
+        ({"patterns": "a.*"}, "lists.patterns: expected a list, got 'a.*'"),  # not its characters
+        ({"patterns": ["a", 1]}, "lists.patterns[1]: expected a string, got 1"),
+        ({"routes": [{}, {"qos": 3}]}, "lists.routes[1].qos: expected one of 0, 1, 2, got 3"),
+    ]:
+        (tmp_path / "config.json").write_text(json.dumps({"lists": value}))
+        with pytest.raises(ConfigError) as raised:
+            load_config(tmp_path, {"lists": ListSection})
+        assert f"config.json: {named}" in str(raised.value)

@@ -1,5 +1,5 @@
 """The ``rtoc`` command line: run the logger, list devices, edit the config, import, export,
-install plugins."""
+install plugins, install the service."""
 
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ from rtoc import __version__
 from rtoc.config_cli import config_command
 from rtoc.device import describe
 from rtoc.io.cli import export_command, import_command
+from rtoc.logformat import configure_logging
 from rtoc.net.remote_cli import remote_command
 from rtoc.net.script_cli import jobs_command, script_command
 from rtoc.plugins import PluginRegistry
 from rtoc.plugins_cli import install_command, plugins_command, uninstall_command
+from rtoc.service_cli import service_command
 from rtoc.users_cli import users_command
 
 DEFAULT_HOME = "~/.RTOC"
@@ -50,11 +52,7 @@ def _home() -> Path:
 @click.pass_context
 def cli(ctx: click.Context, home: Path, verbose: int) -> None:
     """rtoc records measurement data from instruments and sensors, keeps it and acts on it."""
-    logging.basicConfig(
-        level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose + 1, 2)],
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    configure_logging((logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose + 1, 2)])
     home = home.expanduser().absolute()
     obj = ctx.ensure_object(dict)
     obj["home"] = home
@@ -95,9 +93,12 @@ def run(
 
     Starts the devices named in $RTOC_HOME/autorun_devices, those given with
     --device, and with --demo a Generator and the System monitor, each with
-    its parameters from $RTOC_HOME/deviceParameters.json and --set.
+    its parameters from $RTOC_HOME/deviceParameters.json and --set. Under
+    systemd (rtoc service install) it tells systemd when it is ready and
+    stopping, and pings its watchdog.
     """
     from rtoc.runner import Runner, RunnerError
+    from rtoc.sdnotify import Watchdog, notify
 
     names = list(dict.fromkeys([*(DEMO_DEVICES if demo else ()), *devices]))
     try:
@@ -113,7 +114,11 @@ def run(
         runner.stop(echo=lambda _: None)
         raise click.ClickException(str(error)) from None
     click.echo("Press Ctrl-C to stop." if duration is None else f"Stopping after {duration:g} s.")
+    notify("READY=1\nSTATUS=recording")
+    watchdog = Watchdog().start()
     stop.wait(duration)
+    notify("STOPPING=1\nSTATUS=storing what is left and stopping")
+    watchdog.stop()
     if not runner.stop(echo=click.echo):
         sys.exit(1)
 
@@ -160,6 +165,7 @@ cli.add_command(remote_command, "remote")
 cli.add_command(script_command, "script")
 cli.add_command(jobs_command, "jobs")
 cli.add_command(users_command, "users")
+cli.add_command(service_command, "service")
 cli.add_command(import_command, "import")
 cli.add_command(export_command, "export")
 cli.add_command(plugins_command, "plugins")

@@ -26,6 +26,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 
 import attrs
 import cattrs
+from cattrs.errors import IterableValidationError, IterableValidationNote
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.v import format_exception
 
@@ -400,6 +401,37 @@ def _fixed_tuple_hook(converter: cattrs.Converter, type_: Any) -> StructureHook:
     return structure
 
 
+def _is_open_tuple(type_: Any) -> bool:
+    return get_origin(type_) is tuple and ... in get_args(type_)
+
+
+def _open_tuple_hook(converter: cattrs.Converter, type_: Any) -> StructureHook:
+    """A JSON list of any length; a text is refused (it would be taken as its characters).
+
+    A bad item is named by its index, as cattrs names them (``subscribe[2].qos``).
+    """
+    item_type = get_args(type_)[0]
+
+    def structure(value: Any, _: Any) -> tuple[Any, ...]:
+        if not isinstance(value, (list, tuple)):
+            raise _Invalid(f"expected a list, got {reprlib.repr(value)}")
+        items, errors = [], []
+        for index, item in enumerate(value):
+            try:
+                items.append(converter.structure(item, item_type))
+            except Exception as exc:
+                note = IterableValidationNote(
+                    f"Structuring {type_} @ index {index}", index, item_type
+                )
+                exc.__notes__ = [*getattr(exc, "__notes__", []), note]
+                errors.append(exc)
+        if errors:
+            raise IterableValidationError(f"While structuring {type_!r}", errors, type_)
+        return tuple(items)
+
+    return structure
+
+
 def _section_hook(converter: cattrs.Converter, cls: type) -> StructureHook:
     """A section (or the whole file): a JSON object, keys renamed as _JSON_NAME says."""
     structure_fields = make_dict_structure_fn(cls, converter, **_overrides(cls))
@@ -436,6 +468,9 @@ def _make_converter() -> cattrs.Converter:
     converter.register_structure_hook_factory(_is_literal, _literal_hook)
     converter.register_structure_hook_factory(
         _is_fixed_tuple, lambda type_: _fixed_tuple_hook(converter, type_)
+    )
+    converter.register_structure_hook_factory(
+        _is_open_tuple, lambda type_: _open_tuple_hook(converter, type_)
     )
     converter.register_structure_hook_factory(attrs.has, lambda cls: _section_hook(converter, cls))
     converter.register_unstructure_hook_factory(
