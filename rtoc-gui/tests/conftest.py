@@ -1,4 +1,5 @@
-"""A real in-process Logger with the built-in devices, and the main window on it, offscreen."""
+"""A real in-process Logger with the built-in devices, and the main window on it, offscreen;
+a real X server (Xvfb) for the test that runs the GUI in real windows."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from rtoc_gui.app import build_window
 from rtoc_gui.mainwindow import MainWindow
 
 sys.path.insert(0, str(Path(__file__).parent))
-from gui_helpers import GUI
+from gui_helpers import GUI, Xvfb
 
 
 @pytest.fixture
@@ -35,3 +36,19 @@ def window(qtbot, logger: Logger) -> Iterator[MainWindow]:
     qtbot.addWidget(shown)
     yield shown
     shown.close()
+
+
+@pytest.fixture(scope="session")
+def xvfb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The ``DISPLAY`` of an Xvfb started for this test run. Without Xvfb the test is
+    skipped, or fails where every service is required (``RTOC_REQUIRE_SERVICES``, CI)."""
+    try:
+        server = Xvfb(tmp_path_factory.mktemp("xvfb") / "Xvfb.log")
+    except FileNotFoundError as error:
+        if os.environ.get("RTOC_REQUIRE_SERVICES"):
+            pytest.fail(f"{error}; RTOC_REQUIRE_SERVICES is set")
+        pytest.skip(f"{error}: the GUI runs in real windows on it")
+    try:
+        yield server.display
+    finally:
+        server.stop()

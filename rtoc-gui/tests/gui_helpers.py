@@ -1,10 +1,12 @@
-"""What the rtoc-gui tests share: the GUI settings they run with, and ``rtoc run --device
-Generator`` with its TCP server on 127.0.0.1 as a subprocess."""
+"""What the rtoc-gui tests share: the GUI settings they run with, ``rtoc run --device
+Generator`` with its TCP server on 127.0.0.1 as a subprocess, and a real X server (Xvfb)."""
 
 from __future__ import annotations
 
 import json
 import os
+import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -79,3 +81,67 @@ class Server:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
+
+
+#: The screen of the X server the screenshot test draws on: the biggest window fits.
+XVFB_SCREEN = "1600x1000x24"
+
+
+class Xvfb:
+    """A virtual X server on a display of its own; :attr:`display` is its ``DISPLAY``.
+
+    Xvfb picks a display number no other X server uses (``-displayfd``) and writes it
+    once it accepts connections, so two test runs on one machine never collide.
+    """
+
+    def __init__(self, log: Path, timeout: float = 15) -> None:
+        executable = shutil.which("Xvfb")
+        if executable is None:
+            raise FileNotFoundError("Xvfb is not installed (Debian/Ubuntu: apt-get install xvfb)")
+        read, write = os.pipe()
+        with log.open("wb") as errors:
+            self.process = subprocess.Popen(
+                [executable, "-displayfd", str(write), "-screen", "0", XVFB_SCREEN,
+                 "-nolisten", "tcp"],
+                pass_fds=(write,),
+                stdout=subprocess.DEVNULL,
+                stderr=errors,
+            )  # fmt: skip
+        os.close(write)
+        try:
+            number = self._read_display(read, timeout)
+        except RuntimeError as error:
+            self.stop()
+            raise RuntimeError(f"{error}; its output: {log.read_text(errors='replace')}") from None
+        finally:
+            os.close(read)
+        self.display = f":{number}"
+        socket_path = Path(f"/tmp/.X11-unix/X{number}")
+        deadline = time.monotonic() + timeout
+        while not socket_path.exists():
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"Xvfb said display {self.display} but has no {socket_path}")
+            time.sleep(0.02)
+
+    def _read_display(self, fd: int, timeout: float) -> int:
+        text = b""
+        deadline = time.monotonic() + timeout
+        while not text.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise RuntimeError(f"Xvfb gave no display number within {timeout} s")
+            chunk = os.read(fd, 32)
+            if not chunk:
+                raise RuntimeError(f"Xvfb ended (exit status {self.process.wait()})")
+            text += chunk
+        return int(text)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)

@@ -1,85 +1,120 @@
-"""The README's screenshot: the window drawn with live data. ``RTOC_SCREENSHOTS=1 pytest
-tests/test_gui_screenshot.py`` also writes it to ``docs/images/rtoc-gui.png``; without
-it the picture goes to the test's temporary folder, so CI leaves the tree clean."""
+"""The README's screenshots, taken of real windows on a real X server (Xvfb).
+
+gui_screenshots.py runs in a process of its own (DISPLAY of the ``xvfb`` fixture,
+``QT_QPA_PLATFORM=xcb``): the other tests' QApplication is offscreen, and Qt takes one
+platform per process. Every run checks every picture; ``RTOC_SCREENSHOTS=1 pytest
+rtoc-gui/tests/test_gui_screenshot.py`` also writes them to ``rtoc-gui/docs/images``
+(otherwise they go to the test's temporary folder, so CI leaves the tree clean).
+"""
 
 from __future__ import annotations
 
 import os
-import time
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
-from PyQt5 import QtGui
+import pytest
+from gui_screenshots import SHOTS, SIZES
+from PIL import Image
 
-from rtoc_gui.import_plan import Definition
-from rtoc_gui.mainwindow import MainWindow
+from rtoc_gui.import_dialog import READY, REFUSED
+from rtoc_gui.marks import ERROR_STYLE
+from rtoc_gui.measure import MARKER_COLOURS
+from rtoc_gui.scripts import ERROR_COLOUR as SCRIPT_ERROR
+from rtoc_gui.theme import CURVE_COLOURS, EVENT_COLOURS, STALE
 
-IMAGE = Path(__file__).parents[1] / "docs" / "images" / "rtoc-gui.png"
-IMPORT_IMAGE = IMAGE.with_name("rtoc-gui-import.png")
-
-
-def fill(logger) -> None:
-    """Twenty minutes of a greenhouse, a running generator, a few events."""
-    now = time.time()
-    x = np.arange(now - 1200, now, 0.5)
-    rng = np.random.default_rng(7)
-    temperature = 21 + 3 * np.sin((x - now) / 300) + rng.normal(0, 0.08, len(x))
-    humidity = 55 - 8 * np.sin((x - now) / 300 + 0.6) + rng.normal(0, 0.3, len(x))
-    logger.stream_many(x, temperature, "Temperature", "Greenhouse", unit="°C")
-    logger.stream_many(x, humidity / 4, "Humidity/4", "Greenhouse", unit="%")
-    soil = 8 - np.linspace(0, 1.5, len(x) - 60) + rng.normal(0, 0.05, len(x) - 60)
-    logger.stream_many(x[:-60], soil, "Soil moisture", "Greenhouse", unit="%")
-    logger.event("fan on: above 23 °C", "Greenhouse", "Temperature", priority=0, time=now - 1030)
-    logger.event("door opened", "Greenhouse", priority=1, time=now - 640)
-    logger.event("humidity sensor timeout", "Greenhouse", "Humidity/4", priority=2, time=now - 250)
-    logger.attach_installed("Generator")
-    logger.set_parameter("Generator", "amplitude", 2.0)
-    logger.start_device("Generator")
-
-
-def test_screenshot(qtbot, window: MainWindow, logger, tmp_path):
-    fill(logger)
-    window.resize(1500, 900)
-    qtbot.waitUntil(lambda: len(window.signals.buttons) >= 6, timeout=5000)
-    qtbot.waitUntil(lambda: window.events.total >= 3, timeout=5000)
-    window.signals.buttons[("Generator", "Square")].click()
-    window.signals.buttons[("Generator", "Wave")].click()
-    window.tick()
-    window.show_values()
-    qtbot.wait(1500)  # the generator adds samples
-    now = time.time()  # fresh samples: only soil moisture, silent for 30 s, is shown yellow
-    logger.stream(21.3, "Temperature", "Greenhouse", unit="°C", x=now)
-    logger.stream(12.6, "Humidity/4", "Greenhouse", unit="%", x=now)
-    window.tick()
-    window.show_values()
-    image = IMAGE if os.environ.get("RTOC_SCREENSHOTS") == "1" else tmp_path / IMAGE.name
-    image.parent.mkdir(parents=True, exist_ok=True)
-    assert window.grab().save(str(image))
-    saved = QtGui.QImage(str(image))
-    assert (saved.width(), saved.height()) == (1500, 900)
-    assert len({saved.pixel(x, 450) for x in range(0, 1500, 10)}) > 3  # drawn, not blank
+SCRIPT = Path(__file__).with_name("gui_screenshots.py")
+DOCS = Path(__file__).parents[1] / "docs" / "images"
+#: The README's pictures stay light.
+MAX_BYTES = 200_000
+FIELD_ERROR = ERROR_STYLE.rsplit(" ", 1)[1].rstrip(";")  # the red of a refused input
+RAW_OK = "#3ddc84"
+#: Pixels of a colour each picture must show (the palette moves a colour a little).
+MUST_SHOW: dict[str, list[tuple[str, int]]] = {
+    # the event lines and their labels, the soil sensor's stale button
+    "rtoc-gui": [*((colour, 150) for colour in EVENT_COLOURS), (STALE, 2000)],
+    # marker B's line, the sine curve
+    "rtoc-gui-plot-window": [(MARKER_COLOURS[1], 250), (CURVE_COLOURS[0], 250)],
+    # warnings and errors shown, by their colours
+    "rtoc-gui-events": [(EVENT_COLOURS[1], 60), (EVENT_COLOURS[2], 36)],
+    # the error's text below, its line marked in the editor
+    "rtoc-gui-scripts": [(SCRIPT_ERROR, 300), ("#8b1e1e", 5000)],
+    # the refused waveform's message, the function's result
+    "rtoc-gui-devicesraw": [(SCRIPT_ERROR, 200), (RAW_OK, 15)],
+    "rtoc-gui-settings": [(FIELD_ERROR, 500)],
+    "rtoc-gui-rule-editor": [(FIELD_ERROR, 500)],
+    # definitions ready and refused
+    "rtoc-gui-import": [(READY, 5000), (REFUSED, 2000)],
+    "rtoc-gui-connect": [(FIELD_ERROR, 300)],
+}
 
 
-def test_import_dialog_screenshot(qtbot, window: MainWindow, tmp_path):
-    """A semicolon file with decimal commas and a column of notes; one definition refused,
-    one cell edited."""
-    start = 1_709_294_400  # 2024-03-01 12:00 UTC
-    rows = [
-        f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(start + 10 * i))};"
-        f"{12 + 0.01 * i:.2f};{0.5 + 0.003 * i:.3f};{21 + 0.02 * i:.2f};".replace(".", ",")
-        + ("door open" if i == 3 else "")
-        for i in range(40)
-    ]
-    path = tmp_path / "bench-2024-03-01.csv"
-    path.write_text("Zeit;U [V];I [A];T [°C];Notiz\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    window.import_files([str(path)])
-    (dialog,) = window.importing.dialogs
-    dialog.resize(1300, 560)
-    dialog.add_definition(Definition("note", 5, 1, "Bench"))
-    model = dialog.table.model()
-    assert model.setData(model.index(2, 1), "12,25")
-    assert dialog.edits_info.text().startswith("1 cell edited")
-    image = IMPORT_IMAGE if os.environ.get("RTOC_SCREENSHOTS") == "1" else tmp_path / "import.png"
-    image.parent.mkdir(parents=True, exist_ok=True)
-    assert dialog.grab().save(str(image))
-    assert QtGui.QImage(str(image)).width() == 1300
+def near(pixels: np.ndarray, colour: str, tolerance: int = 24) -> int:
+    """How many pixels are within ``tolerance`` of ``colour`` in every channel."""
+    rgb = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)])
+    return int((np.abs(pixels.astype(int) - rgb).max(axis=2) <= tolerance).sum())
+
+
+@pytest.mark.timeout(180)
+def test_every_widget_is_pictured_in_a_real_window(xvfb: str, tmp_path: Path):
+    out = DOCS if os.environ.get("RTOC_SCREENSHOTS") == "1" else tmp_path / "images"
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    env = {
+        **os.environ,
+        "DISPLAY": xvfb,
+        "QT_QPA_PLATFORM": "xcb",
+        "XDG_RUNTIME_DIR": str(runtime),
+        "RTOC_HOME": str(tmp_path / "home"),
+    }
+    run = subprocess.run(
+        [sys.executable, str(SCRIPT), str(out), str(tmp_path / "home")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=150,
+    )
+    if "Could not load the Qt platform plugin" in run.stderr:
+        why = (
+            "Qt cannot open windows on X here (its xcb plugin needs libxcb-icccm4, "
+            "libxcb-keysyms1 and libxcb-xinerama0): " + run.stderr.strip().splitlines()[0]
+        )
+        if os.environ.get("RTOC_REQUIRE_SERVICES"):
+            pytest.fail(why)
+        pytest.skip(why)
+    assert run.returncode == 0, run.stderr
+
+    for name in SHOTS:
+        path = out / f"{name}.png"
+        assert path.stat().st_size < MAX_BYTES, f"{name}: {path.stat().st_size} bytes"
+        image = Image.open(path)
+        assert image.mode == "P", f"{name}: not a palette image"
+        pixels = np.asarray(image.convert("RGB"))
+        height, width, _ = pixels.shape
+        if name in SIZES:
+            assert (width, height) == SIZES[name], name
+        else:  # a dock or a menu over the window: smaller than the window, not a sliver
+            assert 300 <= width <= 1500 and 200 <= height <= 900, (name, width, height)
+        grey = pixels.mean(axis=2)
+        assert grey.std() > 12, f"{name}: nearly one colour"
+        assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 24, f"{name}: too few colours"
+        # drawn everywhere: no quarter of it is a single flat colour (an unpainted window)
+        for quarter in (grey[: height // 2, : width // 2], grey[height // 2 :, width // 2 :]):
+            assert len(np.unique(quarter)) > 2, f"{name}: a quarter of it is blank"
+        for colour, least in MUST_SHOW.get(name, []):
+            found = near(pixels, colour)
+            assert found >= least, f"{name}: {found} pixels of {colour}, expected {least}+"
+
+    main = np.asarray(Image.open(out / "rtoc-gui.png").convert("RGB"))
+    curves = [colour for colour in CURVE_COLOURS[:-1] if near(main, colour, 16) > 300]  # not grey
+    assert len(curves) >= 3, f"the main plot shows {curves}: expected the greenhouse's three"
+
+
+def test_the_readme_shows_every_picture_and_only_those():
+    readme = (DOCS.parents[1] / "README.md").read_text(encoding="utf-8")
+    shown = re.findall(r"!\[[^\]]+\]\(docs/images/([\w-]+)\.png\)", readme)
+    assert shown == list(SHOTS)
+    assert sorted(path.stem for path in DOCS.glob("*.png")) == sorted(SHOTS)

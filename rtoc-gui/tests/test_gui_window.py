@@ -10,6 +10,7 @@ from PyQt5 import QtCore, QtWidgets
 import rtoc
 from rtoc.device import DeviceError
 from rtoc_gui.mainwindow import MainWindow
+from rtoc_gui.plot import LABEL_ROWS
 from rtoc_gui.theme import STALE
 
 WAIT = 5000  # ms
@@ -117,6 +118,23 @@ def test_events_are_lines_in_the_plot(qtbot, window: MainWindow, logger):
     event = logger.event("valve opened", device="Lab", signal="V", time=now - 5)
     qtbot.waitUntil(lambda: event.uid in window.plot.event_lines, timeout=WAIT)
     assert window.plot.event_lines[event.uid].value() == now - 5
+
+
+def test_labels_of_events_close_together_are_at_heights_taken_in_turn(
+    qtbot, window: MainWindow, logger
+):
+    now = time.time()
+    logger.stream_many(np.linspace(now - 10, now, 11), np.arange(11.0), "V", "Lab")
+    events = [logger.event(f"step {i}", device="Lab", time=now - 8 + 2 * i) for i in range(4)]
+
+    def heights() -> list[float]:
+        return [window.plot.event_lines[event.uid].label.orthoPos for event in events]
+
+    qtbot.waitUntil(lambda: all(e.uid in window.plot.event_lines for e in events), timeout=WAIT)
+    assert heights() == [*LABEL_ROWS, LABEL_ROWS[0]]
+    events.insert(1, logger.event("between", device="Lab", time=now - 7))  # the rest move on
+    qtbot.waitUntil(lambda: events[1].uid in window.plot.event_lines, timeout=WAIT)
+    qtbot.waitUntil(lambda: heights() == [*LABEL_ROWS, *LABEL_ROWS[:2]], timeout=WAIT)
 
 
 def test_parameter_set_and_refused_value_shows_the_device_message(

@@ -54,6 +54,7 @@ class MeasureCursor(QtCore.QObject):
         self.button.toggled.connect(self.set_active)
         self.chooser = QtWidgets.QComboBox()
         self.chooser.setToolTip("The signal the markers snap to")
+        self.chooser.setSizeAdjustPolicy(QtWidgets.QComboBox.AdjustToContents)  # whole names
         self.chooser.currentIndexChanged.connect(self.snap)
         self.chooser.hide()
         self.readout = QtWidgets.QLabel()

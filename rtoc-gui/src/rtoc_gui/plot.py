@@ -49,6 +49,9 @@ log = logging.getLogger("rtoc_gui")
 
 #: Most event lines one plot draws (the newest in range); labels only up to LABELLED.
 MAX_EVENT_LINES, LABELLED = 200, 12
+#: Heights of the event labels (fractions of the plot's height), taken in turn from left to
+#: right, so that the labels of events close together do not cover each other.
+LABEL_ROWS = (0.97, 0.9, 0.83)
 #: Seconds shown around a single sample (a range needs a width).
 LONE_SAMPLE_SPAN = 10.0
 
@@ -495,6 +498,13 @@ class PlotView(QtWidgets.QWidget):
         for uid, event in wanted.items():
             if uid not in self.event_lines:
                 self.event_lines[uid] = self._event_line(event, labelled)
+        in_time = sorted(page.events, key=lambda event: event.time)
+        lines = [self.event_lines[event.uid] for event in in_time]
+        tags = [line.label for line in lines if hasattr(line, "label")]
+        for row, tag in enumerate(tags):
+            height = LABEL_ROWS[row % len(LABEL_ROWS)]
+            if tag.orthoPos != height:
+                tag.setPosition(height)
 
     def _event_line(self, event: Event, labelled: bool) -> pg.InfiniteLine:
         colour = EVENT_COLOURS[int(event.priority)]
@@ -507,7 +517,8 @@ class PlotView(QtWidgets.QWidget):
             labelOpts={
                 "position": 0.97,
                 "color": colour,
-                "anchors": [(0, 0), (0, 0)],  # text right of the line, from the top
+                # text from the top, on the side of the line towards the middle of the view
+                "anchors": [(0, 0), (1, 0)],
                 "fill": (20, 22, 26, 190),
             },
         )

@@ -84,7 +84,7 @@ class ScriptHelp(QtWidgets.QTreeWidget):
         self.setHeaderLabels(["name", "about"])
         self.setToolTip("Double-click to insert into the script")
         self.setUniformRowHeights(True)
-        self.setColumnWidth(0, 200)
+        self.setColumnWidth(0, 240)  # Device.Signal names whole
         self._key: object = None
         self.groups = {
             title: self._group(title)
