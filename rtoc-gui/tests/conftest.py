@@ -17,10 +17,21 @@ from rtoc.config import Config
 from rtoc.logger import Logger
 from rtoc.plugins import PluginRegistry
 from rtoc_gui.app import build_window
+from rtoc_gui.collector import collect_anywhere, collect_in_gui_thread
 from rtoc_gui.mainwindow import MainWindow
 
 sys.path.insert(0, str(Path(__file__).parent))
 from gui_helpers import GUI, Xvfb
+
+
+@pytest.fixture(scope="module", autouse=True)
+def collector(qapp) -> Iterator[None]:
+    """Garbage collected in the GUI thread, as ``rtoc gui`` does (a widget destroyed by a
+    collection in a logger's thread crashes Qt); Python's own collection again after the
+    module, for the tests of other folders in the same run."""
+    collect_in_gui_thread()
+    yield
+    collect_anywhere()
 
 
 @pytest.fixture

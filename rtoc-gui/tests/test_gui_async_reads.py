@@ -245,3 +245,25 @@ def test_reads_skip_drop_and_hold_back_as_documented(qtbot, logger):
     finally:
         gate.set()
         link.close()
+
+
+def test_an_answer_that_comes_after_the_window_closed_is_told_nobody(qtbot, logger):
+    """A read under way when its window closes: its answer would reach plot items Qt has
+    deleted by then."""
+    link = Link(logger, "elsewhere:5050", local=False)
+    gate, answers = threading.Event(), []
+
+    def gated(view):
+        gate.wait(5)
+        return view.signal_infos()
+
+    try:
+        assert link.reads.ask("signals", gated, answers.append)
+        link.close()
+        gate.set()
+        qtbot.waitUntil(lambda: not link.reads.in_flight("signals"), timeout=WAIT)
+        qtbot.wait(50)  # any queued delivery has run
+        assert answers == []
+    finally:
+        gate.set()
+        link.close()

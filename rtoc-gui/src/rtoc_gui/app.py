@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from PyQt5 import QtWidgets
 
 from rtoc_gui import theme
+from rtoc_gui.collector import collect_in_gui_thread
 from rtoc_gui.layout import FILE as LAYOUT_FILE
 from rtoc_gui.link import Link
 from rtoc_gui.mainwindow import MainWindow
@@ -58,6 +59,7 @@ def application(config: GuiConfig) -> QtWidgets.QApplication:
         _made.append(app)
     app.setApplicationName("rtoc")
     theme.apply(app, dark=config.darkmode, antialias=config.antiAliasing)
+    collect_in_gui_thread()
     return app
 
 

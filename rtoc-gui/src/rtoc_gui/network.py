@@ -12,6 +12,7 @@ window opens. A connection that works goes to the front of
 from __future__ import annotations
 
 import json
+import threading
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -76,17 +77,23 @@ def _address(host: str, port: int) -> str:
 
 
 class _CloseWith(QtCore.QObject):
-    """Closes the RemoteLogger when its window closes."""
+    """Closes the RemoteLogger when its window closes, once the window's reads are done: a
+    read under way would otherwise open the connection again right after it was closed."""
 
-    def __init__(self, window: QtWidgets.QWidget, remote: RemoteLogger) -> None:
+    def __init__(self, window: MainWindow, remote: RemoteLogger) -> None:
         super().__init__(window)
+        self.reads = window.link.reads
         self.remote = remote
         window.installEventFilter(self)
 
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
         if event.type() == QtCore.QEvent.Close:
-            QtCore.QTimer.singleShot(0, self.remote.close)
+            threading.Thread(target=self._close, name="rtoc-gui-close", daemon=True).start()
         return False
+
+    def _close(self) -> None:
+        self.reads.join()
+        self.remote.close()
 
 
 class ConnectDialog(QtWidgets.QDialog):

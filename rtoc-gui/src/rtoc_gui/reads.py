@@ -130,6 +130,11 @@ class Reads(QtCore.QObject):
         if self._worker is not None:
             self._worker.shutdown(wait=False, cancel_futures=True)
 
+    def join(self) -> None:
+        """Wait (in any thread but the GUI's) until the worker has run what it was given."""
+        if self._worker is not None:
+            self._worker.shutdown(wait=True)
+
     def _send(self, read: Read) -> None:
         self.sent += 1
         if self._worker is None:
@@ -162,6 +167,8 @@ class Reads(QtCore.QObject):
         if self._flying.get(read.name) is read:
             del self._flying[read.name]
         waiting = self._waiting.pop(read.name, None)
+        if self._closed:  # the window closed while this was under way: nobody to tell
+            return
         error = read.error
         if isinstance(error, OSError):
             self.link.lost(error)
@@ -176,7 +183,7 @@ class Reads(QtCore.QObject):
                 log.warning("cannot read %s: %s", read.name, error)
             else:
                 read.failed(error)
-        if waiting is None or self._closed or not self.link.due():
+        if waiting is None or not self.link.due():
             return
         if read.name in self._flying:  # ``done`` asked again meanwhile: that ask is newer
             return
