@@ -407,6 +407,9 @@ class PlotView(QtWidgets.QWidget):
             self._fit_y()
         if page is not None:
             self._draw_events(page)
+        # the new ranges' transform now, not when the scene is painted: pyqtgraph applies
+        # it just before a paint, whose items then ask for a second paint at once
+        self.viewbox.prepareForPaint()
         self.last_redraw = time.perf_counter() - started
         self._show_status()
 

@@ -25,6 +25,7 @@ from rtoc.config import TelegramConfig
 from rtoc.events import Event, Priority
 from rtoc.frontend import LoggerView
 from rtoc.users import Role
+from rtoc_telegram import plot
 from rtoc_telegram.clients import ClientStore
 from rtoc_telegram.link import Link, WatchedRequest
 from rtoc_telegram.menu_base import MAX_MESSAGE
@@ -73,6 +74,7 @@ class Bot:
     def start(self) -> None:
         self._thread = threading.Thread(target=self._main, name="rtoc-telegram", daemon=True)
         self._thread.start()
+        threading.Thread(target=plot.warm_up, name="rtoc-telegram plot", daemon=True).start()
         self._ready.wait(5)
 
     def stop(self, timeout: float = 15.0) -> None:

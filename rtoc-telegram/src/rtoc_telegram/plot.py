@@ -84,3 +84,20 @@ def render(
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def warm_up() -> None:
+    """Draw one throwaway picture the way :func:`render` does (fonts, a time axis, an
+    annotation, the PNG encoder), so that the first plot a user asks for does not pay
+    matplotlib's start-up, about half a second. For a thread of its own at start."""
+    figure = Figure(figsize=SIZE, dpi=DPI, layout="constrained")
+    ax = figure.subplots(1, 1)
+    times = _times(np.array([0.0, 60.0]))
+    ax.plot(times, [0.0, 1.0], linewidth=1, label="warm-up")
+    ax.set_ylabel("(no unit)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper left", fontsize="small")
+    ax.axvline(times[0], color="tab:gray", linewidth=0.8, alpha=0.7)
+    ax.annotate("event", (times[0], 1.0), xycoords=("data", "axes fraction"), rotation=90)
+    ax.set_xlabel("time (UTC)")
+    figure.savefig(io.BytesIO(), format="png")
