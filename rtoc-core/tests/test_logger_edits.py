@@ -21,41 +21,17 @@ from rtoc.config import BackupConfig, Config
 from rtoc.frontend import ControlUnavailable, EventQuery, LoggerView, SignalNotFound
 from rtoc.logger import Logger
 from rtoc.net.client import Client, RemoteError
-from rtoc.net.remote import RemoteLogger
 from rtoc.net.server import ServerSettings, TcpServer
 from rtoc.storage.base import StorageError
 from rtoc.storage.sqlite import SQLiteStorage
 from rtoc.storage.view import StorageView
 
 T0 = 1_700_000_000.0
-PASSWORD = "a long passphrase"
 
 
 def ramp(first: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
     index = np.arange(first, stop, dtype=np.float64)
     return T0 + index, index
-
-
-@pytest.fixture
-def logger(tmp_path):
-    logger = Logger(storage=SQLiteStorage(tmp_path / "rtoc.sqlite"))
-    logger.start()
-    yield logger
-    logger.close()
-
-
-@pytest.fixture(params=["in process", "tcp", "tcp with password"])
-def editor(request, logger) -> LoggerView:
-    """The logger as a frontend reaches it."""
-    if request.param == "in process":
-        yield logger
-        return
-    password = PASSWORD if request.param == "tcp with password" else ""
-    server = TcpServer()
-    host, port = server.serve(logger, ServerSettings(port=0, host="127.0.0.1", password=password))
-    with RemoteLogger(host, port, password or None) as remote:
-        yield remote
-    server.stop()
 
 
 def stored(logger: Logger) -> dict:

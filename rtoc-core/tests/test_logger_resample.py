@@ -20,14 +20,12 @@ from rtoc.frontend import (
 )
 from rtoc.logger import Logger
 from rtoc.net.client import Client, RemoteError
-from rtoc.net.remote import RemoteLogger
 from rtoc.net.server import ServerSettings, TcpServer
 from rtoc.signals import Signal
 from rtoc.storage.sqlite import SQLiteStorage
 from rtoc.storage.view import StorageView
 
 T0 = 1_700_000_000.0
-PASSWORD = "a long passphrase"
 
 
 def tenths(first: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
@@ -40,28 +38,6 @@ def per_second(first: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
     """What :func:`tenths` of whole seconds ``first..stop-1`` resample to at 1 Hz."""
     seconds = np.arange(first, stop, dtype=np.float64)
     return T0 + seconds + 0.45, seconds * 10 + 4.5
-
-
-@pytest.fixture
-def logger(tmp_path):
-    logger = Logger(storage=SQLiteStorage(tmp_path / "rtoc.sqlite"))
-    logger.start()
-    yield logger
-    logger.close()
-
-
-@pytest.fixture(params=["in process", "tcp", "tcp with password"])
-def editor(request, logger) -> LoggerView:
-    """The logger as a frontend reaches it."""
-    if request.param == "in process":
-        yield logger
-        return
-    password = PASSWORD if request.param == "tcp with password" else ""
-    server = TcpServer()
-    host, port = server.serve(logger, ServerSettings(port=0, host="127.0.0.1", password=password))
-    with RemoteLogger(host, port, password or None) as remote:
-        yield remote
-    server.stop()
 
 
 def record(logger: Logger) -> None:
