@@ -6,7 +6,8 @@ the ``json`` one (:mod:`rtoc.io.session`). Loading a file is what ``rtoc
 import --remote`` does, on any view: the file is read to the end first (a
 bad one changes nothing), an earlier load of it into the same signals is
 refused (its record event is looked for), the samples go in through
-``stream_many`` in batches, and the import's record is added as an event.
+``stream_many`` in batches, and the import's record is added as an event
+(:func:`rtoc.io.ingest.into_view`).
 The events inside a session are not replayed, as :mod:`rtoc.io.load` does
 not replay them: they would set off global actions.
 """
@@ -23,7 +24,7 @@ from rtoc.events import Event
 from rtoc.frontend import MAX_PAGE, EventQuery
 from rtoc.io import exporters, importers
 from rtoc.io.formats import Exporter, ExportSignal, ImportOptions, choose
-from rtoc.io.ingest import IMPORT_DEVICE, already_imported, marker, read_file
+from rtoc.io.ingest import into_view, read_file
 
 if TYPE_CHECKING:
     from rtoc.frontend import LoggerView
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
 
 #: The exporter and importer of sessions (rtoc.io.session.SessionFormat).
 SESSION_FORMAT = "json"
-#: Samples per ``stream_many``: about 4 MB of JSON for a remote logger, as ``rtoc import``.
-BATCH = 100_000
 
 
 @attrs.frozen
@@ -105,23 +104,7 @@ def load(
     """
     importer = choose(importers(plugins), path, file_format)
     with read_file(path, importer, ImportOptions()) as parsed:
-        query = EventQuery(text=parsed.uid, devices=[IMPORT_DEVICE], limit=1)
-        earlier = view.event_page(query).events
-        if earlier:
-            raise already_imported(parsed, earlier[0])
-        for (device, name), summary in parsed.signals.items():
-            for x, y in parsed.batches((device, name), BATCH):
-                view.stream_many(x, y, name, device, summary.unit or None)
-        record = marker(parsed)
-        view.event(
-            record.text,
-            record.device,
-            record.signal,
-            record.priority,
-            record.id,
-            record.value,
-            record.time,
-        )
+        into_view(parsed, view)
         samples = sum(summary.count for summary in parsed.signals.values())
         labels = tuple(summary.label for summary in parsed.signals.values())
         return Loaded(path, labels, samples, len(parsed.events))
