@@ -281,7 +281,10 @@ def _bucket_sorted(x: np.ndarray, y: np.ndarray, grid: Grid) -> Buckets:
         last = x[valid[np.searchsorted(valid, ends) - 1]]
     else:
         first, last = x[begins], x[ends - 1]
+    # each sample from the first held run on, beside its run's minimum and maximum
+    held_x, held_y = x[begins[0] :], y[begins[0] :]
     runs = np.diff(np.r_[begins, len(x)])
+    offsets = begins - begins[0]
     bucket_start, bucket_stop = grid.edges(held)
     return Buckets(
         bucket_start,
@@ -291,8 +294,8 @@ def _bucket_sorted(x: np.ndarray, y: np.ndarray, grid: Grid) -> Buckets:
         maximum,
         first,
         last,
-        _x_of_first(y[begins[0] :] == np.repeat(minimum, runs), x[begins[0] :], begins - begins[0]),
-        _x_of_first(y[begins[0] :] == np.repeat(maximum, runs), x[begins[0] :], begins - begins[0]),
+        _x_of_first(held_y == np.repeat(minimum, runs), held_x, offsets),
+        _x_of_first(held_y == np.repeat(maximum, runs), held_x, offsets),
     )
 
 
