@@ -9,9 +9,6 @@ from datetime import datetime
 
 import openpyxl
 import pytest
-from odf.opendocument import OpenDocumentSpreadsheet
-from odf.table import Table, TableCell, TableRow
-from odf.text import P
 
 from rtoc.io.csv_head import head
 from rtoc.io.csv_import import CsvImporter
@@ -20,6 +17,7 @@ from rtoc.io.edits import Edits
 from rtoc.io.formats import FileFormatError, ImportOptions
 from rtoc.io.ingest import read_file
 from rtoc.io.spreadsheet import OdsFormat, XlsxFormat
+from rtoc.testing.workbooks import write_ods
 
 #: line 3 holds a bad cell, lines 5-6 one row whose cell has a line break, line 4 is blank
 LINES = ["t;U", "1;1,5", "2;kaputt", "", '3;"3', '"', *(f"{i};{i},5" for i in range(4, 400))]
@@ -150,25 +148,10 @@ def test_a_broken_workbook_is_a_clear_error(tmp_path):
 
 
 def test_ods_preview_and_edits(tmp_path):
-    document = OpenDocumentSpreadsheet()
-    for name, rows in (
-        ("leer", []),
-        ("Klima", [["t", "T"], [1.0, 20.0], [2.0, "n/a"], [3.0, 22.0]]),
-    ):
-        table = Table(name=name)
-        for cells in rows:
-            row = TableRow()
-            for value in cells:
-                if isinstance(value, float):
-                    cell = TableCell(valuetype="float", value=repr(value))
-                else:
-                    cell = TableCell(valuetype="string")
-                    cell.addElement(P(text=value))
-                row.addElement(cell)
-            table.addElement(row)
-        document.spreadsheet.addElement(table)
-    path = tmp_path / "klima.ods"
-    document.save(str(path))
+    path = write_ods(
+        tmp_path / "klima.ods",
+        {"leer": [], "Klima": [["t", "T"], [1.0, 20.0], [2.0, "n/a"], [3.0, 22.0]]},
+    )
     assert OdsFormat().preview(path, ImportOptions(), 10).head is None  # the empty first sheet
     preview = OdsFormat().preview(path, ImportOptions(sheet="Klima"), 10)
     assert preview.sheets == ("leer", "Klima") and preview.head.time_index == 0

@@ -9,13 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import openpyxl
-from odf.opendocument import OpenDocumentSpreadsheet
-from odf.table import Table, TableCell, TableRow
-from odf.text import P
 from PyQt5 import QtCore, QtWidgets
 
 from rtoc.io.formats import ExportSignal
 from rtoc.io.spreadsheet import XlsxFormat
+from rtoc.testing.workbooks import write_ods
 from rtoc_gui.import_dialog import EDITED, READY, REFUSED, STATUS, ImportDialog
 from rtoc_gui.import_plan import AUTO, PREVIEW_ROWS, Definition
 from rtoc_gui.mainwindow import MainWindow
@@ -156,26 +154,9 @@ def test_an_xlsx_sheet_chosen_and_its_columns_imported(qtbot, window: MainWindow
     assert any("book.xlsx" in event.text for event in logger.events if event.id == "import")
 
 
-def ods_file(path: Path) -> None:
-    document = OpenDocumentSpreadsheet()
-    table = Table(name="Klima")
-    for cells in (["Zeit", "T [°C]"], [1.0, 20.5], [2.0, "kaputt"], [3.0, 22.0]):
-        row = TableRow()
-        for value in cells:
-            if isinstance(value, float):
-                cell = TableCell(valuetype="float", value=repr(value))
-            else:
-                cell = TableCell(valuetype="string")
-                cell.addElement(P(text=value))
-            row.addElement(cell)
-        table.addElement(row)
-    document.spreadsheet.addElement(table)
-    document.save(str(path))
-
-
 def test_an_ods_sheet_through_the_dialog(qtbot, window: MainWindow, logger, tmp_path):
     path = tmp_path / "klima.ods"
-    ods_file(path)
+    write_ods(path, {"Klima": [["Zeit", "T [°C]"], [1.0, 20.5], [2.0, "kaputt"], [3.0, 22.0]]})
     dialog = opened(window, path)
     assert not dialog.sheet.isVisible()  # one sheet: nothing to choose
     assert "sheet 'Klima' of 1, a header row, time column 1: Zeit (unix)" in dialog.info.text()
