@@ -160,11 +160,11 @@ class MainWindow(QtWidgets.QMainWindow):
         tools.addAction(scripts.toggleViewAction())
         self.menus = Menus(self)
         #: the menus' actions whose keys the script widget also uses (Ctrl+N, O, S)
+        script_keys = {action.shortcut() for action in self.scripts.keyed}
         self.shared_keys = [
             (action, action.shortcut())
-            for menu in self.menuBar().findChildren(QtWidgets.QMenu)
-            for action in menu.actions()
-            if action.shortcut() in {own.shortcut() for own in self.scripts.actions()}
+            for action in self.menus.keyed
+            if action.shortcut() in script_keys
         ]
         QtWidgets.QApplication.instance().focusChanged.connect(self._give_keys_to_scripts)
         if link.view.control_unavailable:

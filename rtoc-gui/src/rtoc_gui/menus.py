@@ -59,6 +59,8 @@ class Menus(QtCore.QObject):
         #: the open dialogs, kept so that Python does not delete them
         self.dialogs: list[QtWidgets.QWidget] = []
         self.tray: QtWidgets.QSystemTrayIcon | None = None
+        #: every entry with a shortcut, as made (see MainWindow's keys for scripts)
+        self.keyed: list[QtWidgets.QAction] = []
         bar = window.menuBar()
         self.file = bar.addMenu("&File")
         self.file_menu(self.file)
@@ -92,19 +94,31 @@ class Menus(QtCore.QObject):
         box.open()
         return box
 
+    def _add(
+        self,
+        menu: QtWidgets.QMenu,
+        text: str,
+        slot: Callable[[], object],
+        keys: QtGui.QKeySequence.StandardKey | str,
+    ) -> QtWidgets.QAction:
+        """An entry with a shortcut, kept in :attr:`keyed`."""
+        action = menu.addAction(text, slot, keys)
+        self.keyed.append(action)
+        return action
+
     # -- File ---------------------------------------------------------------------------
 
     def file_menu(self, menu: QtWidgets.QMenu) -> None:
-        menu.addAction("&Load session…", self.ask_load_session, QtGui.QKeySequence.Open)
-        menu.addAction("&Save session…", self.ask_save_session, QtGui.QKeySequence.Save)
+        self._add(menu, "&Load session…", self.ask_load_session, QtGui.QKeySequence.Open)
+        self._add(menu, "&Save session…", self.ask_save_session, QtGui.QKeySequence.Save)
         menu.addSeparator()
-        self.import_action = menu.addAction("&Import…", self.ask_import, "Ctrl+I")
-        menu.addAction("&Export signals…", self.ask_export, "Ctrl+E")
+        self.import_action = self._add(menu, "&Import…", self.ask_import, "Ctrl+I")
+        self._add(menu, "&Export signals…", self.ask_export, "Ctrl+E")
         menu.addSeparator()
         menu.addAction("Save &layout as…", self.window.ask_save_layout)
         menu.addAction("Load la&yout…", self.window.ask_load_layout)
         menu.addSeparator()
-        menu.addAction("&Quit", self.window.close, QtGui.QKeySequence.Quit)
+        self._add(menu, "&Quit", self.window.close, QtGui.QKeySequence.Quit)
 
     def choose_files(
         self, title: str, filters: str, then: Callable[[list[Path]], object], *, save: bool
@@ -199,7 +213,7 @@ class Menus(QtCore.QObject):
     # -- Data ---------------------------------------------------------------------------
 
     def data_menu(self, menu: QtWidgets.QMenu) -> None:
-        menu.addAction("&New plot window", self.window.new_plot_window, QtGui.QKeySequence.New)
+        self._add(menu, "&New plot window", self.window.new_plot_window, QtGui.QKeySequence.New)
         menu.addSeparator()
         menu.addAction("&Resample…", self.ask_resample)
         menu.addAction("&Delete all data…", self.ask_delete_all)
@@ -323,7 +337,7 @@ class Menus(QtCore.QObject):
     # -- Settings -----------------------------------------------------------------------
 
     def settings_menu(self, menu: QtWidgets.QMenu) -> None:
-        settings = menu.addAction("&Settings…", self.show_settings, "Ctrl+,")
+        settings = self._add(menu, "&Settings…", self.show_settings, "Ctrl+,")
         if self.window.home is None:
             settings.setEnabled(False)
             settings.setToolTip("this window was opened without an rtoc home")
@@ -399,7 +413,7 @@ class Menus(QtCore.QObject):
     # -- Help ---------------------------------------------------------------------------
 
     def help_menu(self, menu: QtWidgets.QMenu) -> None:
-        menu.addAction("&Keyboard shortcuts", self.show_shortcuts, QtGui.QKeySequence.HelpContents)
+        self._add(menu, "&Keyboard shortcuts", self.show_shortcuts, QtGui.QKeySequence.HelpContents)
         menu.addAction("&Documentation (RTOC's manual)", self.open_docs)
         menu.addAction("&About rtoc", self.show_about)
 

@@ -109,6 +109,8 @@ class ScriptWidget(QtWidgets.QWidget):
         self.message = QtWidgets.QLabel(wordWrap=True)
         self.message.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
 
+        #: the actions with a shortcut of their own (while the widget has the focus)
+        self.keyed: list[QtWidgets.QAction] = []
         tools = QtWidgets.QToolBar()
         self._action(tools, "New", self.new_script, QtGui.QKeySequence.New)
         self._action(tools, "Open…", self.open_dialog, QtGui.QKeySequence.Open)
@@ -162,6 +164,7 @@ class ScriptWidget(QtWidgets.QWidget):
             # only while the script widget has the focus: the window has its own keys
             action.setShortcutContext(QtCore.Qt.WidgetWithChildrenShortcut)
             self.addAction(action)
+            self.keyed.append(action)
         return action
 
     # -- tabs ---------------------------------------------------------------------------
