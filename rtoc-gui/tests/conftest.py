@@ -3,6 +3,7 @@ a real X server (Xvfb) for the test that runs the GUI in real windows."""
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from collections.abc import Iterator
 
 import pytest
+from PyQt5 import QtCore
 
 from rtoc.config import Config
 from rtoc.logger import Logger
@@ -32,6 +34,17 @@ def collector(qapp) -> Iterator[None]:
     collect_in_gui_thread()
     yield
     collect_anywhere()
+
+
+@pytest.fixture(autouse=True)
+def collected(qapp) -> Iterator[None]:
+    """After each test (and after pytest-qt closed its widgets): the widgets deleted and
+    the garbage collected now, in this thread. With automatic collection off, the
+    Python wrappers of deleted Qt objects would otherwise outlive many tests, and a
+    wrapper found again for a new object at a reused address crashes PyQt."""
+    yield
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.DeferredDelete)
+    gc.collect()
 
 
 @pytest.fixture
